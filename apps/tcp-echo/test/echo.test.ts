@@ -1,0 +1,147 @@
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import net from 'node:net';
+import { promisify } from 'node:util';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { connect, metricValue, roundTrip, type Started, sha256, startEcho } from './helpers.js';
+
+const exec = promisify(execFile);
+
+let echo: Started | undefined;
+afterEach(async () => {
+  await echo?.close();
+  echo = undefined;
+});
+
+describe('echo (RFC 862)', () => {
+  it('returns 64 MiB of random bytes unchanged', async () => {
+    echo = await startEcho();
+    const socket = await connect(echo.port);
+    const sent = createHash('sha256');
+    const received = createHash('sha256');
+    let receivedBytes = 0;
+    socket.on('data', (d: Buffer) => {
+      received.update(d);
+      receivedBytes += d.length;
+    });
+    const ended = once(socket, 'end');
+    const chunk = 1024 * 1024;
+    for (let i = 0; i < 64; i++) {
+      const block = randomBytes(chunk);
+      sent.update(block);
+      if (!socket.write(block)) await once(socket, 'drain');
+    }
+    socket.end();
+    await ended;
+    expect(receivedBytes).toBe(64 * chunk);
+    expect(received.digest('hex')).toBe(sent.digest('hex'));
+  });
+
+  it('echoes each of 200 concurrent clients its own bytes', async () => {
+    echo = await startEcho();
+    const port = echo.port;
+    const payloads = Array.from({ length: 200 }, (_, i) =>
+      Buffer.concat([Buffer.from(`client ${i}:`), randomBytes(1000 + i * 97)]),
+    );
+    const echoed = await Promise.all(payloads.map((p) => roundTrip(port, p)));
+    echoed.forEach((got, i) => {
+      expect(sha256(got)).toBe(sha256(payloads[i]!));
+    });
+    expect(await metricValue(echo.registry, 'netlab_tcp_connections_total')).toBe(200);
+  });
+
+  it('is binary-safe for any bytes split into any writes', async () => {
+    echo = await startEcho();
+    const port = echo.port;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.uint8Array({ maxLength: 4096 }), { maxLength: 20 }),
+        async (parts) => {
+          const socket = await connect(port);
+          const chunks: Buffer[] = [];
+          socket.on('data', (d: Buffer) => chunks.push(d));
+          const ended = once(socket, 'end');
+          for (const part of parts) socket.write(part);
+          socket.end();
+          await ended;
+          expect(Buffer.concat(chunks).equals(Buffer.concat(parts))).toBe(true);
+        },
+      ),
+      { numRuns: 50 },
+    );
+  });
+
+  it('flushes and ends after the client half-closes (real nc -N)', async () => {
+    echo = await startEcho();
+    const { stdout } = await exec('sh', ['-c', `printf hi | nc -N 127.0.0.1 ${echo.port}`], {
+      timeout: 5000,
+    });
+    expect(stdout).toBe('hi');
+    const line = await echo.logs.waitFor((l) => l.msg === 'connection closed');
+    expect(line).toMatchObject({ bytesIn: 2, bytesOut: 2, reason: 'end' });
+    expect(line.durationMs).toEqual(expect.any(Number));
+    expect(line.remoteAddress).toMatch(/127\.0\.0\.1/);
+  });
+
+  it('sends back everything still in flight after the client half-closes', async () => {
+    echo = await startEcho();
+    const payload = randomBytes(8 * 1024 * 1024);
+    // end() right away: most of the 8 MiB is still on its way when our FIN goes.
+    const echoed = await roundTrip(echo.port, payload);
+    expect(echoed.length).toBe(payload.length);
+    expect(sha256(echoed)).toBe(sha256(payload));
+  });
+});
+
+describe('limits', () => {
+  it('closes a connection idle for IDLE_TIMEOUT_MS and says why', async () => {
+    echo = await startEcho({ IDLE_TIMEOUT_MS: '150' });
+    const socket = await connect(echo.port);
+    socket.write('ping');
+    await once(socket, 'data');
+    await once(socket, 'close');
+    const line = await echo.logs.waitFor((l) => l.msg === 'connection closed');
+    expect(line).toMatchObject({ reason: 'idle', bytesIn: 4, bytesOut: 4 });
+    expect(
+      await metricValue(echo.registry, 'netlab_tcp_connections_closed_total', 'reason="idle"'),
+    ).toBe(1);
+  });
+
+  it('closes connections past MAX_CONNECTIONS at once and keeps serving the others', async () => {
+    echo = await startEcho({ MAX_CONNECTIONS: '2' });
+    const a = await connect(echo.port);
+    const b = await connect(echo.port);
+    // Make sure the server has accepted both before the third arrives.
+    for (const s of [a, b]) {
+      s.write('x');
+      await once(s, 'data');
+    }
+    const c = net.connect({ port: echo.port, host: '127.0.0.1' });
+    c.on('error', () => {}); // a reset is one way to be refused
+    const gotData: Buffer[] = [];
+    c.on('data', (d: Buffer) => gotData.push(d));
+    c.write('should not echo');
+    await once(c, 'close');
+    expect(gotData).toEqual([]);
+    expect(await metricValue(echo.registry, 'netlab_tcp_connections_rejected_total')).toBe(1);
+    await echo.logs.waitFor((l) => l.msg === 'connection rejected: MAX_CONNECTIONS reached');
+    a.write('still here');
+    const [reply] = await once(a, 'data');
+    expect(String(reply)).toBe('still here');
+    a.destroy();
+    b.destroy();
+  });
+
+  it('counts bytes of open connections in /metrics before they close', async () => {
+    echo = await startEcho();
+    const socket = await connect(echo.port);
+    socket.write('12345');
+    await once(socket, 'data');
+    expect(await metricValue(echo.registry, 'netlab_tcp_bytes_received_total')).toBe(5);
+    expect(await metricValue(echo.registry, 'netlab_tcp_bytes_sent_total')).toBe(5);
+    expect(await metricValue(echo.registry, 'netlab_tcp_connections_active')).toBe(1);
+    socket.destroy();
+  });
+});

@@ -1,0 +1,67 @@
+import type { Server, Socket } from 'node:net';
+
+/**
+ * The open sockets of a server. `server.close()` only stops accepting; a
+ * graceful shutdown also needs to know who is still connected so it can
+ * give them a deadline and then destroy whoever is left.
+ */
+export class ConnectionSet {
+  readonly #sockets = new Set<Socket>();
+  #whenEmpty: Array<() => void> = [];
+
+  add(socket: Socket): void {
+    this.#sockets.add(socket);
+    socket.once('close', () => {
+      this.#sockets.delete(socket);
+      if (this.#sockets.size === 0) for (const resolve of this.#whenEmpty.splice(0)) resolve();
+    });
+  }
+
+  /**
+   * Resolves once no socket is open. Waits for each socket's 'close' event,
+   * not for `server.close()`'s callback: Node counts a destroyed socket out of
+   * the server before the socket emits 'close', so the server's callback can
+   * run before the per-connection cleanup (and its log line) has.
+   */
+  empty(): Promise<void> {
+    if (this.#sockets.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#whenEmpty.push(resolve));
+  }
+
+  get size(): number {
+    return this.#sockets.size;
+  }
+
+  [Symbol.iterator](): IterableIterator<Socket> {
+    return this.#sockets.values();
+  }
+}
+
+/**
+ * Stops `server` accepting, waits up to `timeoutMs` for its connections to
+ * end on their own, then destroys the rest (calling `onExpire` first for
+ * each, so the caller can log or count why it was cut). Resolves with how
+ * many were destroyed.
+ */
+export function drain(
+  server: Server,
+  connections: ConnectionSet,
+  timeoutMs: number,
+  onExpire?: (socket: Socket) => void,
+): Promise<{ destroyed: number }> {
+  return new Promise((resolve) => {
+    let destroyed = 0;
+    const timer = setTimeout(() => {
+      for (const socket of connections) {
+        onExpire?.(socket);
+        socket.destroy();
+        destroyed++;
+      }
+    }, timeoutMs);
+    server.close();
+    void connections.empty().then(() => {
+      clearTimeout(timer);
+      resolve({ destroyed });
+    });
+  });
+}

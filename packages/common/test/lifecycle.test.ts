@@ -1,0 +1,193 @@
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import {
+  ConnectionSet,
+  commonVars,
+  drain,
+  int,
+  listen,
+  type ProcessLike,
+  runService,
+  type Service,
+} from '../src/index.js';
+
+/**
+ * A stand-in for `process`: real signals would hit the test runner itself.
+ * (The apps' own tests send real SIGTERMs to real child processes.)
+ */
+class FakeProcess extends EventEmitter implements ProcessLike {
+  stderrText = '';
+  exitCodes: number[] = [];
+  readonly stderr = { write: (t: string) => (this.stderrText += t) };
+  constructor(readonly env: Record<string, string>) {
+    super();
+  }
+  exit(code: number) {
+    this.exitCodes.push(code);
+  }
+}
+
+const schema = {
+  ...commonVars({ port: 1, adminPort: 2 }),
+  EXTRA: int({ default: 5, min: 0, max: 10, doc: 'extra' }),
+};
+
+/** A service that is a plain TCP server whose connections can be held open. */
+function tcpService(events: string[]): Service & { connections: ConnectionSet } {
+  const server = net.createServer();
+  const connections = new ConnectionSet();
+  server.on('connection', (s) => connections.add(s));
+  return {
+    connections,
+    address: () => server.address() as net.AddressInfo,
+    listen: async () => {
+      await listen(server, 0, '127.0.0.1');
+      events.push('listen');
+    },
+    close: async ({ timeoutMs }) => {
+      events.push(`close ${timeoutMs}`);
+      await drain(server, connections, timeoutMs);
+    },
+  };
+}
+
+const env = { PORT: '0', ADMIN_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' };
+
+describe('runService', () => {
+  it('prints one line per bad variable and exits 78 without starting anything', async () => {
+    const proc = new FakeProcess({ PORT: 'abc', EXTRA: '11' });
+    let created = false;
+    const running = await runService(
+      {
+        name: 't',
+        version: '0',
+        schema,
+        create: () => {
+          created = true;
+          return tcpService([]);
+        },
+      },
+      proc,
+    );
+    expect(running).toBeUndefined();
+    expect(created).toBe(false);
+    expect(proc.exitCodes).toEqual([78]);
+    expect(proc.stderrText).toBe(
+      'PORT: expected an integer 0-65535, got "abc"\nEXTRA: expected an integer 0-10, got "11"\n',
+    );
+  });
+
+  it('passes the typed config to the factory, goes ready, drains on SIGTERM and exits 0', async () => {
+    const proc = new FakeProcess({ ...env, EXTRA: '7', SHUTDOWN_TIMEOUT_MS: '250' });
+    const events: string[] = [];
+    let seenExtra = 0;
+    const running = await runService(
+      {
+        name: 't',
+        version: '0',
+        schema,
+        create: ({ config }) => {
+          seenExtra = config.EXTRA;
+          return tcpService(events);
+        },
+      },
+      proc,
+    );
+    expect(seenExtra).toBe(7);
+    expect(running!.readiness()).toBe('ready');
+    const adminPort = running!.admin.address()!.port;
+    expect((await fetch(`http://127.0.0.1:${adminPort}/readyz`)).status).toBe(200);
+
+    // Hold a connection open so the drain has something to wait for.
+    const client = net.connect(running!.service.address()!.port, '127.0.0.1');
+    await new Promise((r) => client.once('connect', r));
+    const closed = new Promise((r) => client.once('close', r));
+    proc.emit('SIGTERM', 'SIGTERM');
+    expect(running!.readiness()).toBe('draining');
+    expect((await fetch(`http://127.0.0.1:${adminPort}/readyz`)).status).toBe(503);
+    expect(await running!.exited).toBe(0);
+    await closed; // cut at the 250 ms deadline
+    expect(events).toEqual(['listen', 'close 250']);
+    expect(proc.exitCodes).toEqual([0]);
+  });
+
+  it('exits 1 at once on a second signal during the drain', async () => {
+    const proc = new FakeProcess({ ...env, SHUTDOWN_TIMEOUT_MS: '60000' });
+    const running = await runService(
+      { name: 't', version: '0', schema, create: () => tcpService([]) },
+      proc,
+    );
+    const client = net.connect(running!.service.address()!.port, '127.0.0.1');
+    await new Promise((r) => client.once('connect', r));
+    proc.emit('SIGTERM', 'SIGTERM');
+    proc.emit('SIGINT', 'SIGINT');
+    expect(await running!.exited).toBe(1);
+    client.destroy();
+  });
+
+  it('logs an uncaught error as fatal and exits 1', async () => {
+    const proc = new FakeProcess(env);
+    const running = await runService(
+      { name: 't', version: '0', schema, create: () => tcpService([]) },
+      proc,
+    );
+    proc.emit('uncaughtException', new Error('boom'));
+    expect(await running!.exited).toBe(1);
+    await running!.service.close({ timeoutMs: 0 });
+    await running!.admin.close();
+  });
+
+  it('exits 1 when the service cannot listen', async () => {
+    const proc = new FakeProcess(env);
+    const running = await runService(
+      {
+        name: 't',
+        version: '0',
+        schema,
+        create: () => ({
+          address: () => null,
+          listen: () => Promise.reject(Object.assign(new Error('taken'), { code: 'EADDRINUSE' })),
+          close: async () => {},
+        }),
+      },
+      proc,
+    );
+    expect(await running!.exited).toBe(1);
+    await running!.admin.close();
+  });
+});
+
+describe('drain', () => {
+  it('resolves as soon as the last connection closes on its own', async () => {
+    const events: string[] = [];
+    const service = tcpService(events);
+    await service.listen();
+    const client = net.connect(service.address()!.port, '127.0.0.1');
+    await new Promise((r) => client.once('connect', r));
+    const draining = drain(net.createServer(), service.connections, 60_000);
+    client.end();
+    expect(await draining).toEqual({ destroyed: 0 });
+    await service.close({ timeoutMs: 0 });
+  });
+
+  it('destroys what is left at the deadline and says how many', async () => {
+    const service = tcpService([]);
+    await service.listen();
+    const clients = await Promise.all(
+      [1, 2].map(
+        () =>
+          new Promise<net.Socket>((resolve) => {
+            const c = net.connect(service.address()!.port, '127.0.0.1', () => resolve(c));
+          }),
+      ),
+    );
+    await new Promise((r) => setImmediate(r));
+    const expired: net.Socket[] = [];
+    const result = await drain(net.createServer(), service.connections, 50, (s) => expired.push(s));
+    expect(result).toEqual({ destroyed: 2 });
+    expect(expired).toHaveLength(2);
+    for (const c of clients) c.destroy();
+    await service.close({ timeoutMs: 0 });
+  });
+});

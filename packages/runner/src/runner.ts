@@ -1,0 +1,158 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import type { AppInfo } from './apps.js';
+import { appsTable } from './table.js';
+
+export interface RunnerOptions {
+  apps: AppInfo[];
+  /** The environment every app inherits (PORT and ADMIN_PORT are set per app). */
+  env: Record<string, string | undefined>;
+  /** Where the table, the prefixed logs and the runner's own messages go. */
+  out: { write(text: string): unknown };
+  color: boolean;
+  readyTimeoutMs?: number;
+}
+
+interface Running {
+  app: AppInfo;
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  stderrTail: string[];
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const COLORS = [36, 33, 35, 32, 34, 91, 96];
+const STDERR_TAIL = 20;
+
+/**
+ * Runs every app as its own process, the way `docker compose up` runs them as
+ * containers: one failing app at start stops the rest (with the reason), and
+ * a stop signal drains them all before the runner exits.
+ */
+export class Runner {
+  readonly #opts: RunnerOptions;
+  readonly #running: Running[] = [];
+  #stopping: Promise<number> | undefined;
+  #width: number;
+
+  constructor(opts: RunnerOptions) {
+    this.#opts = opts;
+    this.#width = Math.max(...opts.apps.map((a) => a.name.length));
+  }
+
+  #prefix(app: AppInfo, index: number): string {
+    const label = `${app.name.padEnd(this.#width)} │ `;
+    return this.#opts.color ? `\x1b[${COLORS[index % COLORS.length]}m${label}\x1b[0m` : label;
+  }
+
+  #say(text: string): void {
+    this.#opts.out.write(`netlab: ${text}\n`);
+  }
+
+  /** Starts every app and resolves once all are ready; rejects (after stopping the rest) if one is not. */
+  async start(): Promise<void> {
+    this.#opts.apps.forEach((app, index) => {
+      const child = spawn(process.execPath, [app.main], {
+        env: {
+          LOG_FORMAT: 'pretty',
+          ...(this.#opts.color ? { FORCE_COLOR: '1' } : {}),
+          ...this.#opts.env,
+          PORT: String(app.port),
+          ADMIN_PORT: String(app.adminPort),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        // Own process group: a Ctrl-C in the terminal reaches only the
+        // runner, which then sends each app one SIGTERM. Otherwise every app
+        // would get SIGINT from the terminal and then our SIGTERM — a second
+        // signal, which means "exit now" rather than "drain".
+        detached: true,
+      });
+      const running: Running = {
+        app,
+        child,
+        stderrTail: [],
+        exited: once(child, 'exit').then(([code]) => code as number | null),
+      };
+      const prefix = this.#prefix(app, index);
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        this.#opts.out.write(`${prefix}${line}\n`);
+      });
+      createInterface({ input: child.stderr! }).on('line', (line) => {
+        running.stderrTail.push(line);
+        if (running.stderrTail.length > STDERR_TAIL) running.stderrTail.shift();
+        this.#opts.out.write(`${prefix}${line}\n`);
+      });
+      this.#running.push(running);
+    });
+
+    const failure = Promise.race(
+      this.#running.map(async (r) => {
+        const code = await r.exited;
+        return { running: r, code };
+      }),
+    );
+    const ready = Promise.all(this.#running.map((r) => this.#waitReady(r.app)));
+    const first = await Promise.race([ready.then(() => undefined), failure.then((f) => f)]);
+    if (first !== undefined) {
+      const { running, code } = first;
+      const why = running.stderrTail.length > 0 ? `:\n  ${running.stderrTail.join('\n  ')}` : '';
+      this.#say(`${running.app.name} failed to start (exit code ${code})${why}`);
+      await this.stop();
+      throw new Error(`${running.app.name} failed to start`);
+    }
+    this.#opts.out.write(
+      `\n${appsTable(this.#opts.apps)}\n\nnetlab: ${plural(this.#opts.apps.length, 'app')} ready. Ctrl-C stops them all.\n\n`,
+    );
+    // From here on, an app that dies takes the others down with it, loudly.
+    void failure.then(({ running, code }) => {
+      if (this.#stopping) return;
+      this.#say(`${running.app.name} exited unexpectedly (exit code ${code}); stopping the others`);
+      void this.stop();
+    });
+  }
+
+  async #waitReady(app: AppInfo): Promise<void> {
+    const deadline = Date.now() + (this.#opts.readyTimeoutMs ?? 30_000);
+    const url = `http://127.0.0.1:${app.adminPort}/readyz`;
+    while (Date.now() < deadline) {
+      if (this.#stopping) return;
+      try {
+        const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+        if (res.status === 200) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`${app.name} was not ready on ${url} within the deadline`);
+  }
+
+  /**
+   * Sends every app SIGTERM and waits for all to exit. Resolves with 0 when
+   * all exited cleanly, else 1. A second call while stopping kills them.
+   */
+  stop(): Promise<number> {
+    if (this.#stopping) {
+      this.#say('second signal: killing every app now');
+      for (const r of this.#running) this.#signal(r, 'SIGKILL');
+      return this.#stopping;
+    }
+    this.#say('stopping every app (they drain first; Ctrl-C again to kill them)');
+    for (const r of this.#running) this.#signal(r, 'SIGTERM');
+    this.#stopping = Promise.all(this.#running.map((r) => r.exited)).then((codes) => {
+      this.#say('all apps stopped');
+      return codes.every((c) => c === 0 || c === 78) ? 0 : 1;
+    });
+    return this.#stopping;
+  }
+
+  /** Last resort for when the runner itself is exiting: no app outlives it. */
+  killAll(): void {
+    for (const r of this.#running) this.#signal(r, 'SIGKILL');
+  }
+
+  #signal(r: Running, signal: NodeJS.Signals): void {
+    if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill(signal);
+  }
+}

@@ -1,0 +1,10 @@
+export { LogCapture, type LogLine } from './log-capture.js';
+export {
+  type Example,
+  type ExampleResult,
+  readExamples,
+  runExample,
+  substitutePorts,
+} from './readme-examples.js';
+export { type ReadyApp, type SpawnedApp, spawnApp, startApp } from './spawn-app.js';
+export { procStatusBytes, waitUntil } from './wait.js';

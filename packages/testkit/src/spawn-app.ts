@@ -1,0 +1,75 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { LogCapture, type LogLine } from './log-capture.js';
+
+export interface SpawnedApp {
+  child: ChildProcess;
+  pid: number;
+  logs: LogCapture;
+  /** Everything the process wrote to stderr so far. */
+  stderr(): string;
+  /** Resolves when the process has exited. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Sends SIGKILL if it is still running (for after-hooks). */
+  kill(): void;
+}
+
+export interface ReadyApp extends SpawnedApp {
+  port: number;
+  adminPort: number;
+}
+
+/**
+ * Starts a real app process (`node <main>`) with `env` on top of a minimal
+ * environment, JSON logs parsed into `logs`. Lifecycle tests use this: it is
+ * the only way to test signals, exit codes and real memory.
+ */
+export function spawnApp(main: string, env: Record<string, string>): SpawnedApp {
+  const child = spawn(process.execPath, [main], {
+    env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs = new LogCapture();
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+  });
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    try {
+      logs.push_(JSON.parse(line) as LogLine);
+    } catch {
+      logs.push_({ msg: line, unparsed: true });
+    }
+  });
+  const exited = once(child, 'exit').then(([code, signal]) => ({
+    code: code as number | null,
+    signal: signal as NodeJS.Signals | null,
+  }));
+  return {
+    child,
+    pid: child.pid!,
+    logs,
+    stderr: () => stderr,
+    exited,
+    kill: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
+  };
+}
+
+/** spawnApp, then waits for the lifecycle's ready line and reads the bound ports from it. */
+export async function startApp(
+  main: string,
+  env: Record<string, string> = {},
+  timeoutMs = 15_000,
+): Promise<ReadyApp> {
+  const app = spawnApp(main, { PORT: '0', ADMIN_PORT: '0', ...env });
+  const ready = app.logs.waitFor((l) => typeof l.adminPort === 'number', timeoutMs);
+  const early = app.exited.then(({ code }) => {
+    throw new Error(`app exited with ${code} before ready:\n${app.stderr()}\n${app.logs.dump()}`);
+  });
+  const line = await Promise.race([ready, early]);
+  early.catch(() => {});
+  return { ...app, port: line.port as number, adminPort: line.adminPort as number };
+}
