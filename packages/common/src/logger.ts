@@ -47,19 +47,40 @@ export function createLogger(opts: LoggerOptions): Logger {
   return root.child({ service: opts.service, version: opts.version });
 }
 
-/** Resolves once every buffered line has reached the destination (or after `timeoutMs`). */
-export function flushLogger(logger: Logger, timeoutMs = 1000): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, timeoutMs);
-    timer.unref();
-    try {
-      logger.flush(() => {
+/** The parts of sonic-boom (pino.destination) that a clean exit needs. */
+interface AsyncDestination {
+  _writing: boolean;
+  flushSync(): void;
+  once(event: 'write', listener: () => void): unknown;
+}
+
+function isAsyncDestination(stream: unknown): stream is AsyncDestination {
+  return typeof (stream as AsyncDestination | undefined)?.flushSync === 'function';
+}
+
+/**
+ * Writes every buffered line before the process exits, in order. sonic-boom's
+ * own flush() is a no-op without minLength, and pino's exit hook calls
+ * flushSync() even while an asynchronous write is still in flight — so the
+ * last lines ("stopped") could reach stdout before earlier ones, or after
+ * the process is gone. Waiting for the in-flight write first keeps order.
+ */
+export async function flushLogger(logger: Logger, timeoutMs = 1000): Promise<void> {
+  const stream: unknown = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym];
+  if (!isAsyncDestination(stream)) return;
+  const deadline = Date.now() + timeoutMs;
+  while (stream._writing && Date.now() < deadline) {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, Math.max(1, deadline - Date.now()));
+      stream.once('write', () => {
         clearTimeout(timer);
         resolve();
       });
-    } catch {
-      clearTimeout(timer);
-      resolve();
-    }
-  });
+    });
+  }
+  try {
+    stream.flushSync();
+  } catch {
+    // Nothing more can be done for a log line at exit; exiting matters more.
+  }
 }
