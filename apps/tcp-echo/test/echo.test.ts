@@ -145,3 +145,26 @@ describe('limits', () => {
     socket.destroy();
   });
 });
+
+describe('socket options', () => {
+  it('turns TCP keepalive on with TCP_KEEPALIVE_MS as the first probe delay (seen by ss)', async () => {
+    echo = await startEcho({ TCP_KEEPALIVE_MS: '45000' });
+    const socket = await connect(echo.port);
+    socket.write('x');
+    await once(socket, 'data');
+    const { stdout } = await exec('ss', ['-tnoH', 'state', 'established', `( sport = :${echo.port} )`]);
+    expect(stdout).toMatch(/timer:\(keepalive,4\d(\.\d+)?sec/);
+    socket.destroy();
+  });
+
+  it('leaves keepalive off when TCP_KEEPALIVE_MS is 0', async () => {
+    echo = await startEcho({ TCP_KEEPALIVE_MS: '0' });
+    const socket = await connect(echo.port);
+    socket.write('x');
+    await once(socket, 'data');
+    const { stdout } = await exec('ss', ['-tnoH', 'state', 'established', `( sport = :${echo.port} )`]);
+    expect(stdout).toContain(`:${echo.port}`);
+    expect(stdout).not.toContain('keepalive');
+    socket.destroy();
+  });
+});

@@ -70,6 +70,9 @@ const stop = () => {
 };
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
+// A closed terminal: the apps live in their own process groups, so nobody
+// else would tell them.
+process.on('SIGHUP', stop);
 process.on('exit', () => runner.killAll());
 
 try {
