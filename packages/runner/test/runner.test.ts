@@ -16,8 +16,14 @@ const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const offset = () => 20_000 + Math.floor(Math.random() * 10_000);
 
 let child: ChildProcess | undefined;
-afterEach(() => {
-  if (child && child.exitCode === null) child.kill('SIGKILL');
+afterEach(async () => {
+  // SIGTERM, not SIGKILL: the apps run in their own process groups, and only
+  // the runner can stop them; a killed runner would leave them orphaned.
+  if (child && child.exitCode === null && child.signalCode === null) {
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    await exited;
+  }
   child = undefined;
 });
 
