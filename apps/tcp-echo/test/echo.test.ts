@@ -152,7 +152,12 @@ describe('socket options', () => {
     const socket = await connect(echo.port);
     socket.write('x');
     await once(socket, 'data');
-    const { stdout } = await exec('ss', ['-tnoH', 'state', 'established', `( sport = :${echo.port} )`]);
+    const { stdout } = await exec('ss', [
+      '-tnoH',
+      'state',
+      'established',
+      `( sport = :${echo.port} )`,
+    ]);
     expect(stdout).toMatch(/timer:\(keepalive,4\d(\.\d+)?sec/);
     socket.destroy();
   });
@@ -162,7 +167,12 @@ describe('socket options', () => {
     const socket = await connect(echo.port);
     socket.write('x');
     await once(socket, 'data');
-    const { stdout } = await exec('ss', ['-tnoH', 'state', 'established', `( sport = :${echo.port} )`]);
+    const { stdout } = await exec('ss', [
+      '-tnoH',
+      'state',
+      'established',
+      `( sport = :${echo.port} )`,
+    ]);
     expect(stdout).toContain(`:${echo.port}`);
     expect(stdout).not.toContain('keepalive');
     socket.destroy();

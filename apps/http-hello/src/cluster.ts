@@ -1,0 +1,220 @@
+import cluster, { type Address, type Worker } from 'node:cluster';
+import type { AddressInfo } from 'node:net';
+import type { Logger, Registry, Service } from '@netlab/common';
+import { AggregatorRegistry } from 'prom-client';
+import type { HelloConfig } from './config.js';
+import { ClusterError } from './errors.js';
+import { createClusterMetrics } from './metrics.js';
+
+/** Primary → worker: stop accepting, finish in-flight requests within timeoutMs, exit 0. */
+export interface DrainMessage {
+  type: 'netlab:drain';
+  timeoutMs: number;
+}
+/** Primary → worker: send your registry as JSON; worker → primary: here it is. */
+/** A registry as `getMetricsAsJSON()` gives it, the shape AggregatorRegistry sums. */
+type RegistryJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
+
+export interface MetricsMessage {
+  type: 'netlab:metrics';
+  id: number;
+  metrics?: RegistryJson;
+}
+export type ClusterMessage = DrainMessage | MetricsMessage;
+
+export interface ClusterDeps {
+  logger: Logger;
+  registry: Registry;
+  /** The file each worker runs (dist/worker.js). */
+  workerEntry: string;
+}
+
+export interface ClusterPrimary extends Service {
+  /** Pids of the workers serving now. */
+  readonly pids: number[];
+}
+
+// A worker that has not answered a scrape by then is left out of it rather
+// than making the admin server's /metrics hang.
+const METRICS_TIMEOUT_MS = 2000;
+// After the drain deadline, how long workers get to exit before SIGKILL.
+const EXIT_GRACE_MS = 2000;
+
+/**
+ * The primary of WORKERS > 1: forks the workers (which share the listening
+ * port through node:cluster), replaces one that crashes unless they crash
+ * more than WORKER_MAX_RESTARTS times in WORKER_RESTART_WINDOW_MS, drains them
+ * all on close, and answers /metrics for all of them. The primary serves no
+ * HTTP itself; it keeps the admin server, so probes see one service.
+ */
+export function createClusterPrimary(config: HelloConfig, deps: ClusterDeps): ClusterPrimary {
+  const { logger, registry } = deps;
+  const live = new Map<number, Worker>();
+  const crashes: number[] = [];
+  const pendingScrapes = new Map<number, (metrics: RegistryJson | undefined) => void>();
+  let nextScrape = 0;
+  let address: AddressInfo | null = null;
+  let started = false;
+  let draining = false;
+  let failStartup: (err: Error) => void = () => {};
+  const metrics = createClusterMetrics(registry, () => live.size);
+
+  function fork(): Worker {
+    const worker = cluster.fork();
+    const pid = worker.process.pid;
+    worker.on('listening', (addr: Address) => {
+      live.set(worker.id, worker);
+      if (address === null) address = toAddressInfo(addr);
+      logger.info({ worker: worker.id, workerPid: pid }, 'worker listening');
+    });
+    worker.on('message', (msg: ClusterMessage) => {
+      if (msg?.type === 'netlab:metrics') pendingScrapes.get(msg.id)?.(msg.metrics);
+    });
+    worker.on('exit', (code: number | null, signal: string | null) => {
+      live.delete(worker.id);
+      if (draining) {
+        logger.info({ worker: worker.id, workerPid: pid, code, signal }, 'worker stopped');
+        return;
+      }
+      if (!started) {
+        failStartup(
+          new ClusterError(
+            'NETLAB_ERR_WORKER_START',
+            `worker ${pid} exited (code ${code}, signal ${signal}) before it was listening`,
+          ),
+        );
+        return;
+      }
+      restart(worker, pid, code, signal);
+    });
+    return worker;
+  }
+
+  function restart(
+    worker: Worker,
+    pid: number | undefined,
+    code: number | null,
+    signal: string | null,
+  ) {
+    const now = Date.now();
+    crashes.push(now);
+    while (crashes.length > 0 && crashes[0]! <= now - config.WORKER_RESTART_WINDOW_MS)
+      crashes.shift();
+    if (crashes.length > config.WORKER_MAX_RESTARTS) {
+      for (const other of live.values()) other.process.kill('SIGKILL');
+      const err = new ClusterError(
+        'NETLAB_ERR_RESTART_STORM',
+        `${crashes.length} worker crashes within ${config.WORKER_RESTART_WINDOW_MS} ms: giving up`,
+      );
+      // Surfaces as an uncaught exception, which the lifecycle logs as fatal
+      // and turns into exit 1, so a supervisor (Docker, Kubernetes, systemd)
+      // restarts the whole service instead of us crash-looping inside it.
+      setImmediate(() => {
+        throw err;
+      });
+      return;
+    }
+    logger.error(
+      { worker: worker.id, workerPid: pid, code, signal, recentCrashes: crashes.length },
+      'worker exited unexpectedly: starting a new one',
+    );
+    metrics.restarts.inc();
+    fork();
+  }
+
+  function scrape(worker: Worker): Promise<RegistryJson | undefined> {
+    const id = ++nextScrape;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => finish(undefined), METRICS_TIMEOUT_MS);
+      function finish(result: RegistryJson | undefined) {
+        clearTimeout(timer);
+        pendingScrapes.delete(id);
+        resolve(result);
+      }
+      pendingScrapes.set(id, finish);
+      try {
+        worker.send({ type: 'netlab:metrics', id } satisfies MetricsMessage);
+      } catch {
+        finish(undefined);
+      }
+    });
+  }
+
+  return {
+    get pids() {
+      return [...live.values()].map((w) => w.process.pid!);
+    },
+    address: () => address,
+    listen() {
+      cluster.setupPrimary({ exec: deps.workerEntry });
+      return new Promise((resolve, reject) => {
+        failStartup = (err) => {
+          for (const worker of Object.values(cluster.workers ?? {}))
+            worker?.process.kill('SIGKILL');
+          reject(err);
+        };
+        let waiting = config.WORKERS;
+        for (let i = 0; i < config.WORKERS; i++) {
+          fork().once('listening', () => {
+            waiting--;
+            if (waiting === 0) {
+              started = true;
+              resolve();
+            }
+          });
+        }
+      });
+    },
+    async close({ timeoutMs }) {
+      draining = true;
+      const workers = Object.values(cluster.workers ?? {}).filter(
+        (w): w is Worker => w !== undefined,
+      );
+      logger.info({ workers: workers.length, timeoutMs }, 'draining workers');
+      await Promise.all(
+        workers.map(
+          (worker) =>
+            new Promise<void>((resolve) => {
+              if (worker.isDead()) return resolve();
+              const kill = setTimeout(() => {
+                logger.warn(
+                  { worker: worker.id, workerPid: worker.process.pid },
+                  'worker did not exit: killed',
+                );
+                worker.process.kill('SIGKILL');
+              }, timeoutMs + EXIT_GRACE_MS);
+              worker.once('exit', () => {
+                clearTimeout(kill);
+                resolve();
+              });
+              try {
+                worker.send({ type: 'netlab:drain', timeoutMs } satisfies DrainMessage);
+              } catch {
+                worker.process.kill('SIGKILL');
+              }
+            }),
+        ),
+      );
+    },
+    metrics: {
+      contentType: registry.contentType,
+      async metrics() {
+        const own = await registry.getMetricsAsJSON();
+        const workers = await Promise.all([...live.values()].map(scrape));
+        const all = [own, ...workers.filter((m): m is RegistryJson => m !== undefined)];
+        // Each worker labels its series with `worker`, so the sum keeps one
+        // series per worker; the primary's own process metrics come along.
+        return AggregatorRegistry.aggregate(all).metrics();
+      },
+    },
+  };
+}
+
+function toAddressInfo(addr: Address): AddressInfo {
+  const family = addr.addressType === 6 ? 'IPv6' : 'IPv4';
+  return {
+    address: addr.address ?? (family === 'IPv6' ? '::' : '0.0.0.0'),
+    port: addr.port,
+    family,
+  };
+}

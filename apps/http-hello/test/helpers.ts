@@ -1,0 +1,122 @@
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import http from 'node:http';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { createLogger, createRegistry, loadConfig, type Registry } from '@netlab/common';
+import { LogCapture } from '@netlab/testkit';
+import { schema } from '../src/config.js';
+import { createHelloServer, type HelloServer } from '../src/server.js';
+
+export const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+export const README = fileURLToPath(new URL('../README.md', import.meta.url));
+
+export interface Started {
+  server: HelloServer;
+  port: number;
+  url: string;
+  logs: LogCapture;
+  registry: Registry;
+  close(): Promise<void>;
+}
+
+/** http-hello in-process on an ephemeral loopback port. */
+export async function startHello(env: Record<string, string> = {}): Promise<Started> {
+  const logs = new LogCapture();
+  const logger = createLogger({
+    service: 'http-hello',
+    version: 'test',
+    level: 'debug',
+    destination: logs,
+  });
+  const registry = createRegistry('http-hello', { defaultMetrics: false });
+  const config = loadConfig(schema, { PORT: '0', HOST: '127.0.0.1', ...env });
+  const server = createHelloServer(config, {
+    logger,
+    registry,
+    version: 'test',
+    pid: process.pid,
+    hostname: 'test-host',
+  });
+  await server.listen();
+  const port = server.address()!.port;
+  return {
+    server,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    logs,
+    registry,
+    close: () => server.close({ timeoutMs: 0 }),
+  };
+}
+
+export interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** One request on a fresh connection (no keep-alive pool), the whole body read as text. */
+export function request(
+  url: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
+): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      { method: opts.method ?? 'GET', headers: opts.headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode!,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString(),
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+export function connect(port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ port, host: '127.0.0.1' }, () => {
+      socket.off('error', reject);
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
+}
+
+/** Everything the server sends on `socket` until it closes the connection. */
+export async function readUntilClose(socket: net.Socket): Promise<string> {
+  const chunks: Buffer[] = [];
+  socket.on('data', (d: Buffer) => chunks.push(d));
+  socket.on('error', () => {});
+  await once(socket, 'close');
+  return Buffer.concat(chunks).toString('latin1');
+}
+
+export const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
+
+export async function metricValue(registry: Registry, name: string, labels = ''): Promise<number> {
+  const text = await registry.metrics();
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith(`${name}{`) && l.includes(labels) && !l.startsWith('#'));
+  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+/** A metric from a running process's admin /metrics, summed over every series that matches. */
+export async function scrape(adminPort: number, name: string, labels = ''): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(`${name}{`) && l.includes(labels))
+    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}

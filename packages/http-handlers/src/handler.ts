@@ -1,0 +1,471 @@
+import { STATUS_CODES } from 'node:http';
+import type { Logger } from '@netlab/common';
+import { prefersJson } from './accept.js';
+import { createAccessLog } from './access-log.js';
+import { HTTP_ERRORS, type HttpErrorCode } from './errors.js';
+import { isSaneRequestId, requestIdGenerator } from './request-id.js';
+import {
+  errorBody,
+  type Headers,
+  type HttpRequest,
+  type HttpResponse,
+  JSON_TYPE,
+  TEXT_TYPE,
+} from './respond.js';
+import { RequestStats } from './stats.js';
+import { type Identity, whoami } from './whoami.js';
+
+export interface HttpHandlerOptions extends Identity {
+  /** The body of `GET /`. */
+  helloMessage: string;
+  /** `POST|PUT /echo` bodies over this get 413. */
+  maxBodyBytes: number;
+  /** `GET /delay/{ms}` over this gets 400. */
+  maxDelayMs: number;
+  logger: Logger;
+  /** Makes request ids; default: a random per-process prefix and a counter. */
+  requestId?: () => string;
+  /** More fields for /whoami (https-secure adds the TLS session). */
+  whoamiExtra?: (req: HttpRequest) => Record<string, unknown>;
+}
+
+/** A `(req, res)` request listener, plus the hooks a server wires up around it. */
+export interface HttpHandler {
+  (req: HttpRequest, res: HttpResponse): void;
+  /**
+   * For the server's 'checkContinue' event: refuses an oversized echo body
+   * with 413 before the client sends it, and lets everything else go on.
+   */
+  checkContinue(req: HttpRequest, res: HttpResponse): void;
+  /** From now on every HTTP/1 response carries `Connection: close` (graceful drain). */
+  drain(): void;
+  /** Hands pending access log lines to the logger now; call before the process exits. */
+  flushLog(): void;
+  readonly stats: RequestStats;
+}
+
+// Route indexes into stats.ROUTES.
+const HELLO = 0;
+const WHOAMI = 1;
+const ECHO = 2;
+const STATUS = 3;
+const DELAY = 4;
+const UNMATCHED = 5;
+
+const GET_HEAD = 'GET, HEAD';
+const POST_PUT = 'POST, PUT';
+const DIGITS = /^\d{1,15}$/;
+// nginx's code for "the client went away before we answered": a response
+// was never sent, and the access log should say so rather than invent one.
+const CLIENT_CLOSED = 499;
+
+/**
+ * The handler behind http-hello (and https-secure): `/`, `/whoami`, `/echo`,
+ * `/status/{code}`, `/delay/{ms}`. Every response carries `X-Request-Id` and
+ * gets one access log line at info.
+ *
+ * `GET /` is the hot path and is written for it: no URL object, no header
+ * object (Node builds `req.headers` lazily, so we scan `rawHeaders` for the
+ * two headers we need), no per-request closure or child logger, its bodies
+ * built once at startup, and its access log line written by hand (see
+ * access-log.ts).
+ */
+export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
+  const { logger, maxBodyBytes, maxDelayMs } = opts;
+  const identity: Identity = { hostname: opts.hostname, pid: opts.pid, version: opts.version };
+  const nextId = opts.requestId ?? requestIdGenerator();
+  const stats = new RequestStats();
+  // Undefined below info: the level is fixed for the life of the process,
+  // so checking once saves building a log entry per request for nothing.
+  const accessLog = createAccessLog(logger);
+  // Bodies are strings, not Buffers, on purpose: Node copies a string body
+  // into the same write as the headers, while a Buffer body costs a second
+  // chunk (a writev) per response.
+  const helloText = `${opts.helloMessage}\n`;
+  const helloTextLength = Buffer.byteLength(helloText);
+  const helloJson = `${JSON.stringify({ message: opts.helloMessage })}\n`;
+  const helloJsonLength = Buffer.byteLength(helloJson);
+  let draining = false;
+
+  function done(
+    route: number,
+    req: HttpRequest,
+    path: string,
+    status: number,
+    bytes: number,
+    start: number,
+    requestId: string,
+    code?: string,
+  ): void {
+    stats.count(route, status);
+    if (accessLog === undefined) return;
+    const durationMs = Math.round((performance.now() - start) * 1000) / 1000;
+    accessLog.write({ method: req.method, path, status, bytes, durationMs, requestId, code });
+  }
+
+  function send(
+    route: number,
+    req: HttpRequest,
+    res: HttpResponse,
+    path: string,
+    start: number,
+    requestId: string,
+    status: number,
+    headers: Headers,
+    body: string | undefined,
+    length: number,
+    code?: string,
+  ): void {
+    if (draining && req.httpVersionMajor === 1) headers.connection = 'close';
+    res.writeHead(status, headers);
+    if (body === undefined || req.method === 'HEAD') {
+      res.end();
+      done(route, req, path, status, 0, start, requestId, code);
+    } else {
+      res.end(body);
+      done(route, req, path, status, length, start, requestId, code);
+    }
+  }
+
+  function fail(
+    route: number,
+    req: HttpRequest,
+    res: HttpResponse,
+    path: string,
+    start: number,
+    requestId: string,
+    code: HttpErrorCode,
+    extra?: Headers,
+  ): void {
+    const body = errorBody(code);
+    const length = Buffer.byteLength(body);
+    const headers: Headers = {
+      'content-type': JSON_TYPE,
+      'content-length': length,
+      'x-request-id': requestId,
+      ...extra,
+    };
+    send(
+      route,
+      req,
+      res,
+      path,
+      start,
+      requestId,
+      HTTP_ERRORS[code].status,
+      headers,
+      body,
+      length,
+      code,
+    );
+  }
+
+  function json(
+    route: number,
+    req: HttpRequest,
+    res: HttpResponse,
+    path: string,
+    start: number,
+    requestId: string,
+    status: number,
+    value: unknown,
+    pretty = false,
+  ): void {
+    const body = `${pretty ? JSON.stringify(value, null, 2) : JSON.stringify(value)}\n`;
+    const length = Buffer.byteLength(body);
+    const headers: Headers = {
+      'content-type': JSON_TYPE,
+      'content-length': length,
+      'cache-control': 'no-store',
+      'x-request-id': requestId,
+    };
+    send(route, req, res, path, start, requestId, status, headers, body, length);
+  }
+
+  function echo(
+    req: HttpRequest,
+    res: HttpResponse,
+    path: string,
+    start: number,
+    requestId: string,
+  ) {
+    const declared = headerOf(req, 'content-length');
+    // Refuse before reading a byte when the client says up front it is too big.
+    if (declared !== undefined && Number(declared) > maxBodyBytes) {
+      refuseTooLarge(req, res, path, start, requestId);
+      return;
+    }
+    const headers: Headers = {
+      'content-type': headerOf(req, 'content-type') ?? 'application/octet-stream',
+      'cache-control': 'no-store',
+      'x-request-id': requestId,
+    };
+    // Same length back, so the client sees a plain sized body, not chunks.
+    if (declared !== undefined) headers['content-length'] = declared;
+    if (draining && req.httpVersionMajor === 1) headers.connection = 'close';
+    res.writeHead(200, headers);
+
+    let bytes = 0;
+    let tooLarge = false;
+    // Only a chunked body can get here and still grow past the limit. Our 200
+    // is already on the wire (we stream, we do not buffer), so the only honest
+    // answer left is to cut the response: the client sees a truncated chunked
+    // body, never a clean 200.
+    req.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > maxBodyBytes && !tooLarge) {
+        tooLarge = true;
+        req.unpipe(res);
+        res.destroy();
+      }
+    });
+    // A client that resets mid-body: without a listener the 'error' would be uncaught.
+    req.on('error', () => res.destroy());
+    res.once('close', () => {
+      if (tooLarge) {
+        done(ECHO, req, path, 413, bytes, start, requestId, 'NETLAB_ERR_BODY_TOO_LARGE');
+      } else {
+        done(ECHO, req, path, res.writableFinished ? 200 : CLIENT_CLOSED, bytes, start, requestId);
+      }
+    });
+    // pipe() stops reading the request while the response's buffer is full,
+    // so a client that sends without reading cannot grow our heap.
+    req.pipe(res);
+  }
+
+  function refuseTooLarge(
+    req: HttpRequest,
+    res: HttpResponse,
+    path: string,
+    start: number,
+    requestId: string,
+  ): void {
+    // We will not read the body, so the connection cannot be reused: the
+    // next request would start somewhere in the middle of it.
+    const extra: Headers | undefined =
+      req.httpVersionMajor === 1 ? { connection: 'close' } : undefined;
+    fail(ECHO, req, res, path, start, requestId, 'NETLAB_ERR_BODY_TOO_LARGE', extra);
+  }
+
+  function status(
+    req: HttpRequest,
+    res: HttpResponse,
+    path: string,
+    start: number,
+    requestId: string,
+  ): void {
+    const text = path.slice('/status/'.length);
+    const code = DIGITS.test(text) ? Number(text) : 0;
+    if (code < 200 || code > 599) {
+      fail(STATUS, req, res, path, start, requestId, 'NETLAB_ERR_BAD_STATUS');
+      return;
+    }
+    // RFC 9110 §6.4.1, §15.3.6: 204, 205 and 304 never carry content.
+    if (code === 204 || code === 205 || code === 304) {
+      const headers: Headers = { 'x-request-id': requestId };
+      if (code === 205) headers['content-length'] = 0;
+      send(STATUS, req, res, path, start, requestId, code, headers, undefined, 0);
+      return;
+    }
+    const reason = STATUS_CODES[code];
+    json(
+      STATUS,
+      req,
+      res,
+      path,
+      start,
+      requestId,
+      code,
+      reason ? { status: code, reason } : { status: code },
+    );
+  }
+
+  function delay(
+    req: HttpRequest,
+    res: HttpResponse,
+    path: string,
+    start: number,
+    requestId: string,
+  ) {
+    const text = path.slice('/delay/'.length);
+    if (!DIGITS.test(text)) {
+      fail(DELAY, req, res, path, start, requestId, 'NETLAB_ERR_BAD_DELAY');
+      return;
+    }
+    const ms = Number(text);
+    if (ms > maxDelayMs) {
+      fail(DELAY, req, res, path, start, requestId, 'NETLAB_ERR_DELAY_TOO_LONG');
+      return;
+    }
+    let answered = false;
+    const timer = setTimeout(() => {
+      answered = true;
+      json(DELAY, req, res, path, start, requestId, 200, { delayMs: ms });
+    }, ms);
+    // A client that gives up must not keep a timer (and its closure) alive.
+    res.once('close', () => {
+      if (answered) return;
+      clearTimeout(timer);
+      done(DELAY, req, path, CLIENT_CLOSED, 0, start, requestId);
+    });
+  }
+
+  function handle(req: HttpRequest, res: HttpResponse): void {
+    const start = performance.now();
+    stats.start();
+    const method = req.method;
+    let url = req.url ?? '/';
+    // Absolute-form targets (`GET http://host/path`) arrive when a client
+    // treats us as a forward proxy; route them by their path.
+    if (url.charCodeAt(0) !== 47 /* / */) url = pathOfAbsolute(url);
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+
+    let requestId: string | undefined;
+    let accept: string | undefined;
+    const raw = req.rawHeaders;
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const name = raw[i]!;
+      if (name.length === 12) {
+        if (requestId === undefined && name.toLowerCase() === 'x-request-id') {
+          const value = raw[i + 1]!;
+          if (isSaneRequestId(value)) requestId = value;
+        }
+      } else if (name.length === 6 && accept === undefined && name.toLowerCase() === 'accept') {
+        accept = raw[i + 1];
+      }
+    }
+    if (requestId === undefined) requestId = nextId();
+
+    const readOnly = method === 'GET' || method === 'HEAD';
+    switch (path) {
+      case '/': {
+        if (!readOnly) break;
+        const asJson = prefersJson(accept);
+        const length = asJson ? helloJsonLength : helloTextLength;
+        const headers: Headers = {
+          'content-type': asJson ? JSON_TYPE : TEXT_TYPE,
+          'content-length': length,
+          vary: 'Accept',
+          'x-request-id': requestId,
+        };
+        send(
+          HELLO,
+          req,
+          res,
+          path,
+          start,
+          requestId,
+          200,
+          headers,
+          asJson ? helloJson : helloText,
+          length,
+        );
+        return;
+      }
+      case '/whoami':
+        if (!readOnly) break;
+        json(
+          WHOAMI,
+          req,
+          res,
+          path,
+          start,
+          requestId,
+          200,
+          {
+            ...whoami(req, requestId, identity),
+            ...opts.whoamiExtra?.(req),
+          },
+          true,
+        );
+        return;
+      case '/echo':
+        if (method !== 'POST' && method !== 'PUT') break;
+        echo(req, res, path, start, requestId);
+        return;
+      default:
+        if (path.startsWith('/status/')) {
+          if (readOnly) status(req, res, path, start, requestId);
+          else
+            fail(
+              STATUS,
+              req,
+              res,
+              path,
+              start,
+              requestId,
+              'NETLAB_ERR_METHOD_NOT_ALLOWED',
+              ALLOW_GET,
+            );
+        } else if (path.startsWith('/delay/')) {
+          if (readOnly) delay(req, res, path, start, requestId);
+          else
+            fail(
+              DELAY,
+              req,
+              res,
+              path,
+              start,
+              requestId,
+              'NETLAB_ERR_METHOD_NOT_ALLOWED',
+              ALLOW_GET,
+            );
+        } else {
+          fail(UNMATCHED, req, res, path, start, requestId, 'NETLAB_ERR_NOT_FOUND');
+        }
+        return;
+    }
+    // A known path with a method it does not take.
+    const route = path === '/' ? HELLO : path === '/whoami' ? WHOAMI : ECHO;
+    const allow = route === ECHO ? ALLOW_POST : ALLOW_GET;
+    fail(route, req, res, path, start, requestId, 'NETLAB_ERR_METHOD_NOT_ALLOWED', allow);
+  }
+
+  function checkContinue(req: HttpRequest, res: HttpResponse & { writeContinue(): void }): void {
+    const url = req.url ?? '/';
+    const isEcho = url === '/echo' || url.startsWith('/echo?');
+    const declared = headerOf(req, 'content-length');
+    if (isEcho && declared !== undefined && Number(declared) > maxBodyBytes) {
+      const raw = headerOf(req, 'x-request-id');
+      const requestId = raw !== undefined && isSaneRequestId(raw) ? raw : nextId();
+      stats.start();
+      refuseTooLarge(req, res, '/echo', performance.now(), requestId);
+      return;
+    }
+    res.writeContinue();
+    handle(req, res);
+  }
+
+  return Object.assign(handle, {
+    checkContinue: checkContinue as HttpHandler['checkContinue'],
+    drain() {
+      draining = true;
+    },
+    flushLog() {
+      accessLog?.flush();
+    },
+    stats,
+  });
+}
+
+const ALLOW_GET: Headers = { allow: GET_HEAD };
+const ALLOW_POST: Headers = { allow: POST_PUT };
+
+function headerOf(req: HttpRequest, lowerName: string): string | undefined {
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i]!.length === lowerName.length && raw[i]!.toLowerCase() === lowerName)
+      return raw[i + 1];
+  }
+  return undefined;
+}
+
+function pathOfAbsolute(target: string): string {
+  try {
+    const url = new URL(target);
+    return url.pathname + url.search;
+  } catch {
+    return target;
+  }
+}

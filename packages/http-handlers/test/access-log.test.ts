@@ -1,0 +1,65 @@
+import { createLogger, flushLogger } from '@netlab/common';
+import { LogCapture } from '@netlab/testkit';
+import { describe, expect, it } from 'vitest';
+import { createAccessLog } from '../src/access-log.js';
+
+const entry = {
+  method: 'GET',
+  path: '/a "quoted" \\ path/\u2028é',
+  status: 200,
+  bytes: 11,
+  durationMs: 0.25,
+  requestId: 'abc-1',
+};
+
+describe('the access log', () => {
+  it('writes the very line logger.info would, keys in the same order', async () => {
+    const fastCapture = new LogCapture();
+    const plainCapture = new LogCapture();
+    const fast = createLogger({ service: 's', version: '1', destination: fastCapture });
+    const plain = createLogger({ service: 's', version: '1', destination: plainCapture });
+    createAccessLog(fast)!.write(entry);
+    plain.info(entry, 'request');
+    await new Promise((resolve) => setImmediate(resolve));
+    await Promise.all([flushLogger(fast), flushLogger(plain)]);
+    const [a] = fastCapture.lines;
+    const [b] = plainCapture.lines;
+    expect(a).toBeDefined();
+    expect(Object.keys(a!)).toEqual(Object.keys(b!));
+    expect({ ...a, time: 0 }).toEqual({ ...b, time: 0 });
+  });
+
+  it('adds the error code of a refused request', async () => {
+    const capture = new LogCapture();
+    const logger = createLogger({ service: 's', version: '1', destination: capture });
+    createAccessLog(logger)!.write({ ...entry, status: 413, code: 'NETLAB_ERR_BODY_TOO_LARGE' });
+    const line = await capture.waitFor((l) => l.msg === 'request');
+    expect(line).toMatchObject({ status: 413, code: 'NETLAB_ERR_BODY_TOO_LARGE', level: 'info' });
+  });
+
+  it('collects the lines of one event-loop turn into one write', async () => {
+    const capture = new LogCapture();
+    const writes: number[] = [];
+    const original = capture.write.bind(capture);
+    capture.write = ((chunk: string, ...rest: never[]) => {
+      writes.push(chunk.split('\n').length - 1);
+      return original(chunk, ...rest);
+    }) as typeof capture.write;
+    const logger = createLogger({ service: 's', version: '1', destination: capture });
+    const log = createAccessLog(logger)!;
+    for (let i = 0; i < 5; i++) log.write({ ...entry, requestId: `r-${i}` });
+    await capture.waitFor((l) => l.requestId === 'r-4');
+    expect(writes).toEqual([5]);
+    expect(capture.lines.map((l) => l.requestId)).toEqual(['r-0', 'r-1', 'r-2', 'r-3', 'r-4']);
+  });
+
+  it('is off below info', () => {
+    const logger = createLogger({
+      service: 's',
+      version: '1',
+      level: 'warn',
+      destination: new LogCapture(),
+    });
+    expect(createAccessLog(logger)).toBeUndefined();
+  });
+});
