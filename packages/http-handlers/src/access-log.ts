@@ -57,12 +57,15 @@ export function createAccessLog(logger: Logger): AccessLog | undefined {
   let lastTime = '';
   let pending = '';
   let scheduled = false;
-  const flush = () => {
-    scheduled = false;
+  const writeOut = () => {
     if (pending === '') return;
     const lines = pending;
     pending = '';
     stream.write(lines);
+  };
+  const flush = () => {
+    scheduled = false;
+    writeOut();
   };
   return {
     write(e) {
@@ -74,11 +77,13 @@ export function createAccessLog(logger: Logger): AccessLog | undefined {
       // method is an HTTP token (Node's parser allows nothing else), requestId
       // passed isSaneRequestId or is ours, code is a constant: none can need
       // JSON escaping. The path is the client's and always gets it.
-      pending +=
+      const line =
         `${head}${lastTime}${fast.bindings},"method":"${e.method}",` +
         `"path":${JSON.stringify(e.path)},"status":${e.status},"bytes":${e.bytes},` +
         `"durationMs":${e.durationMs},"requestId":"${e.requestId}"` +
         `${e.code === undefined ? '' : `,"code":"${e.code}"`}${tail}`;
+      if (pending.length + line.length > MAX_BATCH_CHARS) writeOut();
+      pending += line;
       if (!scheduled) {
         scheduled = true;
         setImmediate(flush);
@@ -87,6 +92,13 @@ export function createAccessLog(logger: Logger): AccessLog | undefined {
     flush,
   };
 }
+
+// With WORKERS > 1 every worker writes to the same stdout. A pipe keeps a
+// write of at most PIPE_BUF bytes (4096 on Linux) in one piece, so batches
+// stay under it and lines of different workers never interleave. Request
+// text is latin1 as Node's parser hands it over: at most 2 UTF-8 bytes a
+// character.
+const MAX_BATCH_CHARS = 2048;
 
 interface FastParts {
   /** `{"level":"info"` (or `{"level":30`, as the logger's formatter has it). */

@@ -63,3 +63,24 @@ describe('the access log', () => {
     expect(createAccessLog(logger)).toBeUndefined();
   });
 });
+
+describe('the access log under load', () => {
+  it('keeps every write under PIPE_BUF so workers sharing a pipe never interleave', async () => {
+    const capture = new LogCapture();
+    const sizes: number[] = [];
+    const original = capture.write.bind(capture);
+    capture.write = ((chunk: string, ...rest: never[]) => {
+      sizes.push(Buffer.byteLength(chunk));
+      return original(chunk, ...rest);
+    }) as typeof capture.write;
+    const logger = createLogger({ service: 's', version: '1', destination: capture });
+    const log = createAccessLog(logger)!;
+    for (let i = 0; i < 200; i++) log.write({ ...entry, requestId: `r-${i}` });
+    await capture.waitFor((l) => l.requestId === 'r-199');
+    expect(sizes.length).toBeGreaterThan(1);
+    for (const size of sizes) expect(size).toBeLessThanOrEqual(4096);
+    expect(capture.lines.map((l) => l.requestId)).toEqual(
+      Array.from({ length: 200 }, (_, i) => `r-${i}`),
+    );
+  });
+});
