@@ -1,10 +1,12 @@
-import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createLogger, createRegistry, loadConfig, type Registry } from '@netlab/common';
 import { LogCapture } from '@netlab/testkit';
+
+export { connect, metricValue, sha256 } from '@netlab/testkit';
+
 import { schema } from '../src/config.js';
 import { createHelloServer, type HelloServer } from '../src/server.js';
 
@@ -83,16 +85,6 @@ export function request(
   });
 }
 
-export function connect(port: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ port, host: '127.0.0.1' }, () => {
-      socket.off('error', reject);
-      resolve(socket);
-    });
-    socket.once('error', reject);
-  });
-}
-
 /** Everything the server sends on `socket` until it closes the connection. */
 export async function readUntilClose(socket: net.Socket): Promise<string> {
   const chunks: Buffer[] = [];
@@ -100,16 +92,6 @@ export async function readUntilClose(socket: net.Socket): Promise<string> {
   socket.on('error', () => {});
   await once(socket, 'close');
   return Buffer.concat(chunks).toString('latin1');
-}
-
-export const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
-
-export async function metricValue(registry: Registry, name: string, labels = ''): Promise<number> {
-  const text = await registry.metrics();
-  const line = text
-    .split('\n')
-    .find((l) => l.startsWith(`${name}{`) && l.includes(labels) && !l.startsWith('#'));
-  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
 /** A metric from a running process's admin /metrics, summed over every series that matches. */

@@ -1,8 +1,10 @@
-import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createLogger, createRegistry, loadConfig, type Registry } from '@netlab/common';
 import { LogCapture } from '@netlab/testkit';
+
+export { connect, metricValue, sha256 } from '@netlab/testkit';
+
 import { schema } from '../src/config.js';
 import { createEchoServer, type EchoServer } from '../src/server.js';
 
@@ -39,16 +41,6 @@ export async function startEcho(env: Record<string, string> = {}): Promise<Start
   };
 }
 
-export function connect(port: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ port, host: '127.0.0.1' }, () => {
-      socket.off('error', reject);
-      resolve(socket);
-    });
-    socket.once('error', reject);
-  });
-}
-
 /** Sends `payload` (respecting backpressure), half-closes, and resolves with everything read back. */
 export function roundTrip(port: number, payload: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -59,14 +51,4 @@ export function roundTrip(port: number, payload: Buffer): Promise<Buffer> {
     socket.on('end', () => resolve(Buffer.concat(chunks)));
     socket.end(payload);
   });
-}
-
-export const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
-
-export async function metricValue(registry: Registry, name: string, labels = ''): Promise<number> {
-  const text = await registry.metrics();
-  const line = text
-    .split('\n')
-    .find((l) => l.startsWith(`${name}{`) && l.includes(labels) && !l.startsWith('#'));
-  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
 }

@@ -6,5 +6,6 @@ export {
   runExample,
   substitutePorts,
 } from './readme-examples.js';
+export { connect, metricValue, sha256 } from './sockets.js';
 export { type ReadyApp, type SpawnedApp, spawnApp, startApp } from './spawn-app.js';
 export { procStatusBytes, waitUntil } from './wait.js';
