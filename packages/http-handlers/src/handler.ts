@@ -384,37 +384,23 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
         if (method !== 'POST' && method !== 'PUT') break;
         echo(req, res, path, start, requestId);
         return;
-      default:
-        if (path.startsWith('/status/')) {
-          if (readOnly) status(req, res, path, start, requestId);
-          else
-            fail(
-              STATUS,
-              req,
-              res,
-              path,
-              start,
-              requestId,
-              'NETLAB_ERR_METHOD_NOT_ALLOWED',
-              ALLOW_GET,
-            );
-        } else if (path.startsWith('/delay/')) {
-          if (readOnly) delay(req, res, path, start, requestId);
-          else
-            fail(
-              DELAY,
-              req,
-              res,
-              path,
-              start,
-              requestId,
-              'NETLAB_ERR_METHOD_NOT_ALLOWED',
-              ALLOW_GET,
-            );
-        } else {
+      default: {
+        const route = path.startsWith('/status/')
+          ? STATUS
+          : path.startsWith('/delay/')
+            ? DELAY
+            : UNMATCHED;
+        if (route === UNMATCHED) {
           fail(UNMATCHED, req, res, path, start, requestId, 'NETLAB_ERR_NOT_FOUND');
+        } else if (!readOnly) {
+          fail(route, req, res, path, start, requestId, 'NETLAB_ERR_METHOD_NOT_ALLOWED', ALLOW_GET);
+        } else if (route === STATUS) {
+          status(req, res, path, start, requestId);
+        } else {
+          delay(req, res, path, start, requestId);
         }
         return;
+      }
     }
     // A known path with a method it does not take.
     const route = path === '/' ? HELLO : path === '/whoami' ? WHOAMI : ECHO;

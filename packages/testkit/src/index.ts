@@ -6,6 +6,7 @@ export {
   runExample,
   substitutePorts,
 } from './readme-examples.js';
+export { type ReadmeSuiteOptions, readmeSuite } from './readme-suite.js';
 export { connect, metricValue, sha256 } from './sockets.js';
 export { type ReadyApp, type SpawnedApp, spawnApp, startApp } from './spawn-app.js';
 export { procStatusBytes, waitUntil } from './wait.js';

@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readExamples, runExample } from './readme-examples.js';
+import { type ReadyApp, startApp } from './spawn-app.js';
+
+export interface ReadmeSuiteOptions {
+  /** Path of the app's README.md. */
+  readme: string;
+  /** Path of the app's dist/main.js. */
+  main: string;
+  /** The config table generated from the app's declarations (configTable(schema)). */
+  configTable: string;
+  /** The documented default ports, rewritten to the ones the test app got. */
+  defaultPorts: { port: number; adminPort: number };
+  /** Environment for the app the examples run against. */
+  env?: Record<string, string>;
+  /** The least number of examples the README must have (so deleting them fails). */
+  minExamples: number;
+}
+
+/**
+ * The README tests every app has: its config table matches the declarations,
+ * and every ```console example runs against the real app, printing what the
+ * README says it prints.
+ */
+export function readmeSuite(opts: ReadmeSuiteOptions): void {
+  describe('README', () => {
+    it('documents every variable, generated from the config declarations', () => {
+      expect(readFileSync(opts.readme, 'utf8')).toContain(opts.configTable);
+    });
+
+    describe('examples', () => {
+      let app: ReadyApp;
+      beforeAll(async () => {
+        app = await startApp(opts.main, { HOST: '127.0.0.1', ...opts.env });
+      });
+      afterAll(() => app.kill());
+
+      const examples = readExamples(opts.readme);
+      it('has examples to run', () =>
+        expect(examples.length).toBeGreaterThanOrEqual(opts.minExamples));
+      it.each(examples.map((e) => [e.command, e] as const))('$ %s', async (_, example) => {
+        const result = await runExample(example, {
+          [opts.defaultPorts.port]: app.port,
+          [opts.defaultPorts.adminPort]: app.adminPort,
+        });
+        expect(
+          result.matches,
+          `README line ${example.line} printed:\n${result.stdout}${result.stderr}`,
+        ).toBe(true);
+      });
+    });
+  });
+}
