@@ -5,6 +5,7 @@ import {
   ConnectionSet,
   drain,
   type Logger,
+  limitConnections,
   listen,
   type Registry,
   type Service,
@@ -97,7 +98,6 @@ export function createHelloServer(config: HelloConfig, deps: HelloDeps): HelloSe
           socket.destroy();
         })
       : undefined;
-  server.maxConnections = config.MAX_CONNECTIONS;
   // Without this listener Node answers `Expect: 100-continue` itself, and an
   // oversized echo body would be invited before we could refuse it.
   server.on('checkContinue', handler.checkContinue);
@@ -106,16 +106,10 @@ export function createHelloServer(config: HelloConfig, deps: HelloDeps): HelloSe
     connections.add(socket);
     metrics.connections.inc();
   });
-  server.on('drop', (info) => {
-    metrics.dropped.inc();
-    logger.warn(
-      {
-        remoteAddress: info?.remoteAddress,
-        remotePort: info?.remotePort,
-        limit: config.MAX_CONNECTIONS,
-      },
-      'connection rejected: MAX_CONNECTIONS reached',
-    );
+  limitConnections(server, {
+    limit: config.MAX_CONNECTIONS,
+    logger,
+    onDrop: () => metrics.dropped.inc(),
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     const code = clientErrorCode(err.code);
@@ -149,14 +143,11 @@ export function createHelloServer(config: HelloConfig, deps: HelloDeps): HelloSe
     },
     async close({ timeoutMs }) {
       handler.drain();
-      const open = connections.size;
-      if (open > 0) logger.info({ open, timeoutMs }, 'waiting for open connections');
-      const drained = drain(server, connections, timeoutMs);
+      const drained = drain(server, connections, { timeoutMs, logger });
       server.closeIdleConnections();
       const sweep = setInterval(() => server.closeIdleConnections(), DRAIN_SWEEP_MS);
       try {
-        const { destroyed } = await drained;
-        if (destroyed > 0) logger.warn({ destroyed }, 'shutdown deadline passed: connections cut');
+        await drained;
       } finally {
         clearInterval(sweep);
         idle?.stop();

@@ -1,22 +1,10 @@
 import http from 'node:http';
 import net from 'node:net';
-import { type ReadyApp, spawnApp, startApp, waitUntil } from '@netlab/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
+import { readyz, spawnApp, useApps, waitUntil } from '@netlab/testkit';
+import { describe, expect, it } from 'vitest';
 import { MAIN, scrape } from './helpers.js';
 
-const apps: ReadyApp[] = [];
-afterEach(() => {
-  for (const app of apps.splice(0)) app.kill();
-});
-
-async function start(env: Record<string, string> = {}) {
-  const app = await startApp(MAIN, { HOST: '127.0.0.1', ...env });
-  apps.push(app);
-  return app;
-}
-
-const readyz = (app: ReadyApp) =>
-  fetch(`http://127.0.0.1:${app.adminPort}/readyz`).then((r) => r.status);
+const start = useApps(MAIN);
 
 /** GET on a fresh connection; resolves with status, headers and body. */
 function get(port: number, path: string) {

@@ -4,6 +4,7 @@ import {
   ConnectionSet,
   drain,
   type Logger,
+  limitConnections,
   listen,
   type Registry,
   type Service,
@@ -51,19 +52,10 @@ export function createEchoServer(config: EchoConfig, { logger, registry }: EchoD
     keepAlive: config.TCP_KEEPALIVE_MS > 0,
     keepAliveInitialDelay: config.TCP_KEEPALIVE_MS,
   });
-  server.maxConnections = config.MAX_CONNECTIONS;
-
-  // Node closes connections past maxConnections itself and reports them here.
-  server.on('drop', (info) => {
-    metrics.rejected.inc();
-    logger.warn(
-      {
-        remoteAddress: info?.remoteAddress,
-        remotePort: info?.remotePort,
-        limit: config.MAX_CONNECTIONS,
-      },
-      'connection rejected: MAX_CONNECTIONS reached',
-    );
+  limitConnections(server, {
+    limit: config.MAX_CONNECTIONS,
+    logger,
+    onDrop: () => metrics.rejected.inc(),
   });
 
   server.on('connection', (socket) => {
@@ -117,12 +109,11 @@ export function createEchoServer(config: EchoConfig, { logger, registry }: EchoD
       await listen(server, config.PORT, config.HOST);
     },
     async close({ timeoutMs }) {
-      const open = connections.size;
-      if (open > 0) logger.info({ open, timeoutMs }, 'waiting for open connections');
-      const { destroyed } = await drain(server, connections, timeoutMs, (socket) =>
-        reasons.set(socket, 'shutdown'),
-      );
-      if (destroyed > 0) logger.warn({ destroyed }, 'shutdown deadline passed: connections cut');
+      await drain(server, connections, {
+        timeoutMs,
+        logger,
+        onExpire: (socket) => reasons.set(socket, 'shutdown'),
+      });
     },
   };
 }

@@ -1,22 +1,10 @@
 import { once } from 'node:events';
 import net from 'node:net';
-import { procStatusBytes, type ReadyApp, spawnApp, startApp, waitUntil } from '@netlab/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
+import { procStatusBytes, readyz, spawnApp, useApps, waitUntil } from '@netlab/testkit';
+import { describe, expect, it } from 'vitest';
 import { connect, MAIN } from './helpers.js';
 
-const apps: ReadyApp[] = [];
-afterEach(() => {
-  for (const app of apps.splice(0)) app.kill();
-});
-
-async function start(env: Record<string, string> = {}) {
-  const app = await startApp(MAIN, { HOST: '127.0.0.1', ...env });
-  apps.push(app);
-  return app;
-}
-
-const readyz = (app: ReadyApp) =>
-  fetch(`http://127.0.0.1:${app.adminPort}/readyz`).then((r) => r.status);
+const start = useApps(MAIN);
 
 describe('the tcp-echo process', () => {
   it('keeps its memory bounded when a client sends without ever reading', async () => {

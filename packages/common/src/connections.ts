@@ -1,4 +1,5 @@
 import type { Server, Socket } from 'node:net';
+import type { Logger } from './logger.js';
 
 /**
  * The open sockets of a server. `server.close()` only stops accepting; a
@@ -40,29 +41,49 @@ export class ConnectionSet {
 /**
  * Stops `server` accepting, waits up to `timeoutMs` for its connections to
  * end on their own, then destroys the rest (calling `onExpire` first for
- * each, so the caller can log or count why it was cut). Resolves with how
- * many were destroyed.
+ * each, so the caller can record why it was cut). Logs how many it waits
+ * for and how many it had to cut; resolves with the latter.
  */
-export function drain(
+export async function drain(
   server: Server,
   connections: ConnectionSet,
-  timeoutMs: number,
-  onExpire?: (socket: Socket) => void,
+  opts: { timeoutMs: number; logger: Logger; onExpire?: (socket: Socket) => void },
 ): Promise<{ destroyed: number }> {
-  return new Promise((resolve) => {
-    let destroyed = 0;
-    const timer = setTimeout(() => {
-      for (const socket of connections) {
-        onExpire?.(socket);
-        socket.destroy();
-        destroyed++;
-      }
-    }, timeoutMs);
-    server.close();
-    void connections.empty().then(() => {
-      clearTimeout(timer);
-      resolve({ destroyed });
-    });
+  const { timeoutMs, logger, onExpire } = opts;
+  if (connections.size > 0) {
+    logger.info({ open: connections.size, timeoutMs }, 'waiting for open connections');
+  }
+  let destroyed = 0;
+  const timer = setTimeout(() => {
+    for (const socket of connections) {
+      onExpire?.(socket);
+      socket.destroy();
+      destroyed++;
+    }
+  }, timeoutMs);
+  server.close();
+  await connections.empty();
+  clearTimeout(timer);
+  if (destroyed > 0) logger.warn({ destroyed }, 'shutdown deadline passed: connections cut');
+  return { destroyed };
+}
+
+/**
+ * Caps `server` at `limit` open connections. Node itself closes each one
+ * past the cap as it arrives and emits 'drop'; this counts it (`onDrop`) and
+ * says so in the log, so a refused client is visible to whoever runs us.
+ */
+export function limitConnections(
+  server: Server,
+  opts: { limit: number; logger: Logger; onDrop: () => void },
+): void {
+  server.maxConnections = opts.limit;
+  server.on('drop', (info) => {
+    opts.onDrop();
+    opts.logger.warn(
+      { remoteAddress: info?.remoteAddress, remotePort: info?.remotePort, limit: opts.limit },
+      'connection rejected: MAX_CONNECTIONS reached',
+    );
   });
 }
 

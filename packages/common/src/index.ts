@@ -14,7 +14,7 @@ export {
   string,
   type VarSpec,
 } from './config.js';
-export { ConnectionSet, drain, sweepIdle } from './connections.js';
+export { ConnectionSet, drain, limitConnections, sweepIdle } from './connections.js';
 export { ConfigError, type ConfigIssue, formatIssue, NetlabError } from './errors.js';
 export {
   EXIT_CONFIG,

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ConnectionSet,
   commonVars,
+  createLogger,
   drain,
   int,
   listen,
@@ -47,10 +48,12 @@ function tcpService(events: string[]): Service & { connections: ConnectionSet } 
     },
     close: async ({ timeoutMs }) => {
       events.push(`close ${timeoutMs}`);
-      await drain(server, connections, timeoutMs);
+      await drain(server, connections, { timeoutMs, logger: quiet });
     },
   };
 }
+
+const quiet = createLogger({ service: 't', version: '0', level: 'silent' });
 
 const env = { PORT: '0', ADMIN_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' };
 
@@ -165,7 +168,10 @@ describe('drain', () => {
     await service.listen();
     const client = net.connect(service.address()!.port, '127.0.0.1');
     await new Promise((r) => client.once('connect', r));
-    const draining = drain(net.createServer(), service.connections, 60_000);
+    const draining = drain(net.createServer(), service.connections, {
+      timeoutMs: 60_000,
+      logger: quiet,
+    });
     client.end();
     expect(await draining).toEqual({ destroyed: 0 });
     await service.close({ timeoutMs: 0 });
@@ -184,7 +190,11 @@ describe('drain', () => {
     );
     await new Promise((r) => setImmediate(r));
     const expired: net.Socket[] = [];
-    const result = await drain(net.createServer(), service.connections, 50, (s) => expired.push(s));
+    const result = await drain(net.createServer(), service.connections, {
+      timeoutMs: 50,
+      logger: quiet,
+      onExpire: (s) => expired.push(s),
+    });
     expect(result).toEqual({ destroyed: 2 });
     expect(expired).toHaveLength(2);
     for (const c of clients) c.destroy();
