@@ -33,6 +33,8 @@ export interface HelloDeps {
   version: string;
   pid: number;
   hostname?: string;
+  /** Set in cluster workers, which share the primary's stdout. */
+  sharedLogOutput?: boolean;
 }
 
 // How often, during a drain, keep-alive connections that have just gone idle
@@ -58,6 +60,7 @@ export function createHelloServer(config: HelloConfig, deps: HelloDeps): HelloSe
     pid: deps.pid,
     hostname: deps.hostname ?? osHostname(),
     logger,
+    sharedLogOutput: deps.sharedLogOutput ?? false,
   });
   const connections = new ConnectionSet();
   const metrics = createHelloMetrics(deps.registry, handler.stats, () => connections.size);

@@ -37,7 +37,13 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => logger.debug({ signal }, 'signal ignored: the primary drains workers'));
 }
 
-const server = createHelloServer(config, { logger, registry, version, pid: process.pid });
+const server = createHelloServer(config, {
+  logger,
+  registry,
+  version,
+  pid: process.pid,
+  sharedLogOutput: true,
+});
 
 process.on('message', (msg: ClusterMessage) => {
   if (msg?.type === 'netlab:drain') {

@@ -25,6 +25,8 @@ export interface HttpHandlerOptions extends Identity {
   logger: Logger;
   /** Makes request ids; default: a random per-process prefix and a counter. */
   requestId?: () => string;
+  /** Other processes share this one's stdout (cluster workers): see AccessLogOptions. */
+  sharedLogOutput?: boolean;
   /** More fields for /whoami (https-secure adds the TLS session). */
   whoamiExtra?: (req: HttpRequest) => Record<string, unknown>;
 }
@@ -77,7 +79,7 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
   const stats = new RequestStats();
   // Undefined below info: the level is fixed for the life of the process,
   // so checking once saves building a log entry per request for nothing.
-  const accessLog = createAccessLog(logger);
+  const accessLog = createAccessLog(logger, { sharedOutput: opts.sharedLogOutput ?? false });
   // Bodies are strings, not Buffers, on purpose: Node copies a string body
   // into the same write as the headers, while a Buffer body costs a second
   // chunk (a writev) per response.

@@ -1,5 +1,10 @@
 export { prefersJson } from './accept.js';
-export { type AccessEntry, type AccessLog, createAccessLog } from './access-log.js';
+export {
+  type AccessEntry,
+  type AccessLog,
+  type AccessLogOptions,
+  createAccessLog,
+} from './access-log.js';
 export { HTTP_ERRORS, HttpError, type HttpErrorCode } from './errors.js';
 export { createHttpHandler, type HttpHandler, type HttpHandlerOptions } from './handler.js';
 export { isSaneRequestId, requestIdGenerator } from './request-id.js';

@@ -1,5 +1,9 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createLogger, flushLogger } from '@netlab/common';
 import { LogCapture } from '@netlab/testkit';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createAccessLog } from '../src/access-log.js';
 
@@ -65,7 +69,7 @@ describe('the access log', () => {
 });
 
 describe('the access log under load', () => {
-  it('keeps every write under PIPE_BUF so workers sharing a pipe never interleave', async () => {
+  it('keeps every write under PIPE_BUF when workers share a pipe, so lines never interleave', async () => {
     const capture = new LogCapture();
     const sizes: number[] = [];
     const original = capture.write.bind(capture);
@@ -74,7 +78,7 @@ describe('the access log under load', () => {
       return original(chunk, ...rest);
     }) as typeof capture.write;
     const logger = createLogger({ service: 's', version: '1', destination: capture });
-    const log = createAccessLog(logger)!;
+    const log = createAccessLog(logger, { sharedOutput: true })!;
     for (let i = 0; i < 200; i++) log.write({ ...entry, requestId: `r-${i}` });
     await capture.waitFor((l) => l.requestId === 'r-199');
     expect(sizes.length).toBeGreaterThan(1);
@@ -82,5 +86,52 @@ describe('the access log under load', () => {
     expect(capture.lines.map((l) => l.requestId)).toEqual(
       Array.from({ length: 200 }, (_, i) => `r-${i}`),
     );
+  });
+
+  it('writes a busy turn of a process with stdout to itself in one piece', async () => {
+    const capture = new LogCapture();
+    const writes: number[] = [];
+    const original = capture.write.bind(capture);
+    capture.write = ((chunk: string, ...rest: never[]) => {
+      writes.push(chunk.split('\n').length - 1);
+      return original(chunk, ...rest);
+    }) as typeof capture.write;
+    const logger = createLogger({ service: 's', version: '1', destination: capture });
+    const log = createAccessLog(logger)!;
+    for (let i = 0; i < 200; i++) log.write({ ...entry, requestId: `r-${i}` });
+    await capture.waitFor((l) => l.requestId === 'r-199');
+    expect(writes).toEqual([200]);
+  });
+});
+
+describe('the access log on a file descriptor', () => {
+  it('writes what logger.info writes, in order with the logger’s own lines', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'access-log-'));
+    const path = join(dir, 'out.log');
+    const destination = pino.destination({ dest: path, sync: true });
+    const logger = createLogger({ service: 's', version: '1', destination });
+    const log = createAccessLog(logger)!;
+    logger.info('before');
+    // The batch goes to the descriptor itself, not through the stream.
+    const write = destination.write;
+    destination.write = () => {
+      throw new Error('the access log wrote through the stream');
+    };
+    log.write(entry);
+    log.flush();
+    destination.write = write;
+    logger.info(entry, 'request');
+    logger.info('after');
+    destination.flushSync();
+    const lines = (await readFile(path, 'utf8'))
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => l.msg)).toEqual(['before', 'request', 'request', 'after']);
+    const [, fast, plain] = lines;
+    expect(Object.keys(fast!)).toEqual(Object.keys(plain!));
+    expect({ ...fast, time: 0 }).toEqual({ ...plain, time: 0 });
+    destination.end();
+    await rm(dir, { recursive: true });
   });
 });
