@@ -8,9 +8,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { evaluateChecks } from './harness/checks.mjs';
+import { HTTP_LOAD_CHOICES, httpLoadGenerator } from './harness/http-load.mjs';
 import { runAlternating } from './harness/rounds.mjs';
-import { which } from './harness/which.mjs';
-import { wrkVersion } from './harness/wrk.mjs';
 import { describeMetrics } from './report/format.mjs';
 import { updateReadme } from './report/readme-update.mjs';
 import { writeResults } from './report/results-files.mjs';
@@ -27,6 +26,7 @@ const usage = `usage: pnpm bench [app…] [options]
   --update-readme   copy the results table between <!-- bench:start --> and <!-- bench:end -->
                     in README.md (not in smoke mode)
   --strict          exit 1 when a check falls short (default: only crashes fail)
+  --http-load G     HTTP load generator: auto (wrk if installed, else autocannon), wrk, autocannon
   --list            list the scenarios and exit`;
 
 let args;
@@ -40,6 +40,7 @@ try {
       rounds: { type: 'string', default: '3' },
       'update-readme': { type: 'boolean', default: false },
       strict: { type: 'boolean', default: false },
+      'http-load': { type: 'string', default: 'auto' },
       list: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -53,6 +54,13 @@ if (values.help) {
   console.log(usage);
   process.exit(0);
 }
+if (!HTTP_LOAD_CHOICES.includes(values['http-load'])) {
+  console.error(
+    `--http-load: expected one of ${HTTP_LOAD_CHOICES.join(', ')}, got "${values['http-load']}"`,
+  );
+  process.exit(2);
+}
+const httpLoad = httpLoadGenerator(values['http-load']);
 const rounds = values.smoke ? 1 : Number(values.rounds);
 if (!values.smoke && (!Number.isInteger(rounds) || rounds < 3)) {
   console.error(`--rounds: expected an integer ≥ 3, got "${values.rounds}"`);
@@ -100,6 +108,7 @@ const ctx = {
   rounds,
   log: (line) => console.log(line),
   describe: describeMetrics,
+  httpLoad,
 };
 
 const started = performance.now();
@@ -111,7 +120,9 @@ const environment = {
   kernel: `${os.type()} ${os.release()}`,
   node: process.version,
   loadGenerators: [
-    which('wrk') ? `HTTP: ${await wrkVersion()}` : 'HTTP: wrk not installed',
+    httpLoad.missing()
+      ? `HTTP: ${httpLoad.name} not installed`
+      : `HTTP: ${await httpLoad.version()}`,
     'TCP: Node clients in their own process (bench/clients/)',
   ],
 };

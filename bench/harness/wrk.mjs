@@ -6,7 +6,7 @@ const run = promisify(execFile);
 
 /** A skip reason when wrk is not installed, else null. */
 export function wrkMissing() {
-  return which('wrk') ? null : 'wrk not installed (apt-get install wrk); HTTP scenario skipped';
+  return which('wrk') ? null : 'wrk not installed (apt-get install wrk)';
 }
 
 /** wrk's version line, e.g. "wrk debian/4.1.0-3+b2 [epoll]". */

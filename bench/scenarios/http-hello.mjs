@@ -1,6 +1,5 @@
 import { appMissing, startNetlabApp, startNodeScript } from '../harness/netlab-app.mjs';
 import { nginxMissing, startNginx } from '../harness/nginx.mjs';
-import { runWrk, wrkMissing } from '../harness/wrk.mjs';
 
 const app = (id, label, env) => ({
   id,
@@ -15,10 +14,9 @@ export const scenarios = [
     app: 'http-hello',
     title: 'http-hello GET / keep-alive',
     measures:
-      'req/s and latency p50/p99 of `wrk -t1 -c64 -d5s --latency` on GET / over keep-alive ' +
-      '(smoke: -d1s), after a 1 s warm-up (none in smoke).',
-    skip: () => wrkMissing(),
-    loadGenerator: 'wrk',
+      'req/s and latency p50/p99 of `wrk -t1 -c64 -d5s --latency` (or `autocannon -c64 -d5`) ' +
+      'on GET / over keep-alive (smoke: 1 s), after a 1 s warm-up (none in smoke).',
+    skip: (ctx) => ctx.httpLoad.missing(),
     subjects: [
       app('app', 'http-hello (LOG_LEVEL=info)', { LOG_LEVEL: 'info', WORKERS: '1' }),
       app('app-warn', 'http-hello LOG_LEVEL=warn', { LOG_LEVEL: 'warn', WORKERS: '1' }),
@@ -38,8 +36,8 @@ export const scenarios = [
     measure: async (ctx, server) => {
       const url = `http://127.0.0.1:${server.port}/`;
       // JIT warm-up, so the measured seconds compare steady states.
-      if (!ctx.smoke) await runWrk({ url, connections: 64, seconds: 1 });
-      const r = await runWrk({ url, threads: 1, connections: 64, seconds: ctx.smoke ? 1 : 5 });
+      if (!ctx.smoke) await ctx.httpLoad.run({ url, connections: 64, seconds: 1 });
+      const r = await ctx.httpLoad.run({ url, connections: 64, seconds: ctx.smoke ? 1 : 5 });
       return {
         reqPerSec: r.reqPerSec,
         latencyP50Ms: r.latencyP50Ms,
@@ -72,7 +70,7 @@ export const scenarios = [
         baseline: 'app',
         op: '>',
         target: 1,
-        note: 'wrk runs on the same machine: on 2 cores it takes one, so two workers share the other',
+        note: 'the load generator runs on the same machine: on 2 cores it takes one, so two workers share the other',
       },
       {
         kind: 'ratio',

@@ -1,0 +1,30 @@
+import { autocannonMissing, autocannonVersion, runAutocannon } from './autocannon.mjs';
+import { runWrk, wrkMissing, wrkVersion } from './wrk.mjs';
+
+const generators = {
+  wrk: {
+    name: 'wrk',
+    missing: wrkMissing,
+    version: wrkVersion,
+    run: ({ url, connections, seconds }) => runWrk({ url, threads: 1, connections, seconds }),
+  },
+  autocannon: {
+    name: 'autocannon',
+    missing: autocannonMissing,
+    version: async () => autocannonVersion(),
+    run: runAutocannon,
+  },
+};
+
+export const HTTP_LOAD_CHOICES = ['auto', 'wrk', 'autocannon'];
+
+/**
+ * The HTTP load generator of a run: `auto` is wrk when it is installed (a C
+ * client that needs little CPU of its own), else autocannon (a Node client
+ * from npm, always there after `pnpm install`). Every subject of a run gets
+ * the same one, so its ratios compare like with like.
+ */
+export function httpLoadGenerator(choice = 'auto') {
+  if (choice === 'auto') return wrkMissing() ? generators.autocannon : generators.wrk;
+  return generators[choice];
+}
