@@ -9,6 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { evaluateChecks } from './harness/checks.mjs';
 import { HTTP_LOAD_CHOICES, httpLoadGenerator } from './harness/http-load.mjs';
+import { loadPinning } from './harness/pin.mjs';
 import { runAlternating } from './harness/rounds.mjs';
 import { describeMetrics } from './report/format.mjs';
 import { updateReadme } from './report/readme-update.mjs';
@@ -27,6 +28,7 @@ const usage = `usage: pnpm bench [app…] [options]
                     in README.md (not in smoke mode)
   --strict          exit 1 when a check falls short (default: only crashes fail)
   --http-load G     HTTP load generator: auto (wrk if installed, else autocannon), wrk, autocannon
+  --unpinned        leave the HTTP load generator to the scheduler (default: CPU 0, by taskset)
   --list            list the scenarios and exit`;
 
 let args;
@@ -41,6 +43,7 @@ try {
       'update-readme': { type: 'boolean', default: false },
       strict: { type: 'boolean', default: false },
       'http-load': { type: 'string', default: 'auto' },
+      unpinned: { type: 'boolean', default: false },
       list: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -60,7 +63,7 @@ if (!HTTP_LOAD_CHOICES.includes(values['http-load'])) {
   );
   process.exit(2);
 }
-const httpLoad = httpLoadGenerator(values['http-load']);
+const httpLoad = httpLoadGenerator(values['http-load'], loadPinning(!values.unpinned));
 const rounds = values.smoke ? 1 : Number(values.rounds);
 if (!values.smoke && (!Number.isInteger(rounds) || rounds < 3)) {
   console.error(`--rounds: expected an integer ≥ 3, got "${values.rounds}"`);

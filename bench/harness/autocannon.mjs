@@ -28,12 +28,17 @@ export function autocannonVersion() {
 /**
  * Runs `autocannon -c<connections> -d<seconds> -j <url>` in its own process
  * (never in the harness's event loop) and reads its JSON report. Latencies in
- * ms; autocannon measures them in whole milliseconds.
+ * ms; autocannon measures them in whole milliseconds. `wrap`: as in wrk.mjs.
  */
-export async function runAutocannon({ url, connections = 64, seconds = 5 }) {
+export async function runAutocannon({
+  url,
+  connections = 64,
+  seconds = 5,
+  wrap = (cmd, args) => [cmd, args],
+}) {
   const bin = join(autocannonDir(), 'autocannon.js');
-  const args = [bin, `-c${connections}`, `-d${seconds}`, '-j', url];
-  const { stdout } = await run(process.execPath, args, {
+  const [cmd, args] = wrap(process.execPath, [bin, `-c${connections}`, `-d${seconds}`, '-j', url]);
+  const { stdout } = await run(cmd, args, {
     timeout: (seconds + 30) * 1000,
     maxBuffer: 16 * 1024 * 1024,
   });

@@ -20,10 +20,25 @@ export async function wrkVersion() {
     .trim();
 }
 
-/** Runs `wrk -t<threads> -c<connections> -d<seconds>s --latency <url>` and parses it. */
-export async function runWrk({ url, threads = 1, connections = 64, seconds = 5 }) {
-  const args = [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, '--latency', url];
-  const { stdout } = await run(which('wrk'), args, { timeout: (seconds + 30) * 1000 });
+/**
+ * Runs `wrk -t<threads> -c<connections> -d<seconds>s --latency <url>` and parses it.
+ * `wrap` may put a command in front (taskset: see pin.mjs).
+ */
+export async function runWrk({
+  url,
+  threads = 1,
+  connections = 64,
+  seconds = 5,
+  wrap = (cmd, args) => [cmd, args],
+}) {
+  const [cmd, args] = wrap(which('wrk'), [
+    `-t${threads}`,
+    `-c${connections}`,
+    `-d${seconds}s`,
+    '--latency',
+    url,
+  ]);
+  const { stdout } = await run(cmd, args, { timeout: (seconds + 30) * 1000 });
   const result = parseWrk(stdout);
   if (!result.requests) throw new Error(`wrk made no request:\n${stdout}`);
   return result;
