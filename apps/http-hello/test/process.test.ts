@@ -1,7 +1,14 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { closeSync, constants, openSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
-import { readyz, spawnApp, useApps, waitUntil } from '@netlab/testkit';
-import { describe, expect, it } from 'vitest';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { LogCapture, type LogLine, readyz, spawnApp, useApps, waitUntil } from '@netlab/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
 import { MAIN, scrape } from './helpers.js';
 
 const start = useApps(MAIN);
@@ -32,6 +39,42 @@ function refused(port: number): Promise<string | undefined> {
     });
     socket.on('error', (err: NodeJS.ErrnoException) => resolve(err.code));
   });
+}
+
+const fifoApps: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of fifoApps.splice(0)) child.kill('SIGKILL');
+});
+
+/** Starts the app with its stdout on a named pipe (FIFO) that this test reads. */
+async function startOnFifo(env: Record<string, string>) {
+  const dir = await mkdtemp(join(tmpdir(), 'http-hello-fifo-'));
+  const fifo = join(dir, 'stdout');
+  execFileSync('mkfifo', [fifo]);
+  // Open the read end first (non-blocking, so it does not wait for a writer),
+  // then the write end the child inherits.
+  const readFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  const writeFd = openSync(fifo, constants.O_WRONLY);
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ADMIN_PORT: '0', ...env },
+    stdio: ['ignore', writeFd, 'ignore'],
+  });
+  fifoApps.push(child);
+  closeSync(writeFd);
+  await rm(dir, { recursive: true });
+  const stdout = new net.Socket({ fd: readFd, readable: true, writable: false });
+  const logs = new LogCapture();
+  const lines = createInterface({ input: stdout });
+  const closed = once(lines, 'close');
+  lines.on('line', (line) => {
+    try {
+      logs.push_(JSON.parse(line) as LogLine);
+    } catch {
+      logs.push_({ msg: line, unparsed: true });
+    }
+  });
+  const ready = await logs.waitFor((l) => typeof l.adminPort === 'number', 15_000);
+  return { child, stdout, logs, closed, port: ready.port as number };
 }
 
 describe('the http-hello process', () => {
@@ -151,6 +194,43 @@ describe('WORKERS=2', () => {
     const { code } = await app.exited;
     expect(code).toBe(0);
     for (const pid of after) expect(() => process.kill(pid, 0)).toThrow();
+  });
+
+  it('keeps every access log line whole while both workers write to one stdout pipe', async () => {
+    // A real pipe, as under docker or `| jq` (Node's own child stdio is a
+    // socket pair, where no write this size is ever split).
+    const app = await startOnFifo({ WORKERS: '2' });
+    // Stop reading for a while: once the pipe is full, the workers' writes
+    // block part-way, which is when a write bigger than PIPE_BUF gets split
+    // and another worker's lines land in the middle of it. Long paths fill a
+    // batch in a few lines; 32 connections keep both workers writing.
+    app.stdout.pause();
+    setTimeout(() => app.stdout.resume(), 500);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+    const path = `/${'p'.repeat(1500)}`;
+    const total = 2000;
+    let sent = 0;
+    const client = async () => {
+      while (sent < total) {
+        sent++;
+        await new Promise<void>((resolve, reject) => {
+          http
+            .get({ host: '127.0.0.1', port: app.port, path, agent }, (res) => {
+              res.resume().on('end', resolve);
+            })
+            .on('error', reject);
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: 32 }, client));
+    agent.destroy();
+    // Every line is out once the app has drained and exited.
+    app.child.kill('SIGTERM');
+    await app.closed;
+    expect(app.logs.find((l) => l.unparsed === true)).toEqual([]);
+    const requests = app.logs.find((l) => l.msg === 'request');
+    expect(requests).toHaveLength(total);
+    expect(new Set(requests.map((l) => l.pid)).size).toBe(2);
   });
 
   it('gives up with exit 1 when workers crash more than WORKER_MAX_RESTARTS times', async () => {
