@@ -57,7 +57,11 @@ async function startOnFifo(env: Record<string, string>) {
   const writeFd = openSync(fifo, constants.O_WRONLY);
   const child = spawn(process.execPath, [MAIN], {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ADMIN_PORT: '0', ...env },
-    stdio: ['ignore', writeFd, 'ignore'],
+    stdio: ['ignore', writeFd, 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
   });
   fifoApps.push(child);
   closeSync(writeFd);
@@ -74,7 +78,15 @@ async function startOnFifo(env: Record<string, string>) {
     }
   });
   const ready = await logs.waitFor((l) => typeof l.adminPort === 'number', 15_000);
-  return { child, stdout, logs, closed, port: ready.port as number };
+  return {
+    child,
+    stdout,
+    logs,
+    closed,
+    stderr: () => stderr,
+    port: ready.port as number,
+    adminPort: ready.adminPort as number,
+  };
 }
 
 describe('the http-hello process', () => {
@@ -157,6 +169,18 @@ describe('the http-hello process', () => {
       msg: 'failed to start',
       err: { code: 'EADDRINUSE' },
     });
+  });
+});
+
+describe('with its stdout on a pipe', () => {
+  it('keeps answering when the reader goes away (EPIPE), and says so once on stderr', async () => {
+    const app = await startOnFifo({});
+    app.stdout.destroy();
+    for (let i = 0; i < 5; i++) expect((await get(app.port, '/')).status).toBe(200);
+    await waitUntil(() => app.stderr().includes('logging stopped'), { what: 'the stderr note' });
+    expect(app.stderr().match(/logging stopped/g)).toHaveLength(1);
+    expect((await fetch(`http://127.0.0.1:${app.adminPort}/readyz`)).status).toBe(200);
+    expect(app.child.exitCode).toBeNull();
   });
 });
 

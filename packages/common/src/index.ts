@@ -16,6 +16,7 @@ export {
 } from './config.js';
 export { ConnectionSet, drain, limitConnections, sweepIdle } from './connections.js';
 export { ConfigError, type ConfigIssue, formatIssue, NetlabError } from './errors.js';
+export { FdDestination } from './fd-destination.js';
 export {
   EXIT_CONFIG,
   EXIT_FAILURE,

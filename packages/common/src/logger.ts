@@ -1,6 +1,7 @@
 import { type DestinationStream, type Logger, pino } from 'pino';
 import pretty from 'pino-pretty';
 import type { LogLevel } from './common-config.js';
+import { FdDestination } from './fd-destination.js';
 
 export type { Logger } from 'pino';
 
@@ -15,15 +16,17 @@ export interface LoggerOptions {
 
 /**
  * pino with `service` and `version` on every line. JSON goes to stdout
- * synchronously, as pino's own default does: a line is on its way before
- * the call returns, so nothing is lost on a crash and lines never overtake
- * each other. An asynchronous destination was measured (http-hello, one
- * access line per request, wrk) at about 10% fewer requests per second:
- * every write is a hand-off to libuv's thread pool and back, on a machine
- * whose other core runs the load generator. Per-request logging batches its
- * own lines (see @netlab/http-handlers' access-log.ts) so a busy server makes
- * one write per event-loop turn, not one per request. The cost of sync: if
- * whoever reads stdout stops reading, the server waits for it.
+ * synchronously (an FdDestination), as pino's own default does: a line is on
+ * its way before the call returns, so nothing is lost on a crash and lines
+ * never overtake each other. An asynchronous destination was measured
+ * (http-hello, one access line per request, wrk) at about 10% fewer
+ * requests per second: every write is a hand-off to libuv's thread pool and
+ * back, on a machine whose other core runs the load generator. Per-request
+ * logging batches its own lines (see @netlab/http-handlers' access-log.ts)
+ * so a busy server makes one write per event-loop turn, not one per
+ * request. The cost of sync: if whoever reads stdout stops reading, the
+ * server waits for it; if the reader is gone, logging stops and serving
+ * goes on.
  */
 export function createLogger(opts: LoggerOptions): Logger {
   const destination =
@@ -36,7 +39,7 @@ export function createLogger(opts: LoggerOptions): Logger {
           translateTime: 'SYS:HH:MM:ss.l',
           ignore: 'pid,hostname,service,version',
         })
-      : pino.destination({ dest: 1, sync: true }));
+      : new FdDestination(1));
   // pino's default base (pid, hostname) tells replicas and cluster workers
   // apart; the child adds service and version, serialised once, not per line.
   const root = pino(

@@ -1,6 +1,6 @@
 import type { Logger } from '@netlab/common';
 import { pino } from 'pino';
-import { type BatchTarget, LineBatch } from './line-batch.js';
+import { type BatchDestination, LineBatch } from './line-batch.js';
 
 export interface AccessEntry {
   method: string | undefined;
@@ -65,7 +65,7 @@ export function createAccessLog(
     };
   }
   const { head, bindings, tail, time } = fast;
-  const batch = new LineBatch(batchTarget(fast.stream), opts.sharedOutput ? PIPE_BUF : BATCH_BYTES);
+  const batch = new LineBatch(fast.stream, opts.sharedOutput ? PIPE_BUF : BATCH_BYTES);
   let lastMs = -1;
   // Everything before the method: level, time, bindings. Only the time
   // changes, so it is rebuilt (and encoded) at most once per millisecond.
@@ -108,17 +108,6 @@ const PIPE_BUF = 4096;
 // batches at 2 KiB (8 lines) cost about 2% of GET / throughput.
 const BATCH_BYTES = 64 * 1024;
 
-/**
- * netlab's logger writes synchronously to a file descriptor (sonic-boom with
- * `sync: true`): with nothing ever buffered there, writing the same
- * descriptor directly keeps the order of lines. Anything else (a test's
- * in-memory stream, an asynchronous destination) is written through.
- */
-function batchTarget(stream: FastParts['stream']): BatchTarget {
-  const { fd, sync } = stream as { fd?: unknown; sync?: unknown };
-  return typeof fd === 'number' && sync === true ? { fd } : { stream };
-}
-
 interface FastParts {
   /** `{"level":"info"` (or `{"level":30`, as the logger's formatter has it). */
   head: string;
@@ -128,7 +117,7 @@ interface FastParts {
   tail: string;
   /** The logger's time function: `,"time":"…"`. */
   time: () => string;
-  stream: { write(line: string): unknown };
+  stream: BatchDestination;
 }
 
 type PinoInternals = Record<symbol, unknown>;
