@@ -74,6 +74,16 @@ process.on('SIGTERM', stop);
 // else would tell them.
 process.on('SIGHUP', stop);
 process.on('exit', () => runner.killAll());
+// Whoever read our output is gone (`pnpm start | head`): stop the apps as
+// Ctrl-C would and leave quietly, instead of dying on an unhandled EPIPE.
+// Every later write fails too, and is ignored.
+let outputGone = false;
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (outputGone) return;
+  if (err.code !== 'EPIPE') throw err;
+  outputGone = true;
+  stop();
+});
 
 try {
   await runner.start();

@@ -85,6 +85,26 @@ describe('netlab runner (the README start command)', () => {
     expect(refused).toBeInstanceOf(Error);
   }, 60_000);
 
+  it('stops every app and exits 0 when its own output is gone (`pnpm start | head`)', async () => {
+    const o = offset();
+    const run = runCli(['--port-offset', String(o)]);
+    await waitUntil(() => /apps? ready\. Ctrl-C stops them all/.test(run.output()), {
+      timeoutMs: 30_000,
+      what: `the ready table; output so far:\n${run.output()}`,
+    });
+    const apps = await discoverApps(ROOT, o);
+    const hello = apps.find((a) => a.name === 'http-hello')!;
+    run.child.stdout!.destroy();
+    // A request makes the app log a line, which the runner fails to pass on.
+    expect((await fetch(`http://127.0.0.1:${hello.port}/`)).status).toBe(200);
+    expect(await run.exited).toBe(0);
+    expect(run.output()).not.toContain('Unhandled');
+    for (const app of apps) {
+      const refused = await fetch(`http://127.0.0.1:${app.adminPort}/livez`).catch((e: Error) => e);
+      expect(refused).toBeInstanceOf(Error);
+    }
+  }, 60_000);
+
   it('names the app that fails to start, says why, stops the others and exits 1', async () => {
     const run = runCli(['--port-offset', String(offset())], { TCP_NODELAY: 'maybe' });
     expect(await run.exited).toBe(1);
