@@ -39,6 +39,16 @@ function runCli(args: string[], env: Record<string, string> = {}) {
   return { child, output: () => out, exited };
 }
 
+/** runCli with a port offset, once every app is ready and the table is out. */
+async function runReady(portOffset: number) {
+  const run = runCli(['--port-offset', String(portOffset)]);
+  await waitUntil(() => /apps? ready\. Ctrl-C stops them all/.test(run.output()), {
+    timeoutMs: 30_000,
+    what: `the ready table; output so far:\n${run.output()}`,
+  });
+  return run;
+}
+
 describe('discoverApps', () => {
   it('finds every app with its documented ports, shifted by the offset', async () => {
     const apps = await discoverApps(ROOT, 5);
@@ -57,11 +67,7 @@ describe('formatTable', () => {
 describe('netlab runner (the README start command)', () => {
   it('starts every app, prints a table whose commands work, and stops them all on SIGTERM', async () => {
     const o = offset();
-    const run = runCli(['--port-offset', String(o)]);
-    await waitUntil(() => /apps? ready\. Ctrl-C stops them all/.test(run.output()), {
-      timeoutMs: 30_000,
-      what: `the ready table; output so far:\n${run.output()}`,
-    });
+    const run = await runReady(o);
     const apps = await discoverApps(ROOT, o);
     for (const app of apps) {
       const row = run
@@ -87,11 +93,7 @@ describe('netlab runner (the README start command)', () => {
 
   it('stops every app and exits 0 when its own output is gone (`pnpm start | head`)', async () => {
     const o = offset();
-    const run = runCli(['--port-offset', String(o)]);
-    await waitUntil(() => /apps? ready\. Ctrl-C stops them all/.test(run.output()), {
-      timeoutMs: 30_000,
-      what: `the ready table; output so far:\n${run.output()}`,
-    });
+    const run = await runReady(o);
     const apps = await discoverApps(ROOT, o);
     const hello = apps.find((a) => a.name === 'http-hello')!;
     run.child.stdout!.destroy();
