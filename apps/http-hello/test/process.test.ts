@@ -7,7 +7,15 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { LogCapture, type LogLine, readyz, spawnApp, useApps, waitUntil } from '@netlab/testkit';
+import {
+  expectConfigRefused,
+  LogCapture,
+  type LogLine,
+  readyz,
+  spawnApp,
+  useApps,
+  waitUntil,
+} from '@netlab/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAIN, scrape } from './helpers.js';
 
@@ -151,13 +159,7 @@ describe('the http-hello process', () => {
     [{ MAX_BODY_BYTES: '-1', WORKERS: '0' }, ['MAX_BODY_BYTES:', 'WORKERS:']],
     [{ MAX_DELAY_MS: '1s', LOG_LEVEL: 'loud' }, ['LOG_LEVEL:', 'MAX_DELAY_MS:']],
   ])('refuses bad config %o with one line per variable and exit 78', async (env, expected) => {
-    const app = spawnApp(MAIN, env);
-    const { code } = await app.exited;
-    expect(code).toBe(78);
-    const lines = app.stderr().trim().split('\n');
-    expect(lines).toHaveLength(expected.length);
-    for (const [i, start] of expected.entries()) expect(lines[i]).toContain(start);
-    expect(app.stderr()).not.toMatch(/\n\s+at /);
+    await expectConfigRefused(MAIN, env, expected);
   });
 
   it('exits 1 with a fatal log line when its port is taken', async () => {

@@ -147,8 +147,9 @@ describe('limits', () => {
 });
 
 describe('socket options', () => {
-  it('turns TCP keepalive on with TCP_KEEPALIVE_MS as the first probe delay (seen by ss)', async () => {
-    echo = await startEcho({ TCP_KEEPALIVE_MS: '45000' });
+  /** `ss -tno` for one established connection to an echo started with `env`. */
+  async function ssOfOneConnection(env: Record<string, string>): Promise<string> {
+    echo = await startEcho(env);
     const socket = await connect(echo.port);
     socket.write('x');
     await once(socket, 'data');
@@ -158,23 +159,18 @@ describe('socket options', () => {
       'established',
       `( sport = :${echo.port} )`,
     ]);
-    expect(stdout).toMatch(/timer:\(keepalive,4\d(\.\d+)?sec/);
     socket.destroy();
+    return stdout;
+  }
+
+  it('turns TCP keepalive on with TCP_KEEPALIVE_MS as the first probe delay (seen by ss)', async () => {
+    const stdout = await ssOfOneConnection({ TCP_KEEPALIVE_MS: '45000' });
+    expect(stdout).toMatch(/timer:\(keepalive,4\d(\.\d+)?sec/);
   });
 
   it('leaves keepalive off when TCP_KEEPALIVE_MS is 0', async () => {
-    echo = await startEcho({ TCP_KEEPALIVE_MS: '0' });
-    const socket = await connect(echo.port);
-    socket.write('x');
-    await once(socket, 'data');
-    const { stdout } = await exec('ss', [
-      '-tnoH',
-      'state',
-      'established',
-      `( sport = :${echo.port} )`,
-    ]);
-    expect(stdout).toContain(`:${echo.port}`);
+    const stdout = await ssOfOneConnection({ TCP_KEEPALIVE_MS: '0' });
+    expect(stdout).toContain(`:${echo!.port}`);
     expect(stdout).not.toContain('keepalive');
-    socket.destroy();
   });
 });

@@ -1,3 +1,4 @@
+export { expectConfigRefused } from './config-refusal.js';
 export { LogCapture, type LogLine } from './log-capture.js';
 export {
   type Example,
