@@ -54,6 +54,36 @@ const STATUS = 3;
 const DELAY = 4;
 const UNMATCHED = 5;
 
+/**
+ * One request and what the handler has learnt about it: passed whole from
+ * routing to answering to the access log, instead of six loose arguments.
+ */
+interface Exchange {
+  /** An index into stats.ROUTES. */
+  readonly route: number;
+  readonly req: HttpRequest;
+  readonly res: HttpResponse;
+  /** The request target's path, without the query. */
+  readonly path: string;
+  /** performance.now() when the request arrived. */
+  readonly start: number;
+  readonly requestId: string;
+}
+
+function routeOf(path: string): number {
+  switch (path) {
+    case '/':
+      return HELLO;
+    case '/whoami':
+      return WHOAMI;
+    case '/echo':
+      return ECHO;
+  }
+  if (path.startsWith('/status/')) return STATUS;
+  if (path.startsWith('/delay/')) return DELAY;
+  return UNMATCHED;
+}
+
 const GET_HEAD = 'GET, HEAD';
 const POST_PUT = 'POST, PUT';
 const DIGITS = /^\d{1,15}$/;
@@ -89,123 +119,98 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
   const helloJsonLength = Buffer.byteLength(helloJson);
   let draining = false;
 
-  function done(
-    route: number,
-    req: HttpRequest,
-    path: string,
-    status: number,
-    bytes: number,
-    start: number,
-    requestId: string,
-    code?: string,
-  ): void {
-    stats.count(route, status);
+  /** Answered (or abandoned): count it, and log it when the access log is on. */
+  function done(x: Exchange, status: number, bytes: number, code?: string): void {
+    stats.count(x.route, status);
     if (accessLog === undefined) return;
-    const durationMs = Math.round((performance.now() - start) * 1000) / 1000;
-    accessLog.write({ method: req.method, path, status, bytes, durationMs, requestId, code });
+    const durationMs = Math.round((performance.now() - x.start) * 1000) / 1000;
+    accessLog.write({
+      method: x.req.method,
+      path: x.path,
+      status,
+      bytes,
+      durationMs,
+      requestId: x.requestId,
+      code,
+    });
+  }
+
+  /** Every response's head goes out here, so a drain marks each one `Connection: close`. */
+  function writeHead(x: Exchange, status: number, headers: Headers): void {
+    if (draining && x.req.httpVersionMajor === 1) headers.connection = 'close';
+    x.res.writeHead(status, headers);
   }
 
   function send(
-    route: number,
-    req: HttpRequest,
-    res: HttpResponse,
-    path: string,
-    start: number,
-    requestId: string,
+    x: Exchange,
     status: number,
     headers: Headers,
     body: string | undefined,
     length: number,
     code?: string,
   ): void {
-    if (draining && req.httpVersionMajor === 1) headers.connection = 'close';
-    res.writeHead(status, headers);
-    if (body === undefined || req.method === 'HEAD') {
-      res.end();
-      done(route, req, path, status, 0, start, requestId, code);
+    writeHead(x, status, headers);
+    if (body === undefined || x.req.method === 'HEAD') {
+      x.res.end();
+      done(x, status, 0, code);
     } else {
-      res.end(body);
-      done(route, req, path, status, length, start, requestId, code);
+      x.res.end(body);
+      done(x, status, length, code);
     }
   }
 
-  function fail(
-    route: number,
-    req: HttpRequest,
-    res: HttpResponse,
-    path: string,
-    start: number,
-    requestId: string,
-    code: HttpErrorCode,
-    extra?: Headers,
-  ): void {
+  function fail(x: Exchange, code: HttpErrorCode, extra?: Headers): void {
     const body = errorBody(code);
     const length = Buffer.byteLength(body);
     const headers: Headers = {
       'content-type': JSON_TYPE,
       'content-length': length,
-      'x-request-id': requestId,
+      'x-request-id': x.requestId,
       ...extra,
     };
-    send(
-      route,
-      req,
-      res,
-      path,
-      start,
-      requestId,
-      HTTP_ERRORS[code].status,
-      headers,
-      body,
-      length,
-      code,
-    );
+    send(x, HTTP_ERRORS[code].status, headers, body, length, code);
   }
 
-  function json(
-    route: number,
-    req: HttpRequest,
-    res: HttpResponse,
-    path: string,
-    start: number,
-    requestId: string,
-    status: number,
-    value: unknown,
-    pretty = false,
-  ): void {
+  function json(x: Exchange, status: number, value: unknown, pretty = false): void {
     const body = `${pretty ? JSON.stringify(value, null, 2) : JSON.stringify(value)}\n`;
     const length = Buffer.byteLength(body);
     const headers: Headers = {
       'content-type': JSON_TYPE,
       'content-length': length,
       'cache-control': 'no-store',
-      'x-request-id': requestId,
+      'x-request-id': x.requestId,
     };
-    send(route, req, res, path, start, requestId, status, headers, body, length);
+    send(x, status, headers, body, length);
   }
 
-  function echo(
-    req: HttpRequest,
-    res: HttpResponse,
-    path: string,
-    start: number,
-    requestId: string,
-  ) {
+  function hello(x: Exchange, accept: string | undefined): void {
+    const asJson = prefersJson(accept);
+    const length = asJson ? helloJsonLength : helloTextLength;
+    const headers: Headers = {
+      'content-type': asJson ? JSON_TYPE : TEXT_TYPE,
+      'content-length': length,
+      vary: 'Accept',
+      'x-request-id': x.requestId,
+    };
+    send(x, 200, headers, asJson ? helloJson : helloText, length);
+  }
+
+  function echo(x: Exchange): void {
+    const { req, res } = x;
     const declared = headerOf(req, 'content-length');
     // Refuse before reading a byte when the client says up front it is too big.
     if (declared !== undefined && Number(declared) > maxBodyBytes) {
-      refuseTooLarge(req, res, path, start, requestId);
+      refuseTooLarge(x);
       return;
     }
     const headers: Headers = {
       'content-type': headerOf(req, 'content-type') ?? 'application/octet-stream',
       'cache-control': 'no-store',
-      'x-request-id': requestId,
+      'x-request-id': x.requestId,
     };
     // Same length back, so the client sees a plain sized body, not chunks.
     if (declared !== undefined) headers['content-length'] = declared;
-    if (draining && req.httpVersionMajor === 1) headers.connection = 'close';
-    res.writeHead(200, headers);
+    writeHead(x, 200, headers);
 
     let bytes = 0;
     let tooLarge = false;
@@ -224,91 +229,61 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
     // A client that resets mid-body: without a listener the 'error' would be uncaught.
     req.on('error', () => res.destroy());
     res.once('close', () => {
-      if (tooLarge) {
-        done(ECHO, req, path, 413, bytes, start, requestId, 'NETLAB_ERR_BODY_TOO_LARGE');
-      } else {
-        done(ECHO, req, path, res.writableFinished ? 200 : CLIENT_CLOSED, bytes, start, requestId);
-      }
+      if (tooLarge) done(x, 413, bytes, 'NETLAB_ERR_BODY_TOO_LARGE');
+      else done(x, res.writableFinished ? 200 : CLIENT_CLOSED, bytes);
     });
     // pipe() stops reading the request while the response's buffer is full,
     // so a client that sends without reading cannot grow our heap.
     req.pipe(res);
   }
 
-  function refuseTooLarge(
-    req: HttpRequest,
-    res: HttpResponse,
-    path: string,
-    start: number,
-    requestId: string,
-  ): void {
+  function refuseTooLarge(x: Exchange): void {
     // We will not read the body, so the connection cannot be reused: the
     // next request would start somewhere in the middle of it.
     const extra: Headers | undefined =
-      req.httpVersionMajor === 1 ? { connection: 'close' } : undefined;
-    fail(ECHO, req, res, path, start, requestId, 'NETLAB_ERR_BODY_TOO_LARGE', extra);
+      x.req.httpVersionMajor === 1 ? { connection: 'close' } : undefined;
+    fail(x, 'NETLAB_ERR_BODY_TOO_LARGE', extra);
   }
 
-  function status(
-    req: HttpRequest,
-    res: HttpResponse,
-    path: string,
-    start: number,
-    requestId: string,
-  ): void {
-    const text = path.slice('/status/'.length);
+  function status(x: Exchange): void {
+    const text = x.path.slice('/status/'.length);
     const code = DIGITS.test(text) ? Number(text) : 0;
     if (code < 200 || code > 599) {
-      fail(STATUS, req, res, path, start, requestId, 'NETLAB_ERR_BAD_STATUS');
+      fail(x, 'NETLAB_ERR_BAD_STATUS');
       return;
     }
     // RFC 9110 §6.4.1, §15.3.6: 204, 205 and 304 never carry content.
     if (code === 204 || code === 205 || code === 304) {
-      const headers: Headers = { 'x-request-id': requestId };
+      const headers: Headers = { 'x-request-id': x.requestId };
       if (code === 205) headers['content-length'] = 0;
-      send(STATUS, req, res, path, start, requestId, code, headers, undefined, 0);
+      send(x, code, headers, undefined, 0);
       return;
     }
     const reason = STATUS_CODES[code];
-    json(
-      STATUS,
-      req,
-      res,
-      path,
-      start,
-      requestId,
-      code,
-      reason ? { status: code, reason } : { status: code },
-    );
+    json(x, code, reason ? { status: code, reason } : { status: code });
   }
 
-  function delay(
-    req: HttpRequest,
-    res: HttpResponse,
-    path: string,
-    start: number,
-    requestId: string,
-  ) {
-    const text = path.slice('/delay/'.length);
+  function delay(x: Exchange): void {
+    const text = x.path.slice('/delay/'.length);
     if (!DIGITS.test(text)) {
-      fail(DELAY, req, res, path, start, requestId, 'NETLAB_ERR_BAD_DELAY');
+      fail(x, 'NETLAB_ERR_BAD_DELAY');
       return;
     }
     const ms = Number(text);
     if (ms > maxDelayMs) {
-      fail(DELAY, req, res, path, start, requestId, 'NETLAB_ERR_DELAY_TOO_LONG');
+      fail(x, 'NETLAB_ERR_DELAY_TOO_LONG');
       return;
     }
     let answered = false;
     const timer = setTimeout(() => {
       answered = true;
-      json(DELAY, req, res, path, start, requestId, 200, { delayMs: ms });
+      json(x, 200, { delayMs: ms });
     }, ms);
     // A client that gives up must not keep a timer (and its closure) alive.
-    res.once('close', () => {
+    x.res.once('close', () => {
       if (answered) return;
       clearTimeout(timer);
-      done(DELAY, req, path, CLIENT_CLOSED, 0, start, requestId);
+      done(x, CLIENT_CLOSED, 0);
     });
   }
 
@@ -339,75 +314,35 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
     }
     if (requestId === undefined) requestId = nextId();
 
+    const x: Exchange = { route: routeOf(path), req, res, path, start, requestId };
     const readOnly = method === 'GET' || method === 'HEAD';
-    switch (path) {
-      case '/': {
+    switch (x.route) {
+      case HELLO:
         if (!readOnly) break;
-        const asJson = prefersJson(accept);
-        const length = asJson ? helloJsonLength : helloTextLength;
-        const headers: Headers = {
-          'content-type': asJson ? JSON_TYPE : TEXT_TYPE,
-          'content-length': length,
-          vary: 'Accept',
-          'x-request-id': requestId,
-        };
-        send(
-          HELLO,
-          req,
-          res,
-          path,
-          start,
-          requestId,
-          200,
-          headers,
-          asJson ? helloJson : helloText,
-          length,
-        );
+        hello(x, accept);
         return;
-      }
-      case '/whoami':
+      case WHOAMI:
         if (!readOnly) break;
-        json(
-          WHOAMI,
-          req,
-          res,
-          path,
-          start,
-          requestId,
-          200,
-          {
-            ...whoami(req, requestId, identity),
-            ...opts.whoamiExtra?.(req),
-          },
-          true,
-        );
+        json(x, 200, { ...whoami(req, requestId, identity), ...opts.whoamiExtra?.(req) }, true);
         return;
-      case '/echo':
+      case ECHO:
         if (method !== 'POST' && method !== 'PUT') break;
-        echo(req, res, path, start, requestId);
+        echo(x);
         return;
-      default: {
-        const route = path.startsWith('/status/')
-          ? STATUS
-          : path.startsWith('/delay/')
-            ? DELAY
-            : UNMATCHED;
-        if (route === UNMATCHED) {
-          fail(UNMATCHED, req, res, path, start, requestId, 'NETLAB_ERR_NOT_FOUND');
-        } else if (!readOnly) {
-          fail(route, req, res, path, start, requestId, 'NETLAB_ERR_METHOD_NOT_ALLOWED', ALLOW_GET);
-        } else if (route === STATUS) {
-          status(req, res, path, start, requestId);
-        } else {
-          delay(req, res, path, start, requestId);
-        }
+      case STATUS:
+        if (!readOnly) break;
+        status(x);
         return;
-      }
+      case DELAY:
+        if (!readOnly) break;
+        delay(x);
+        return;
+      default:
+        fail(x, 'NETLAB_ERR_NOT_FOUND');
+        return;
     }
     // A known path with a method it does not take.
-    const route = path === '/' ? HELLO : path === '/whoami' ? WHOAMI : ECHO;
-    const allow = route === ECHO ? ALLOW_POST : ALLOW_GET;
-    fail(route, req, res, path, start, requestId, 'NETLAB_ERR_METHOD_NOT_ALLOWED', allow);
+    fail(x, 'NETLAB_ERR_METHOD_NOT_ALLOWED', x.route === ECHO ? ALLOW_POST : ALLOW_GET);
   }
 
   function checkContinue(req: HttpRequest, res: HttpResponse & { writeContinue(): void }): void {
@@ -418,7 +353,8 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
       const raw = headerOf(req, 'x-request-id');
       const requestId = raw !== undefined && isSaneRequestId(raw) ? raw : nextId();
       stats.start();
-      refuseTooLarge(req, res, '/echo', performance.now(), requestId);
+      const start = performance.now();
+      refuseTooLarge({ route: ECHO, req, res, path: '/echo', start, requestId });
       return;
     }
     res.writeContinue();
