@@ -1,16 +1,13 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { closeSync, constants, openSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import {
+  captureLogs,
   expectConfigRefused,
-  LogCapture,
-  type LogLine,
   readyz,
   spawnApp,
   useApps,
@@ -75,16 +72,7 @@ async function startOnFifo(env: Record<string, string>) {
   closeSync(writeFd);
   await rm(dir, { recursive: true });
   const stdout = new net.Socket({ fd: readFd, readable: true, writable: false });
-  const logs = new LogCapture();
-  const lines = createInterface({ input: stdout });
-  const closed = once(lines, 'close');
-  lines.on('line', (line) => {
-    try {
-      logs.push_(JSON.parse(line) as LogLine);
-    } catch {
-      logs.push_({ msg: line, unparsed: true });
-    }
-  });
+  const { logs, closed } = captureLogs(stdout);
   const ready = await logs.waitFor((l) => typeof l.adminPort === 'number', 15_000);
   return {
     child,

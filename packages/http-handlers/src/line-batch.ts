@@ -30,11 +30,6 @@ export class LineBatch {
     this.#buf = Buffer.allocUnsafe(maxWriteBytes);
   }
 
-  /** Nothing is waiting to be written. */
-  get empty(): boolean {
-    return this.#used === 0;
-  }
-
   add(head: Buffer, text: string): void {
     // UTF-16 code units never take more than 3 bytes of UTF-8: room for the worst case.
     const room = head.length + text.length * 3;

@@ -16,10 +16,8 @@ describe('LineBatch', () => {
     batch.add(head, '1}\n');
     batch.add(head, '"é€"}\n');
     expect(writes).toEqual([]);
-    expect(batch.empty).toBe(false);
     batch.flush();
     expect(writes).toEqual(['{"n":1}\n{"n":"é€"}\n']);
-    expect(batch.empty).toBe(true);
     batch.flush();
     expect(writes).toHaveLength(1);
   });

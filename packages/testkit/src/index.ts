@@ -9,6 +9,12 @@ export {
 } from './readme-examples.js';
 export { type ReadmeSuiteOptions, readmeSuite } from './readme-suite.js';
 export { connect, metricValue, sha256 } from './sockets.js';
-export { type ReadyApp, type SpawnedApp, spawnApp, startApp } from './spawn-app.js';
+export {
+  captureLogs,
+  type ReadyApp,
+  type SpawnedApp,
+  spawnApp,
+  startApp,
+} from './spawn-app.js';
 export { readyz, useApps } from './use-apps.js';
 export { procStatusBytes, waitUntil } from './wait.js';

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { LogCapture, type LogLine } from './log-capture.js';
 
 export interface SpawnedApp {
@@ -30,17 +31,10 @@ export function spawnApp(main: string, env: Record<string, string>): SpawnedApp 
     env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const logs = new LogCapture();
+  const logs = captureLogs(child.stdout!).logs;
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => {
     stderr += d;
-  });
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    try {
-      logs.push_(JSON.parse(line) as LogLine);
-    } catch {
-      logs.push_({ msg: line, unparsed: true });
-    }
   });
   const exited = once(child, 'exit').then(([code, signal]) => ({
     code: code as number | null,
@@ -72,4 +66,23 @@ export async function startApp(
   const line = await Promise.race([ready, early]);
   early.catch(() => {});
   return { ...app, port: line.port as number, adminPort: line.adminPort as number };
+}
+
+/**
+ * Reads JSON log lines from `input` into a LogCapture; a line that is not
+ * JSON is kept as `{ msg, unparsed: true }`. `closed` resolves at the end of
+ * the input.
+ */
+export function captureLogs(input: Readable): { logs: LogCapture; closed: Promise<unknown> } {
+  const logs = new LogCapture();
+  const lines = createInterface({ input });
+  const closed = once(lines, 'close');
+  lines.on('line', (line) => {
+    try {
+      logs.push_(JSON.parse(line) as LogLine);
+    } catch {
+      logs.push_({ msg: line, unparsed: true });
+    }
+  });
+  return { logs, closed };
 }
