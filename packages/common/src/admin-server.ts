@@ -6,10 +6,25 @@ import type { MetricsSource } from './metrics.js';
 
 export type Readiness = 'starting' | 'ready' | 'draining';
 
+/**
+ * An app's own read-only admin endpoint: returns the data (a JSON-able value
+ * or a promise of one), never touches the response. Answering is the admin
+ * server's job, so a route works the same wherever the admin server runs.
+ */
+export type AdminRoute = () => unknown;
+/** Extra GET endpoints by path, e.g. `{ '/datagrams': () => history.toJSON() }`. */
+export type AdminRoutes = Readonly<Record<string, AdminRoute>>;
+
 export interface AdminServerOptions {
   metrics: MetricsSource;
   readiness: () => Readiness;
   logger: Logger;
+  /**
+   * The app's extra routes, looked up per request: the service that provides
+   * them is created after the admin server is already answering probes. The
+   * built-in paths always win.
+   */
+  routes?: () => AdminRoutes | undefined;
 }
 
 export interface AdminServer {
@@ -30,6 +45,23 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown, head:
   res.end(head ? undefined : text);
 }
 
+function answerRoute(
+  route: AdminRoute,
+  res: http.ServerResponse,
+  head: boolean,
+  logger: Logger,
+  path: string,
+): void {
+  // One chain catches a route that throws, rejects, or returns what JSON cannot hold.
+  Promise.resolve()
+    .then(route)
+    .then((body) => sendJson(res, 200, body, head))
+    .catch((err: unknown) => {
+      logger.error({ err, path }, 'admin route failed');
+      sendJson(res, 500, { error: 'admin route failed', code: 'NETLAB_ERR_ADMIN_ROUTE' }, head);
+    });
+}
+
 /**
  * The probe and metrics endpoints of DESIGN.md. Kept on its own port so a
  * load balancer's health check never competes with (or is counted as)
@@ -41,7 +73,8 @@ export function createAdminServer(opts: AdminServerOptions): AdminServer {
     { maxHeaderSize: 8192, requestTimeout: 10_000, headersTimeout: 5_000, keepAliveTimeout: 5_000 },
     (req, res) => {
       const path = (req.url ?? '/').split('?', 1)[0]!;
-      if (!ROUTES.has(path)) {
+      const extra = ROUTES.has(path) ? undefined : opts.routes?.()?.[path];
+      if (!ROUTES.has(path) && !extra) {
         sendJson(
           res,
           404,
@@ -56,7 +89,9 @@ export function createAdminServer(opts: AdminServerOptions): AdminServer {
         return;
       }
       const head = req.method === 'HEAD';
-      if (path === '/livez' || path === '/healthz') {
+      if (extra) {
+        answerRoute(extra, res, head, opts.logger, path);
+      } else if (path === '/livez' || path === '/healthz') {
         sendJson(res, 200, { status: 'ok' }, head);
       } else if (path === '/readyz') {
         const state = opts.readiness();

@@ -1,4 +1,10 @@
-export { type AdminServer, createAdminServer, type Readiness } from './admin-server.js';
+export {
+  type AdminRoute,
+  type AdminRoutes,
+  type AdminServer,
+  createAdminServer,
+  type Readiness,
+} from './admin-server.js';
 export { type CommonConfig, commonVars, LOG_LEVELS, type LogLevel } from './common-config.js';
 export {
   bool,
@@ -29,6 +35,7 @@ export {
   type ServiceDefinition,
 } from './lifecycle.js';
 export { listen } from './listen.js';
+export { unmapIPv4 } from './peer-address.js';
 export { createLogger, flushLogger, type Logger, type LoggerOptions } from './logger.js';
 export {
   Counter,

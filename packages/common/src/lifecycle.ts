@@ -1,5 +1,10 @@
 import type { AddressInfo } from 'node:net';
-import { type AdminServer, createAdminServer, type Readiness } from './admin-server.js';
+import {
+  type AdminRoutes,
+  type AdminServer,
+  createAdminServer,
+  type Readiness,
+} from './admin-server.js';
 import type { CommonConfig, commonVars } from './common-config.js';
 import { type ConfigOf, parseConfig, type Schema } from './config.js';
 import { formatIssue } from './errors.js';
@@ -20,6 +25,8 @@ export interface Service {
   address(): AddressInfo | null;
   /** Overrides the registry for /metrics (a cluster primary aggregates its workers). */
   readonly metrics?: MetricsSource;
+  /** Extra read-only JSON endpoints on the admin server (udp-listener's `/datagrams`). */
+  readonly adminRoutes?: AdminRoutes;
 }
 
 export interface ServiceContext<C> {
@@ -108,6 +115,7 @@ export async function runService<S extends Schema & ReturnType<typeof commonVars
       contentType: registry.contentType,
       metrics: () => (service?.metrics ?? registry).metrics(),
     },
+    routes: () => service?.adminRoutes,
   });
 
   let stopping = false;
