@@ -8,8 +8,8 @@
  */
 export type Preview = ({ text: string } | { hex: string }) & { truncated: boolean };
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is its job
 const UNSAFE =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is its job
   /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 
 /**

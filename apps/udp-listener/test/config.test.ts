@@ -1,0 +1,56 @@
+import { parseConfig } from '@netlab/common';
+import { describe, expect, it } from 'vitest';
+import { isMulticast, schema } from '../src/config.js';
+
+describe('config', () => {
+  it('defaults to echo on 41234 with a bounded history and sender table', () => {
+    const result = parseConfig(schema, {});
+    expect(result).toMatchObject({
+      ok: true,
+      config: {
+        PORT: 41234,
+        ADMIN_PORT: 9003,
+        UDP_REPLY: 'echo',
+        UDP_HISTORY_SIZE: 100,
+        UDP_MAX_SENDERS: 1000,
+        UDP_MULTICAST_GROUPS: [],
+      },
+    });
+  });
+
+  it.each([
+    ['239.1.2.3', ['239.1.2.3']],
+    [' 224.0.0.251 , ff15::1234,239.1.2.3,239.1.2.3', ['224.0.0.251', 'ff15::1234', '239.1.2.3']],
+    [',', []],
+  ])('UDP_MULTICAST_GROUPS=%j is %j', (raw, groups) => {
+    const result = parseConfig(schema, { UDP_MULTICAST_GROUPS: raw });
+    expect(result).toMatchObject({ ok: true, config: { UDP_MULTICAST_GROUPS: groups } });
+  });
+
+  it.each([
+    ['10.0.0.1', '"10.0.0.1"'],
+    ['239.1.2.3,2001:db8::1,nope', '"2001:db8::1,nope"'],
+    ['240.0.0.1', '"240.0.0.1"'],
+    [Array.from({ length: 21 }, (_, i) => `239.0.0.${i}`).join(','), 'at most 20 groups'],
+  ])('refuses UDP_MULTICAST_GROUPS=%j', (raw, said) => {
+    const result = parseConfig(schema, { UDP_MULTICAST_GROUPS: raw });
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.issues).toHaveLength(1);
+      expect(result.issues[0]!.variable).toBe('UDP_MULTICAST_GROUPS');
+      expect(result.issues[0]!.message).toContain(said);
+    }
+  });
+
+  it.each([
+    ['224.0.0.0', true],
+    ['239.255.255.255', true],
+    ['223.255.255.255', false],
+    ['ff02::1', true],
+    ['FF05::2', true],
+    ['fe80::1', false],
+    ['not an address', false],
+  ])('isMulticast(%s) is %s', (address, expected) => {
+    expect(isMulticast(address)).toBe(expected);
+  });
+});

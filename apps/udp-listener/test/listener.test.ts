@@ -1,0 +1,257 @@
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { DatagramEntry } from '../src/history.js';
+import { type Client, metricValue, type Started, startListener, udpClient } from './helpers.js';
+
+let server: Started | undefined;
+const clients: Client[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await server?.close();
+  server = undefined;
+});
+
+async function client(host?: string): Promise<Client> {
+  const c = await udpClient(host);
+  clients.push(c);
+  return c;
+}
+
+interface Stats {
+  listening: { address: string; port: number; recvBufferBytes: number; reply: string };
+  totals: {
+    datagrams: number;
+    bytes: number;
+    replies: number;
+    suppressed: { rate: number; queue: number };
+  };
+  senders: {
+    tracked: number;
+    max: number;
+    forgotten: number;
+    list: Array<{ address: string; datagrams: number; replies: number; suppressed: number }>;
+  };
+}
+
+interface Datagrams {
+  historySize: number;
+  received: number;
+  datagrams: DatagramEntry[];
+}
+
+describe('echo (RFC 862)', () => {
+  // HOST '::' is the dual-stack socket HOST unset gives, on loopback-reachable ports.
+  it.each([
+    ['127.0.0.1', [0, 1, 1400, 65_507]],
+    // IPv6's largest UDP payload is 65,527 (no IPv4 header to pay for).
+    ['::1', [0, 1, 1400, 65_507, 65_527]],
+  ] as const)('sends back each datagram from %s byte for byte (sizes %j)', async (host, sizes) => {
+    server = await startListener({ HOST: '::' });
+    const c = await client(host);
+    for (const size of sizes) {
+      const payload = randomBytes(size);
+      await c.send(payload, server.port);
+      const echoed = await c.next();
+      expect(echoed.length).toBe(size);
+      expect(echoed.equals(payload)).toBe(true);
+    }
+    expect(await metricValue(server.registry, 'netlab_udp_replies_sent_total')).toBe(sizes.length);
+  });
+
+  it('reports an IPv4 sender on the dual-stack socket as 127.0.0.1, and ::1 as ::1', async () => {
+    server = await startListener({ HOST: '::' });
+    const v4 = await client('127.0.0.1');
+    const v6 = await client('::1');
+    await v4.send('four', server.port);
+    await v4.next();
+    await v6.send('six', server.port);
+    await v6.next();
+    const { datagrams } = await server.admin<Datagrams>('/datagrams');
+    expect(datagrams.map((d) => [d.address, d.port])).toEqual([
+      ['127.0.0.1', v4.port],
+      ['::1', v6.port],
+    ]);
+    const line = await server.logs.waitFor((l) => l.msg === 'datagram');
+    expect(line).toMatchObject({ address: '127.0.0.1', port: v4.port, size: 4 });
+  });
+
+  it('answers on IPv4 alone when HOST is 127.0.0.1', async () => {
+    server = await startListener();
+    expect(server.listener.address()).toMatchObject({ address: '127.0.0.1', family: 'IPv4' });
+    const c = await client();
+    await c.send('v4 only', server.port);
+    expect(String(await c.next())).toBe('v4 only');
+  });
+});
+
+describe('reply modes', () => {
+  it('ack answers one line with the size and the sender as the server saw it', async () => {
+    server = await startListener({ HOST: '::', UDP_REPLY: 'ack' });
+    for (const host of ['127.0.0.1', '::1']) {
+      const c = await client(host);
+      await c.send('hello', server.port);
+      expect(String(await c.next())).toBe(`ack 5 bytes from ${host}:${c.port}\n`);
+    }
+  });
+
+  it('none counts and keeps the datagram and sends nothing back', async () => {
+    server = await startListener({ UDP_REPLY: 'none' });
+    const c = await client();
+    await c.send('quiet', server.port);
+    await server.received(1);
+    // A reply, had there been one, was handed to the kernel before the count
+    // above went up; two turns of the event loop let the client read it.
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(c.queued).toEqual([]);
+    expect(await metricValue(server.registry, 'netlab_udp_replies_sent_total')).toBe(0);
+    expect(await metricValue(server.registry, 'netlab_udp_bytes_received_total')).toBe(5);
+    const { datagrams } = await server.admin<Datagrams>('/datagrams');
+    expect(datagrams[0]).toMatchObject({ size: 5, preview: { text: 'quiet', truncated: false } });
+  });
+});
+
+describe('reply rate limit (reflection safety)', () => {
+  it('answers a source a burst, then counts but suppresses the rest; other sources are still answered', async () => {
+    server = await startListener({
+      HOST: '::',
+      UDP_REPLY_RATE_PER_SEC: '1',
+      UDP_REPLY_BURST: '3',
+    });
+    const flooder = await client('127.0.0.1');
+    const started = performance.now();
+    for (let i = 0; i < 20; i++) await flooder.send(`n${i}`, server.port);
+    await server.received(20);
+    const elapsedSec = (performance.now() - started) / 1000;
+    const stats = await server.admin<Stats>('/stats');
+    const { replies, suppressed } = stats.totals;
+    // The bucket holds 3 and refills at 1/s: however slow this machine is,
+    // the replies are 3 plus at most what the elapsed time refilled.
+    expect(replies).toBeGreaterThanOrEqual(3);
+    expect(replies).toBeLessThanOrEqual(3 + Math.ceil(elapsedSec));
+    expect(replies + suppressed.rate).toBe(20);
+    expect(
+      await metricValue(server.registry, 'netlab_udp_replies_suppressed_total', 'reason="rate"'),
+    ).toBe(suppressed.rate);
+    expect(await metricValue(server.registry, 'netlab_udp_datagrams_received_total')).toBe(20);
+    expect(stats.senders.list[0]).toMatchObject({
+      address: '127.0.0.1',
+      datagrams: 20,
+      replies,
+      suppressed: suppressed.rate,
+    });
+    // What the flooder got back is exactly what was counted as sent.
+    for (let i = 0; i < replies; i++) await flooder.next();
+    expect(flooder.queued).toEqual([]);
+
+    const other = await client('::1');
+    await other.send('me too', server.port);
+    expect(String(await other.next())).toBe('me too');
+  });
+});
+
+describe('what arrived (admin /datagrams and /stats)', () => {
+  it('/datagrams shows the latest datagrams in arrival order, at most UDP_HISTORY_SIZE', async () => {
+    server = await startListener({ UDP_REPLY: 'none', UDP_HISTORY_SIZE: '5' });
+    const c = await client();
+    for (let i = 1; i <= 8; i++) {
+      await c.send(`message ${i}`, server.port);
+      await server.received(i);
+    }
+    const body = await server.admin<Datagrams>('/datagrams');
+    expect(body.historySize).toBe(5);
+    expect(body.received).toBe(8);
+    expect(body.datagrams.map((d) => [d.seq, d.preview])).toEqual(
+      [4, 5, 6, 7, 8].map((i) => [i, { text: `message ${i}`, truncated: false }]),
+    );
+    for (const d of body.datagrams) {
+      expect(d).toMatchObject({ address: '127.0.0.1', port: c.port, size: 9 });
+      expect(Date.parse(d.time)).not.toBeNaN();
+    }
+  });
+
+  it('previews binary as hex and cuts long datagrams at UDP_PREVIEW_BYTES', async () => {
+    server = await startListener({ UDP_REPLY: 'none', UDP_PREVIEW_BYTES: '4' });
+    const c = await client();
+    await c.send(Buffer.from([0x00, 0xff, 0x1b, 0x5b, 0x32, 0x4a]), server.port);
+    await c.send('a long line of text', server.port);
+    await server.received(2);
+    const { datagrams } = await server.admin<Datagrams>('/datagrams');
+    expect(datagrams.map((d) => d.preview)).toEqual([
+      { hex: '00ff1b5b', truncated: true },
+      { text: 'a lo', truncated: true },
+    ]);
+  });
+
+  it('keeps no history when UDP_HISTORY_SIZE is 0, and still counts', async () => {
+    server = await startListener({ UDP_REPLY: 'none', UDP_HISTORY_SIZE: '0' });
+    const c = await client();
+    await c.send('x', server.port);
+    await server.received(1);
+    expect(await server.admin<Datagrams>('/datagrams')).toEqual({
+      historySize: 0,
+      received: 1,
+      datagrams: [],
+    });
+  });
+
+  it('/stats tracks at most UDP_MAX_SENDERS addresses, forgetting the least recently seen', async () => {
+    server = await startListener({ HOST: '::', UDP_REPLY: 'none', UDP_MAX_SENDERS: '2' });
+    let n = 0;
+    for (const host of ['127.0.0.1', '::1', '127.0.0.1', '127.0.0.2']) {
+      const c = await client(host);
+      await c.send(`from ${host}`, server.port);
+      await server.received(++n);
+    }
+    const stats = await server.admin<Stats>('/stats');
+    expect(stats.senders).toMatchObject({ tracked: 2, max: 2, forgotten: 1 });
+    // ::1 was seen less recently than 127.0.0.1's second datagram: it went.
+    expect(stats.senders.list.map((s) => [s.address, s.datagrams])).toEqual([
+      ['127.0.0.2', 1],
+      ['127.0.0.1', 2],
+    ]);
+    expect(stats.totals).toMatchObject({ datagrams: 4 });
+    expect(await metricValue(server.registry, 'netlab_udp_senders_forgotten_total')).toBe(1);
+    expect(await metricValue(server.registry, 'netlab_udp_senders_tracked')).toBe(2);
+  });
+
+  it('/stats says where it listens and the receive buffer the kernel granted', async () => {
+    server = await startListener({ UDP_RECV_BUFFER_BYTES: '1048576' });
+    const { listening } = await server.admin<Stats>('/stats');
+    expect(listening).toMatchObject({ address: '127.0.0.1', port: server.port, reply: 'echo' });
+    // Linux grants min(asked, rmem_max) and reports twice that (socket(7)).
+    expect(listening.recvBufferBytes).toBeGreaterThanOrEqual(65_536);
+  });
+});
+
+describe('under load', () => {
+  it('counts every one of 10,000 datagrams sent as fast as it takes them in', async () => {
+    server = await startListener({ UDP_REPLY: 'none', UDP_HISTORY_SIZE: '10' });
+    const c = await client();
+    const total = 10_000;
+    const window = 200;
+    let bytes = 0;
+    // Paced by the server, not by a clock: at most `window` datagrams are in
+    // flight (far below the receive buffer), so none may be lost, however
+    // loaded the machine.
+    for (let sent = 0; sent < total; ) {
+      const batch: Promise<void>[] = [];
+      for (const end = sent + window; sent < end; sent++) {
+        const payload = `datagram ${sent + 1} `.padEnd(512, '.');
+        bytes += payload.length;
+        batch.push(c.send(payload, server.port));
+      }
+      await Promise.all(batch);
+      await server.received(sent);
+    }
+    expect(server.listener.received).toBe(total);
+    expect(await metricValue(server.registry, 'netlab_udp_bytes_received_total')).toBe(bytes);
+    const { datagrams } = await server.admin<Datagrams>('/datagrams');
+    expect(datagrams.map((d) => d.seq)).toEqual(
+      Array.from({ length: 10 }, (_, i) => total - 9 + i),
+    );
+    expect(datagrams.at(-1)!.preview).toMatchObject({
+      text: expect.stringMatching(/^datagram 10000 \.+$/),
+    });
+  });
+});
