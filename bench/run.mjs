@@ -126,7 +126,7 @@ const environment = {
     httpLoad.missing()
       ? `HTTP: ${httpLoad.name} not installed`
       : `HTTP: ${await httpLoad.version()}`,
-    'TCP: Node clients in their own process (bench/clients/)',
+    'TCP and UDP: Node clients in their own process (bench/clients/)',
   ],
 };
 console.log(

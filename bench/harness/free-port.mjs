@@ -1,3 +1,4 @@
+import dgram from 'node:dgram';
 import net from 'node:net';
 
 /**
@@ -13,6 +14,18 @@ export function freePort(host = '127.0.0.1') {
     srv.listen(0, host, () => {
       const { port } = srv.address();
       srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** The same for a UDP port. */
+export function freeUdpPort(host = '127.0.0.1') {
+  return new Promise((resolve, reject) => {
+    const socket = dgram.createSocket('udp4');
+    socket.once('error', reject);
+    socket.bind(0, host, () => {
+      const { port } = socket.address();
+      socket.close(() => resolve(port));
     });
   });
 }

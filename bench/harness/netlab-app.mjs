@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from './free-port.mjs';
+import { freePort, freeUdpPort } from './free-port.mjs';
 import { httpStatus, startServer, tcpAccepts, waitUntil } from './server-process.mjs';
 
 /** Path of an app's built entry point. */
@@ -17,9 +17,12 @@ export function appMissing(ctx, app) {
 /**
  * Starts `node apps/<app>/dist/main.js` on fresh loopback ports. Ready means
  * GET /readyz on the admin port answers 200 and the service port accepts.
+ * `udp: true` is for an app whose service port is UDP: a free UDP port, and
+ * /readyz alone (there is nothing to connect to; a netlab app is only ready
+ * once its socket is bound).
  */
-export async function startNetlabApp(ctx, app, env = {}) {
-  const port = await freePort();
+export async function startNetlabApp(ctx, app, env = {}, { udp = false } = {}) {
+  const port = udp ? await freeUdpPort() : await freePort();
   let adminPort = await freePort();
   while (adminPort === port) adminPort = await freePort();
   const server = await startServer({
@@ -39,7 +42,7 @@ export async function startNetlabApp(ctx, app, env = {}) {
     ready: () =>
       waitUntil(`${app} /readyz`, async () => {
         const status = await httpStatus(`http://127.0.0.1:${adminPort}/readyz`);
-        return status === 200 && (await tcpAccepts(port));
+        return status === 200 && (udp || (await tcpAccepts(port)));
       }),
   });
   return Object.assign(server, { port, adminPort });

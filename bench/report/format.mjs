@@ -9,6 +9,9 @@ export const metricInfo = {
   writtenMB: { label: 'written', unit: 'MB', digits: 1 },
   seconds: { label: 'time', unit: 's', digits: 2 },
   errors: { label: 'errors', unit: '', digits: 0 },
+  sharePct: { label: 'counted', unit: '%', digits: 1 },
+  sentPerSec: { label: 'sent', unit: 'datagrams/s', digits: 0 },
+  recvBufferKiB: { label: 'receive buffer', unit: 'KiB', digits: 0 },
 };
 
 export function formatValue(metric, value) {
