@@ -63,7 +63,8 @@ if (!HTTP_LOAD_CHOICES.includes(values['http-load'])) {
   );
   process.exit(2);
 }
-const httpLoad = httpLoadGenerator(values['http-load'], loadPinning(!values.unpinned));
+const pinning = loadPinning(!values.unpinned);
+const httpLoad = httpLoadGenerator(values['http-load'], pinning);
 const rounds = values.smoke ? 1 : Number(values.rounds);
 if (!values.smoke && (!Number.isInteger(rounds) || rounds < 3)) {
   console.error(`--rounds: expected an integer ≥ 3, got "${values.rounds}"`);
@@ -112,6 +113,7 @@ const ctx = {
   log: (line) => console.log(line),
   describe: describeMetrics,
   httpLoad,
+  pinning,
 };
 
 const started = performance.now();

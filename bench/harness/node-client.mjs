@@ -7,13 +7,23 @@ const run = promisify(execFile);
 /**
  * Runs a load client from bench/clients/ in its own process (so it does not
  * share an event loop with the harness) and returns the JSON object it prints
- * as its last stdout line.
+ * as its last stdout line. `pinned`: on CPU 0 like the HTTP load generator
+ * (ctx.pinning, see pin.mjs), for a client whose pace sets the result.
  */
-export async function runNodeClient(ctx, script, args, timeoutMs = 120_000) {
+export async function runNodeClient(
+  ctx,
+  script,
+  args,
+  timeoutMs = 120_000,
+  { pinned = false } = {},
+) {
   const path = join(ctx.benchDir, 'clients', script);
+  const [command, commandArgs] = pinned
+    ? ctx.pinning.wrap(process.execPath, [path, ...args])
+    : [process.execPath, [path, ...args]];
   let stdout;
   try {
-    ({ stdout } = await run(process.execPath, [path, ...args], {
+    ({ stdout } = await run(command, commandArgs, {
       timeout: timeoutMs,
       killSignal: 'SIGKILL',
     }));

@@ -48,7 +48,8 @@ export const scenarios = [
     title: 'udp-listener under a flood',
     measures:
       `Share of 200,000 datagrams of ${DATAGRAM_BYTES} bytes (smoke: 20,000) the receiver counts, ` +
-      'sent from one Node socket as fast as it can (64 sends in flight) to 127.0.0.1; the rest the ' +
+      'sent from one Node socket as fast as it can (64 sends in flight; the client pinned to CPU 0 ' +
+      'like the HTTP load generator) to 127.0.0.1; the rest the ' +
       `kernel drops when the receive buffer is full. Every receiver asks for SO_RCVBUF = ` +
       `${RECV_BUFFER_BYTES} bytes (Linux grants at most net.core.rmem_max and reports twice that). ` +
       'echo mode: every datagram answered (UDP_REPLY_RATE_PER_SEC and UDP_REPLY_BURST raised to 1,000,000).',
@@ -105,7 +106,7 @@ export const scenarios = [
         String(DATAGRAM_BYTES),
       ];
       if (server.adminPort) args.push('--admin-port', String(server.adminPort));
-      const result = await runNodeClient(ctx, 'udp-flood.mjs', args);
+      const result = await runNodeClient(ctx, 'udp-flood.mjs', args, 120_000, { pinned: true });
       const { sharePct, sentPerSec, seconds, recvBufferKiB } = result;
       return { sharePct, sentPerSec, seconds, ...(recvBufferKiB ? { recvBufferKiB } : {}) };
     },
