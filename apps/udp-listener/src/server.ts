@@ -66,10 +66,11 @@ export function createUdpListener(
   };
 
   const reply = (data: Buffer, rinfo: dgram.RemoteInfo, sender: Sender, now: number) => {
-    if (!senders.takeToken(sender, now)) return suppress(sender, 'rate');
     // The kernel's send buffer is full when replies wait here: Node would
-    // queue every further one in memory, so they are skipped instead.
+    // queue every further one in memory, so they are skipped instead (first,
+    // so that a skipped reply costs the sender no token).
     if (pending >= config.UDP_REPLY_QUEUE_MAX) return suppress(sender, 'queue');
+    if (!senders.takeToken(sender, now)) return suppress(sender, 'rate');
     const body =
       mode === 'echo'
         ? data
