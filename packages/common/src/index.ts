@@ -35,7 +35,6 @@ export {
   type ServiceDefinition,
 } from './lifecycle.js';
 export { listen } from './listen.js';
-export { unmapIPv4 } from './peer-address.js';
 export { createLogger, flushLogger, type Logger, type LoggerOptions } from './logger.js';
 export {
   Counter,
@@ -46,3 +45,4 @@ export {
   type MetricsSource,
   Registry,
 } from './metrics.js';
+export { unmapIPv4 } from './peer-address.js';
