@@ -28,7 +28,7 @@ const usage = `usage: pnpm bench [app…] [options]
                     in README.md (not in smoke mode)
   --strict          exit 1 when a check falls short (default: only crashes fail)
   --http-load G     HTTP load generator: auto (wrk if installed, else autocannon), wrk, autocannon
-  --unpinned        leave the HTTP load generator to the scheduler (default: CPU 0, by taskset)
+  --unpinned        leave the HTTP and UDP load generators to the scheduler (default: CPU 0, by taskset)
   --list            list the scenarios and exit`;
 
 let args;
