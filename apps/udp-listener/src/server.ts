@@ -76,9 +76,15 @@ export function createUdpListener(
         ? data
         : Buffer.from(`ack ${data.length} bytes from ${sender.address}:${rinfo.port}\n`);
     pending++;
-    // rinfo.address, not the unmapped one: a dual-stack socket sends to
-    // IPv4 peers through their mapped address.
-    socket!.send(body, rinfo.port, rinfo.address, (err) => replySent(sender, body.length, err));
+    try {
+      // rinfo.address, not the unmapped one: a dual-stack socket sends to
+      // IPv4 peers through their mapped address.
+      socket!.send(body, rinfo.port, rinfo.address, (err) => replySent(sender, body.length, err));
+    } catch (err) {
+      // Node throws rather than calls back for what it will not send at all:
+      // source port 0 (a forged datagram; nobody can receive on it) is one.
+      replySent(sender, body.length, err as Error);
+    }
   };
 
   const onMessage = (data: Buffer, rinfo: dgram.RemoteInfo) => {

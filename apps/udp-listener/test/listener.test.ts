@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DatagramEntry } from '../src/history.js';
 import { type Client, metricValue, type Started, startListener, udpClient } from './helpers.js';
@@ -253,5 +255,26 @@ describe('under load', () => {
     expect(datagrams.at(-1)!.preview).toMatchObject({
       text: expect.stringMatching(/^datagram 10000 \.+$/),
     });
+  });
+});
+
+describe.skipIf(process.getuid?.() !== 0)('forged datagrams (a raw socket needs root)', () => {
+  it('survives a datagram from source port 0: counted, its reply an error, everyone else answered', async () => {
+    server = await startListener();
+    // A UDP header by hand: source port 0, which no socket can send from
+    // and Node refuses to send to. Checksum 0 means "none" over IPv4.
+    const header = Buffer.alloc(8);
+    header.writeUInt16BE(server.port, 2);
+    header.writeUInt16BE(8 + 4, 4);
+    const socat = spawn('socat', ['-u', '-', 'IP4-SENDTO:127.0.0.1:17'], { stdio: 'pipe' });
+    socat.stdin.end(Buffer.concat([header, Buffer.from('boom')]));
+    expect((await once(socat, 'exit'))[0]).toBe(0);
+    await server.received(1);
+    const line = await server.logs.waitFor((l) => l.msg === 'reply not sent');
+    expect(line).toMatchObject({ address: '127.0.0.1', err: { code: 'ERR_SOCKET_BAD_PORT' } });
+    expect(await metricValue(server.registry, 'netlab_udp_reply_errors_total')).toBe(1);
+    const c = await client();
+    await c.send('still here', server.port);
+    expect(String(await c.next())).toBe('still here');
   });
 });
