@@ -12,6 +12,7 @@ export const metricInfo = {
   sharePct: { label: 'counted', unit: '%', digits: 1 },
   sentPerSec: { label: 'sent', unit: 'datagrams/s', digits: 0 },
   recvBufferKiB: { label: 'receive buffer', unit: 'KiB', digits: 0 },
+  cpuUsPerDatagram: { label: 'CPU per datagram', unit: 'µs', digits: 2 },
 };
 
 export function formatValue(metric, value) {

@@ -4,6 +4,7 @@ import { buildC } from '../harness/c-build.mjs';
 import { freeUdpPort } from '../harness/free-port.mjs';
 import { appMissing, startNetlabApp } from '../harness/netlab-app.mjs';
 import { runNodeClient } from '../harness/node-client.mjs';
+import { cpuSeconds } from '../harness/process-cpu.mjs';
 import { startServer, waitUntil } from '../harness/server-process.mjs';
 
 /** Every subject asks for the same kernel receive buffer: udp-listener's default, 4 MiB. */
@@ -106,9 +107,19 @@ export const scenarios = [
         String(DATAGRAM_BYTES),
       ];
       if (server.adminPort) args.push('--admin-port', String(server.adminPort));
+      const cpuBefore = cpuSeconds(server.pid);
       const result = await runNodeClient(ctx, 'udp-flood.mjs', args, 120_000, { pinned: true });
-      const { sharePct, sentPerSec, seconds, recvBufferKiB } = result;
-      return { sharePct, sentPerSec, seconds, ...(recvBufferKiB ? { recvBufferKiB } : {}) };
+      const cpu = cpuSeconds(server.pid) - cpuBefore;
+      const { sharePct, sentPerSec, seconds, counted, recvBufferKiB } = result;
+      return {
+        sharePct,
+        sentPerSec,
+        seconds,
+        // What each datagram cost the receiver, whatever share it got: far
+        // less at the mercy of a noisy machine than the share itself.
+        cpuUsPerDatagram: counted > 0 ? (cpu * 1e6) / counted : null,
+        ...(recvBufferKiB ? { recvBufferKiB } : {}),
+      };
     },
     checks: [
       {
@@ -139,6 +150,20 @@ export const scenarios = [
         metric: 'sharePct',
         app: 'app-none',
         baseline: 'naive',
+      },
+      {
+        kind: 'ratio',
+        label: 'receiver CPU per datagram, UDP_REPLY=none vs naive Node counter',
+        metric: 'cpuUsPerDatagram',
+        app: 'app-none',
+        baseline: 'naive',
+      },
+      {
+        kind: 'ratio',
+        label: 'receiver CPU per datagram, naive Node counter vs C recv() loop',
+        metric: 'cpuUsPerDatagram',
+        app: 'naive',
+        baseline: 'c',
       },
       {
         kind: 'info',
