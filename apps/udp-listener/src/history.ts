@@ -49,7 +49,14 @@ export class History {
     if (this.capacity === 0) return;
     const slot = this.#count % this.capacity;
     this.#count++;
-    this.#kept[slot] = data.copy(this.#bytes, slot * this.#previewBytes, 0, this.#previewBytes);
+    // A loop rather than data.copy(): for the few dozen bytes of a preview,
+    // copy()'s checks and the view it makes of each datagram's fresh
+    // ArrayBuffer cost more than the bytes (6% of the receive path in a
+    // profile under a flood).
+    const kept = Math.min(data.length, this.#previewBytes);
+    const bytes = this.#bytes;
+    for (let i = 0, at = slot * this.#previewBytes; i < kept; i++) bytes[at + i] = data[i]!;
+    this.#kept[slot] = kept;
     this.#sizes[slot] = data.length;
     this.#ports[slot] = port;
     this.#times[slot] = time;
