@@ -1,19 +1,10 @@
-import { isIPv4, isIPv6 } from 'node:net';
 import { type ConfigOf, commonVars, int, oneOf, string, type VarSpec } from '@netlab/common';
+import { isMulticast } from './addresses.js';
 
 export const REPLY_MODES = ['echo', 'ack', 'none'] as const;
 export type ReplyMode = (typeof REPLY_MODES)[number];
 
 const MAX_GROUPS = 20;
-
-/** 224.0.0.0/4 (RFC 5771) or ff00::/8 (RFC 4291 §2.7). */
-export function isMulticast(address: string): boolean {
-  if (isIPv4(address)) {
-    const first = Number(address.slice(0, address.indexOf('.')));
-    return first >= 224 && first <= 239;
-  }
-  return isIPv6(address) && /^ff/i.test(address);
-}
 
 /** A comma-separated list of multicast groups; an empty variable is no group. */
 function multicastGroups(doc: string): VarSpec<readonly string[]> {

@@ -1,6 +1,6 @@
 import { Counter, Gauge, type Registry } from '@netlab/common';
 
-export type SuppressReason = 'rate' | 'queue';
+export type SuppressReason = 'rate' | 'queue' | 'source';
 
 /** The listener's running totals: plain numbers on the hot path, read by /metrics and /stats. */
 export interface Totals {
@@ -19,7 +19,7 @@ export function newTotals(): Totals {
     bytes: 0,
     replies: 0,
     replyBytes: 0,
-    suppressed: { rate: 0, queue: 0 },
+    suppressed: { rate: 0, queue: 0, source: 0 },
     replyErrors: 0,
     receiveErrors: 0,
   };
@@ -61,7 +61,7 @@ export function registerMetrics(
   );
   new Counter({
     name: 'netlab_udp_replies_suppressed_total',
-    help: 'Datagrams counted but not answered, by reason: rate (the source address is over UDP_REPLY_RATE_PER_SEC), queue (UDP_REPLY_QUEUE_MAX replies already waiting)',
+    help: 'Datagrams counted but not answered, by reason: rate (the source address is over UDP_REPLY_RATE_PER_SEC), queue (UDP_REPLY_QUEUE_MAX replies already waiting), source (a forged source: multicast, broadcast, unspecified or port 0)',
     labelNames: ['reason'],
     registers: [registry],
     collect() {

@@ -1,6 +1,7 @@
 import type dgram from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import { type Logger, type Registry, type Service, unmapIPv4 } from '@netlab/common';
+import { isAnswerable } from './addresses.js';
 import type { ListenerConfig } from './config.js';
 import { MulticastJoinError } from './errors.js';
 import { History } from './history.js';
@@ -66,6 +67,7 @@ export function createUdpListener(
   };
 
   const reply = (data: Buffer, rinfo: dgram.RemoteInfo, sender: Sender, now: number) => {
+    if (!isAnswerable(sender.address, rinfo.port)) return suppress(sender, 'source');
     // The kernel's send buffer is full when replies wait here: Node would
     // queue every further one in memory, so they are skipped instead (first,
     // so that a skipped reply costs the sender no token).
@@ -81,8 +83,8 @@ export function createUdpListener(
       // IPv4 peers through their mapped address.
       socket!.send(body, rinfo.port, rinfo.address, (err) => replySent(sender, body.length, err));
     } catch (err) {
-      // Node throws rather than calls back for what it will not send at all:
-      // source port 0 (a forged datagram; nobody can receive on it) is one.
+      // Node throws, rather than calls back, for a destination it will not
+      // send to at all; a forged datagram must not take the server down.
       replySent(sender, body.length, err as Error);
     }
   };

@@ -1,6 +1,7 @@
 import { parseConfig } from '@netlab/common';
 import { describe, expect, it } from 'vitest';
-import { isMulticast, schema } from '../src/config.js';
+import { isAnswerable, isMulticast } from '../src/addresses.js';
+import { schema } from '../src/config.js';
 
 describe('config', () => {
   it('defaults to echo on 41234 with a bounded history and sender table', () => {
@@ -52,5 +53,21 @@ describe('config', () => {
     ['not an address', false],
   ])('isMulticast(%s) is %s', (address, expected) => {
     expect(isMulticast(address)).toBe(expected);
+  });
+
+  it.each([
+    ['127.0.0.1', 5000, true],
+    ['203.0.113.7', 1, true],
+    ['::1', 5000, true],
+    ['2001:db8::1', 5000, true],
+    ['127.0.0.1', 0, false],
+    ['0.0.0.0', 5000, false],
+    ['224.0.0.1', 5000, false],
+    ['239.255.255.250', 5000, false],
+    ['255.255.255.255', 5000, false],
+    ['::', 5000, false],
+    ['ff02::1', 5000, false],
+  ])('a datagram from %s port %i is answerable: %s', (address, port, expected) => {
+    expect(isAnswerable(address, port)).toBe(expected);
   });
 });
