@@ -1,21 +1,17 @@
 import { type ConfigOf, commonVars, int } from '@netlab/common';
+import { tlsVars } from '@netlab/tls';
 
 const MiB = 1024 * 1024;
 
 /** Every variable tls-custom-protocol reads; the README table is generated from this. */
 export const schema = {
   ...commonVars({ port: 7443, adminPort: 9005 }),
+  ...tlsVars(),
   MAX_CONNECTIONS: int({
     default: 1000,
     min: 1,
     max: 1_000_000,
     doc: 'Open connections at most (TLS handshakes included); one more is closed at once, counted and logged.',
-  }),
-  HANDSHAKE_TIMEOUT_MS: int({
-    default: 10_000,
-    min: 100,
-    max: 600_000,
-    doc: 'A client must finish the TLS handshake within this time, or is cut (a plain-TCP client, a stalled one).',
   }),
   IDLE_TIMEOUT_MS: int({
     default: 60_000,

@@ -7,6 +7,7 @@ export interface ProtocolMetrics {
   rejected: Counter<never>;
   handshakeFailures: Counter<'reason'>;
   closed: Counter<'reason'>;
+  reloads: Counter<'result'>;
 }
 
 export function createProtocolMetrics(
@@ -72,6 +73,12 @@ export function createProtocolMetrics(
       name: 'netlab_tls_handshake_failures_total',
       help: 'TLS handshakes that failed, by reason (timeout, no_alpn, protocol_version, no_certificate, bad_certificate, not_tls, other)',
       labelNames: ['reason'],
+      registers: [registry],
+    }),
+    reloads: new Counter({
+      name: 'netlab_tls_certificate_reloads_total',
+      help: 'Certificate reloads, by result (failed: the current certificate was kept)',
+      labelNames: ['result'],
       registers: [registry],
     }),
     closed: new Counter({

@@ -10,6 +10,14 @@ import {
   type Service,
   sweepIdle,
 } from '@netlab/common';
+import {
+  type CertificateReloader,
+  certificateLogFields,
+  clientAuthOptions,
+  type PreparedTls,
+  secureContextOptions,
+  watchCertificates,
+} from '@netlab/tls';
 import type { ProtocolConfig } from './config.js';
 import { createProtocolMetrics } from './metrics.js';
 import { ALPN } from './protocol.js';
@@ -19,19 +27,15 @@ import { FrameStats } from './stats.js';
 export interface ProtocolServer extends Service {
   /** Connections open now (handshake done). */
   readonly connections: number;
-  /** New connections use these options from now on; open ones keep theirs (certificate reload). */
-  setSecureContext(options: tls.SecureContextOptions): void;
+  /** Reads the certificate files again (SIGHUP); new connections get a good new pair. */
+  reloadCertificate: CertificateReloader['reload'];
 }
 
 export interface ProtocolDeps {
   logger: Logger;
   registry: Registry;
-  /**
-   * Certificate, key and client-certificate policy (requestCert,
-   * rejectUnauthorized, ca), plus the TLS versions and ciphers: everything
-   * TLS about the server except what netlab/1 itself fixes (ALPN).
-   */
-  tls: tls.TlsOptions;
+  /** The certificate, its source (for reloads) and the client-certificate policy, checked at start. */
+  tls: PreparedTls;
 }
 
 const MAPPED_IPV4 = /^::ffff:(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/i;
@@ -94,9 +98,11 @@ export function createProtocolServer(config: ProtocolConfig, deps: ProtocolDeps)
   });
 
   const server = tls.createServer({
-    ...deps.tls,
+    // TLS 1.2/1.3, Mozilla intermediate ciphers, certificates: as https-secure.
+    ...secureContextOptions(deps.tls.credentials, deps.tls.clientAuth),
+    ...clientAuthOptions(deps.tls.clientAuth),
     ALPNProtocols: [ALPN],
-    handshakeTimeout: config.HANDSHAKE_TIMEOUT_MS,
+    handshakeTimeout: config.TLS_HANDSHAKE_TIMEOUT_MS,
     // A client that half-closes still gets every answer it asked for.
     allowHalfOpen: true,
     // Requests and answers are small frames: send each at once.
@@ -149,6 +155,7 @@ export function createProtocolServer(config: ProtocolConfig, deps: ProtocolDeps)
     socket.destroy();
   });
 
+  let reloader: CertificateReloader | undefined;
   const idle =
     config.IDLE_TIMEOUT_MS > 0
       ? sweepIdle(connections, config.IDLE_TIMEOUT_MS, (socket) =>
@@ -160,12 +167,22 @@ export function createProtocolServer(config: ProtocolConfig, deps: ProtocolDeps)
     get connections() {
       return connections.size;
     },
-    setSecureContext: (options) => server.setSecureContext(options),
+    reloadCertificate: (reason) => reloader?.reload(reason) ?? Promise.resolve('no-files'),
     address: () => server.address() as AddressInfo | null,
     async listen() {
+      logger.info(
+        { source: deps.tls.source.kind, ...certificateLogFields(deps.tls.credentials) },
+        'serving certificate',
+      );
       await listen(server, config.PORT, config.HOST);
+      reloader = watchCertificates(server, deps.tls, {
+        logger,
+        watchIntervalMs: config.TLS_WATCH_INTERVAL_MS,
+        onResult: (result) => metrics.reloads.inc({ result }),
+      });
     },
     async close({ timeoutMs }) {
+      reloader?.stop();
       for (const socket of connections) handles.get(socket as TLSSocket)?.drain();
       try {
         await drain(server, connections, {

@@ -1,5 +1,6 @@
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '@netlab/common';
+import { describeTlsSession } from '@netlab/tls';
 import type { ProtocolConfig } from './config.js';
 import { ProtocolError } from './errors.js';
 import { FrameDecoder } from './frame-codec.js';
@@ -16,7 +17,7 @@ import {
   writeHeader,
 } from './protocol.js';
 import type { FrameStats } from './stats.js';
-import { clientCertificate, sessionInfo } from './tls-info.js';
+import { sessionInfo } from './tls-info.js';
 
 export type CloseReason =
   | 'end'
@@ -67,9 +68,8 @@ export function serveConnection(socket: TLSSocket, deps: ConnectionDeps): Connec
   const { config, stats, logger } = deps;
   const started = performance.now();
   // Read now: once the socket has closed, Node no longer reports them.
-  const tlsVersion = socket.getProtocol();
-  const cipher = socket.getCipher()?.name;
-  const clientCert = clientCertificate(socket)?.subject ?? null;
+  const session = describeTlsSession(socket);
+
   const decoder = new FrameDecoder({ maxFrameBytes: config.MAX_FRAME_BYTES, side: 'server' });
   const parked = new Set<() => void>();
   let inFlight = 0;
@@ -266,10 +266,10 @@ export function serveConnection(socket: TLSSocket, deps: ConnectionDeps): Connec
       {
         remoteAddress: deps.peerAddress,
         remotePort: socket.remotePort,
-        tlsVersion,
-        cipher,
-        alpn: socket.alpnProtocol ?? false,
-        clientCert,
+        tlsVersion: session.version,
+        cipher: session.cipher,
+        alpn: session.alpnProtocol,
+        clientCert: session.clientCertificate?.subject ?? null,
         framesIn,
         framesOut,
         bytesIn: socket.bytesRead,

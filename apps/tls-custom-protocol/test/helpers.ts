@@ -4,12 +4,13 @@ import { connect as tlsConnect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { createLogger, createRegistry, loadConfig, type Registry } from '@netlab/common';
 import { LogCapture } from '@netlab/testkit';
+import type { PreparedTls } from '@netlab/tls';
 import { type ClientOptions, NetlabClient } from '../src/client.js';
 import { schema } from '../src/config.js';
 import { FrameDecoder } from '../src/frame-codec.js';
 import { ALPN, decodeError, errorName, type Frame } from '../src/protocol.js';
 import { createProtocolServer, type ProtocolServer } from '../src/server.js';
-import type { TestPki } from './certs.js';
+import { preparedTls, type TestPki } from './pki.js';
 
 export const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -25,23 +26,11 @@ export interface Started {
   close(): Promise<void>;
 }
 
-/** TLS options as the app builds them, from the test PKI. */
-export function serverTls(pki: TestPki, clientAuth?: 'required' | 'optional'): tls.TlsOptions {
-  return {
-    cert: pki.serverCert,
-    key: pki.serverKey,
-    minVersion: 'TLSv1.2',
-    ...(clientAuth
-      ? { ca: pki.ca, requestCert: true, rejectUnauthorized: clientAuth === 'required' }
-      : {}),
-  };
-}
-
 /** The protocol server in-process on an ephemeral loopback port. */
 export async function startServer(
   pki: TestPki,
   env: Record<string, string> = {},
-  tlsOptions: tls.TlsOptions = serverTls(pki),
+  prepared: PreparedTls = preparedTls(pki),
 ): Promise<Started> {
   const logs = new LogCapture();
   const logger = createLogger({
@@ -52,7 +41,7 @@ export async function startServer(
   });
   const registry = createRegistry('tls-custom-protocol', { defaultMetrics: false });
   const config = loadConfig(schema, { PORT: '0', HOST: '127.0.0.1', ...env });
-  const server = createProtocolServer(config, { logger, registry, tls: tlsOptions });
+  const server = createProtocolServer(config, { logger, registry, tls: prepared });
   await server.listen();
   const port = server.address()!.port;
   const clients: NetlabClient[] = [];
@@ -62,7 +51,12 @@ export async function startServer(
     logs,
     registry,
     async client(opts = {}) {
-      const client = await NetlabClient.connect({ port, ca: pki.ca, host: '127.0.0.1', ...opts });
+      const client = await NetlabClient.connect({
+        port,
+        ca: pki.ca.cert,
+        host: '127.0.0.1',
+        ...opts,
+      });
       clients.push(client);
       return client;
     },
@@ -95,7 +89,7 @@ export async function rawConnect(
   const socket = tlsConnect({
     port,
     host: '127.0.0.1',
-    ca: pki.ca,
+    ca: pki.ca.cert,
     ALPNProtocols: [ALPN],
     ...opts,
   });
@@ -106,7 +100,11 @@ export async function rawConnect(
   socket.on('data', (chunk: Buffer) => {
     for (const frame of decoder.push(chunk)) {
       frames.push(frame);
-      waiters = waiters.filter((w) => (w.match(frame) ? (w.resolve(frame), false) : true));
+      waiters = waiters.filter((w) => {
+        if (!w.match(frame)) return true;
+        w.resolve(frame);
+        return false;
+      });
     }
   });
   const closed = new Promise<void>((resolve) => {
