@@ -92,7 +92,7 @@ describe('the tls-custom-protocol process', () => {
     });
     const before = await NetlabClient.connect({
       port: app.port,
-      ca: first.caCert ? await readText(first.caCert) : undefined,
+      ca: await readFile(first.caCert, 'utf8'),
     });
     const oldPrint = before.socket.getPeerX509Certificate()!.fingerprint256;
 
