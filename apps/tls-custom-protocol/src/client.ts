@@ -154,6 +154,12 @@ export class NetlabClient {
     const id = this.#nextId;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject, onData });
+      // Requests made in the same tick (Promise.all, a bench loop answering
+      // a batch of replies) leave in one write, so TLS seals them together.
+      if (this.socket.writableCorked === 0) {
+        this.socket.cork();
+        process.nextTick(() => this.socket.uncork());
+      }
       this.socket.write(encodeFrame(type, id, payload));
     });
   }
