@@ -38,7 +38,7 @@ async function startWithFiles(pair: { cert: string; key: string }, env: Record<s
 
 /** GET / on `agent`'s kept-alive connection; resolves with the connection's local port and, on its first request, the served fingerprint. */
 function getOn(agent: https.Agent, url: string, ca: string[]) {
-  return new Promise<{ status: number; localPort: number; fingerprint: string }>(
+  return new Promise<{ status: number; localPort: number; fingerprint?: string }>(
     (resolve, reject) => {
       https
         .get(url, { agent, ca }, (res) => {

@@ -85,7 +85,7 @@ describe('prepareTls', () => {
     if (result.ok) return;
     const lines = result.issues.map((i) => `${i.variable}: ${i.message}`);
     expect(lines).toHaveLength(expected.length);
-    expected.forEach((text, i) => expect(lines[i]).toContain(text));
+    for (const [i, text] of expected.entries()) expect(lines[i]).toContain(text);
   });
 });
 
