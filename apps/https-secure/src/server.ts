@@ -100,7 +100,7 @@ export function createHttpsServer(config: HttpsConfig, deps: HttpsDeps): HttpsSe
 
   const server = http2.createSecureServer(
     {
-      ...secureContextOptions(tls.credentials, tls.clientAuth),
+      ...secureContextOptions(tls.credentials, tls.clientAuth, tls.sessionTickets),
       ...clientAuthOptions(tls.clientAuth),
       allowHTTP1: true,
       handshakeTimeout: config.TLS_HANDSHAKE_TIMEOUT_MS,

@@ -17,6 +17,8 @@ export interface PreparedTls {
   credentials: Credentials;
   source: CertificateSource;
   clientAuth: ClientAuth | undefined;
+  /** TLS_SESSION_TICKETS. */
+  sessionTickets: boolean;
 }
 
 export interface PrepareOptions {
@@ -72,7 +74,9 @@ export async function prepareTls(
       ? undefined
       : { ca: clientCa, required: config.TLS_CLIENT_AUTH === 'required' };
   try {
-    createSecureContext(secureContextOptions(server.credentials, clientAuth));
+    createSecureContext(
+      secureContextOptions(server.credentials, clientAuth, config.TLS_SESSION_TICKETS),
+    );
   } catch (err) {
     return {
       ok: false,
@@ -81,7 +85,7 @@ export async function prepareTls(
       ],
     };
   }
-  return { ok: true, tls: { ...server, clientAuth } };
+  return { ok: true, tls: { ...server, clientAuth, sessionTickets: config.TLS_SESSION_TICKETS } };
 }
 
 /** The server's pair and where it came from, or every problem found on the way. */

@@ -1,3 +1,4 @@
+import { constants } from 'node:crypto';
 import type { SecureContextOptions } from 'node:tls';
 import type { Credentials } from './credentials.js';
 
@@ -45,8 +46,12 @@ export interface ClientAuth {
 export function secureContextOptions(
   credentials: Credentials,
   clientAuth: ClientAuth | undefined,
+  sessionTickets = true,
 ): SecureContextOptions {
   return {
+    // Without tickets no session can be resumed: Node keeps no server-side
+    // session cache unless the app handles 'newSession'/'resumeSession'.
+    ...(sessionTickets ? {} : { secureOptions: constants.SSL_OP_NO_TICKET }),
     cert: credentials.cert,
     key: credentials.key,
     ...(clientAuth ? { ca: clientAuth.ca } : {}),
