@@ -5,11 +5,13 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   fileIn,
   fingerprintOf,
+  get2,
   metricValue,
   type Started,
   servedFingerprint,
   startHttps,
   tempDir,
+  tlsConnect,
   waitUntil,
 } from './helpers.js';
 
