@@ -171,7 +171,12 @@ export function createHttpsServer(config: HttpsConfig, deps: HttpsDeps): HttpsSe
   function onHandshakeError(err: NodeJS.ErrnoException, socket: Socket) {
     const code = err.code ?? 'ERR_TLS_HANDSHAKE';
     metrics.handshakeErrors.inc({ code });
-    logger.info(
+    // A TCP health check (a load balancer's, Kubernetes' tcpSocket probe)
+    // connects and hangs up before any TLS: counted, but not worth a line at
+    // info every few seconds. A refusal (old protocol, no shared cipher, a
+    // bad client certificate) is.
+    const hangUp = code === 'ECONNRESET' || code === 'EPIPE';
+    logger[hangUp ? 'debug' : 'info'](
       { code, remoteAddress: socket.remoteAddress, remotePort: socket.remotePort },
       'TLS handshake failed',
     );
