@@ -108,7 +108,6 @@ export function createHttpsServer(config: HttpsConfig, deps: HttpsDeps): HttpsSe
         maxConcurrentStreams: config.H2_MAX_CONCURRENT_STREAMS,
         maxHeaderListSize: config.MAX_HEADER_SIZE,
       },
-      maxSessionRejectedStreams: 100,
     },
     onRequest as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
   );
