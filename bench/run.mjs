@@ -63,7 +63,8 @@ if (!HTTP_LOAD_CHOICES.includes(values['http-load'])) {
   );
   process.exit(2);
 }
-const httpLoad = httpLoadGenerator(values['http-load'], loadPinning(!values.unpinned));
+const pinning = loadPinning(!values.unpinned);
+const httpLoad = httpLoadGenerator(values['http-load'], pinning);
 const rounds = values.smoke ? 1 : Number(values.rounds);
 if (!values.smoke && (!Number.isInteger(rounds) || rounds < 3)) {
   console.error(`--rounds: expected an integer ≥ 3, got "${values.rounds}"`);
@@ -112,6 +113,8 @@ const ctx = {
   log: (line) => console.log(line),
   describe: describeMetrics,
   httpLoad,
+  // For load generators a scenario runs itself (h2load): the same CPU as httpLoad's.
+  pinning,
 };
 
 const started = performance.now();

@@ -100,7 +100,7 @@ export function createHttpsServer(config: HttpsConfig, deps: HttpsDeps): HttpsSe
 
   const server = http2.createSecureServer(
     {
-      ...secureContextOptions(tls.credentials, tls.clientAuth),
+      ...secureContextOptions(tls.credentials, tls.clientAuth, tls.sessionTickets),
       ...clientAuthOptions(tls.clientAuth),
       allowHTTP1: true,
       handshakeTimeout: config.TLS_HANDSHAKE_TIMEOUT_MS,
@@ -108,7 +108,6 @@ export function createHttpsServer(config: HttpsConfig, deps: HttpsDeps): HttpsSe
         maxConcurrentStreams: config.H2_MAX_CONCURRENT_STREAMS,
         maxHeaderListSize: config.MAX_HEADER_SIZE,
       },
-      maxSessionRejectedStreams: 100,
     },
     onRequest as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
   );
@@ -171,7 +170,12 @@ export function createHttpsServer(config: HttpsConfig, deps: HttpsDeps): HttpsSe
   function onHandshakeError(err: NodeJS.ErrnoException, socket: Socket) {
     const code = err.code ?? 'ERR_TLS_HANDSHAKE';
     metrics.handshakeErrors.inc({ code });
-    logger.info(
+    // A TCP health check (a load balancer's, Kubernetes' tcpSocket probe)
+    // connects and hangs up before any TLS: counted, but not worth a line at
+    // info every few seconds. A refusal (old protocol, no shared cipher, a
+    // bad client certificate) is.
+    const hangUp = code === 'ECONNRESET' || code === 'EPIPE';
+    logger[hangUp ? 'debug' : 'info'](
       { code, remoteAddress: socket.remoteAddress, remotePort: socket.remotePort },
       'TLS handshake failed',
     );

@@ -185,3 +185,27 @@ describe('TLS settings', () => {
     expect(res.status).toBe(200);
   });
 });
+
+describe('TLS_SESSION_TICKETS=false', () => {
+  it('issues no ticket, so a returning client makes a full handshake', async () => {
+    const noTickets = await startHttps({ TLS_SESSION_TICKETS: 'false' });
+    try {
+      const first = await tlsConnect(noTickets.port, { ca: noTickets.ca });
+      let ticket: Buffer | undefined;
+      first.on('session', (s: Buffer) => {
+        ticket = s;
+      });
+      first.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      await new Promise((resolve) => first.resume().once('close', resolve));
+      // Without a ticket Node still hands over a session object; offering it fails to resume.
+      const second = await tlsConnect(noTickets.port, {
+        ca: noTickets.ca,
+        ...(ticket ? { session: ticket } : {}),
+      });
+      expect(second.isSessionReused()).toBe(false);
+      second.destroy();
+    } finally {
+      await noTickets.close();
+    }
+  });
+});

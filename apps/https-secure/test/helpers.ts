@@ -98,7 +98,8 @@ export function get1(
         key: opts.key,
         servername: opts.servername,
         agent: false,
-        ALPNProtocols: ['http/1.1'],
+        // As curl and browsers do; https.request's type leaves the TLS options out.
+        ...({ ALPNProtocols: ['http/1.1'] } as object),
       },
       (res) => {
         const chunks: Buffer[] = [];

@@ -5,11 +5,13 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   fileIn,
   fingerprintOf,
+  get2,
   metricValue,
   type Started,
   servedFingerprint,
   startHttps,
   tempDir,
+  tlsConnect,
   waitUntil,
 } from './helpers.js';
 
@@ -38,7 +40,7 @@ async function startWithFiles(pair: { cert: string; key: string }, env: Record<s
 
 /** GET / on `agent`'s kept-alive connection; resolves with the connection's local port and, on its first request, the served fingerprint. */
 function getOn(agent: https.Agent, url: string, ca: string[]) {
-  return new Promise<{ status: number; localPort: number; fingerprint: string }>(
+  return new Promise<{ status: number; localPort: number; fingerprint?: string }>(
     (resolve, reject) => {
       https
         .get(url, { agent, ca }, (res) => {
@@ -114,15 +116,25 @@ describe('certificate hot reload', () => {
     expect(await app.server.reloadCertificate('test')).toBe('unchanged');
   });
 
-  it('still negotiates HTTP/2 and resumes sessions after a reload', async () => {
+  it('still negotiates HTTP/2, and resumes a session from before the reload', async () => {
     const { app, certFile, keyFile } = await startWithFiles(first.server, {
       TLS_WATCH_INTERVAL_MS: '0',
     });
+    const ca = first.ca.cert + second.ca.cert;
+    const before = await tlsConnect(app.port, { ca });
+    const session = await new Promise<Buffer>((resolve) => {
+      before.once('session', resolve);
+      before.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    });
+    before.destroy();
     await writeFile(certFile, second.server.cert);
     await writeFile(keyFile, second.server.key);
     expect(await app.server.reloadCertificate('test')).toBe('reloaded');
-    const { get2 } = await import('./helpers.js');
     const res = await get2(`${app.url}/whoami`, { ca: second.ca.cert });
     expect(JSON.parse(res.body).tls.alpnProtocol).toBe('h2');
+    // The new context kept the ticket keys, so a ticket issued before still resumes.
+    const resumed = await tlsConnect(app.port, { ca, session });
+    expect(resumed.isSessionReused()).toBe(true);
+    resumed.destroy();
   });
 });

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { type ConfigOf, int, oneOf, type Schema, string, type VarSpec } from '@netlab/common';
+import { bool, type ConfigOf, int, oneOf, type Schema, string, type VarSpec } from '@netlab/common';
 
 // RFC 1123 labels; a leading `*.` wildcard is allowed, as in any server certificate.
 const DNS_NAME =
@@ -60,6 +60,10 @@ export function tlsVars() {
       ['required', 'optional'] as const,
       'required',
       'With TLS_CLIENT_CA_FILE: required refuses clients without a valid certificate; optional lets them in and reports it.',
+    ),
+    TLS_SESSION_TICKETS: bool(
+      true,
+      'Issue session tickets, so returning clients resume without a full handshake. false: every connection makes a full handshake (to load-test a client or terminator on that path).',
     ),
     TLS_WATCH_INTERVAL_MS: int({
       default: 5000,

@@ -1,7 +1,7 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
-import { altNames } from './self-signed.js';
+import { altNames, pemFile } from './self-signed.js';
 
 export interface KeyPair {
   cert: string;
@@ -76,9 +76,9 @@ export async function createDemoPki(opts: DemoPkiOptions = {}): Promise<DemoPki>
     },
   );
   return {
-    ca: { cert: ca.cert, key: ca.private },
-    server: { cert: server.cert, key: server.private },
-    client: { cert: client.cert, key: client.private },
+    ca: { cert: pemFile(ca.cert), key: pemFile(ca.private) },
+    server: { cert: pemFile(server.cert), key: pemFile(server.private) },
+    client: { cert: pemFile(client.cert), key: pemFile(client.private) },
   };
 }
 
@@ -109,6 +109,9 @@ export async function writeDemoPki(
     [paths.clientCert, pki.client.cert, 0o644],
     [paths.clientKey, pki.client.key, 0o600],
   ];
-  for (const [path, text, mode] of files) await writeFile(path, text, { mode });
+  for (const [path, text, mode] of files) {
+    await writeFile(path, text, { mode });
+    await chmod(path, mode); // an existing file keeps its old mode through writeFile
+  }
   return paths;
 }

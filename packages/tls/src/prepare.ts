@@ -1,7 +1,7 @@
 import { createSecureContext } from 'node:tls';
 import type { ConfigIssue } from '@netlab/common';
 import type { TlsConfig } from './config.js';
-import { type Credentials, parseCertificates, readCredentials, readPem } from './credentials.js';
+import { type Credentials, parseCertificates, parseCredentials, readPem } from './credentials.js';
 import { TlsError } from './errors.js';
 import { generateSelfSigned, selfSignedInDir } from './self-signed.js';
 import { type ClientAuth, secureContextOptions } from './settings.js';
@@ -17,6 +17,8 @@ export interface PreparedTls {
   credentials: Credentials;
   source: CertificateSource;
   clientAuth: ClientAuth | undefined;
+  /** TLS_SESSION_TICKETS. */
+  sessionTickets: boolean;
 }
 
 export interface PrepareOptions {
@@ -53,7 +55,7 @@ export async function prepareTls(
   }
 
   const [server, clientCa] = await Promise.all([
-    issues.length > 0 ? undefined : loadServerCredentials(config, opts).catch(asIssue),
+    issues.length > 0 ? [] : loadServerCredentials(config, opts),
     config.TLS_CLIENT_CA_FILE === undefined
       ? undefined
       : readPem(config.TLS_CLIENT_CA_FILE, 'TLS_CLIENT_CA_FILE')
@@ -63,17 +65,18 @@ export async function prepareTls(
           })
           .catch(asIssue),
   ]);
-  for (const result of [server, clientCa]) if (isIssue(result)) issues.push(result);
-  if (issues.length > 0 || server === undefined || isIssue(server) || isIssue(clientCa)) {
-    return { ok: false, issues };
-  }
+  if (Array.isArray(server)) issues.push(...server);
+  if (isIssue(clientCa)) issues.push(clientCa);
+  if (Array.isArray(server) || isIssue(clientCa)) return { ok: false, issues };
 
   const clientAuth =
     clientCa === undefined
       ? undefined
       : { ca: clientCa, required: config.TLS_CLIENT_AUTH === 'required' };
   try {
-    createSecureContext(secureContextOptions(server.credentials, clientAuth));
+    createSecureContext(
+      secureContextOptions(server.credentials, clientAuth, config.TLS_SESSION_TICKETS),
+    );
   } catch (err) {
     return {
       ok: false,
@@ -82,17 +85,36 @@ export async function prepareTls(
       ],
     };
   }
-  return { ok: true, tls: { ...server, clientAuth } };
+  return { ok: true, tls: { ...server, clientAuth, sessionTickets: config.TLS_SESSION_TICKETS } };
 }
 
+/** The server's pair and where it came from, or every problem found on the way. */
 async function loadServerCredentials(
   config: TlsConfig,
   opts: PrepareOptions,
-): Promise<{ credentials: Credentials; source: CertificateSource }> {
+): Promise<{ credentials: Credentials; source: CertificateSource } | ConfigIssue[]> {
+  try {
+    return await loadOrMake(config, opts);
+  } catch (err) {
+    return [asIssue(err)];
+  }
+}
+
+async function loadOrMake(
+  config: TlsConfig,
+  opts: PrepareOptions,
+): Promise<{ credentials: Credentials; source: CertificateSource } | ConfigIssue[]> {
   if (config.TLS_CERT_FILE !== undefined && config.TLS_KEY_FILE !== undefined) {
     const { TLS_CERT_FILE: certFile, TLS_KEY_FILE: keyFile } = config;
+    // Both read before either is judged, so two bad paths give two lines.
+    const [cert, key] = await Promise.all([
+      readPem(certFile, PAIR_NAMES.cert).catch(asIssue),
+      readPem(keyFile, PAIR_NAMES.key).catch(asIssue),
+    ]);
+    const unread = [cert, key].filter(isIssue);
+    if (unread.length > 0) return unread;
     return {
-      credentials: await readCredentials(certFile, keyFile, PAIR_NAMES),
+      credentials: parseCredentials(cert as string, key as string, PAIR_NAMES),
       source: { kind: 'files', certFile, keyFile },
     };
   }

@@ -40,7 +40,7 @@ export function watchCertificates(
   opts: ReloaderOptions,
 ): CertificateReloader {
   const { logger } = opts;
-  const { source, clientAuth } = prepared;
+  const { source, clientAuth, sessionTickets } = prepared;
   let current = prepared.credentials;
   // One reload at a time: two changes in a row must not race to set the context.
   let queue: Promise<unknown> = Promise.resolve();
@@ -56,7 +56,7 @@ export function watchCertificates(
     let next: Credentials;
     try {
       next = await readCredentials(source.certFile, source.keyFile, names);
-      createSecureContext(secureContextOptions(next, clientAuth));
+      createSecureContext(secureContextOptions(next, clientAuth, sessionTickets));
     } catch (err) {
       const code = err instanceof TlsError ? err.code : 'NETLAB_ERR_TLS_CONTEXT';
       logger.error(
@@ -71,7 +71,7 @@ export function watchCertificates(
       return 'unchanged' as const;
     }
     server.setSecureContext({
-      ...secureContextOptions(next, clientAuth),
+      ...secureContextOptions(next, clientAuth, sessionTickets),
       // Keep the session ticket keys, so clients resume across a reload.
       ticketKeys: server.getTicketKeys(),
     });

@@ -42,8 +42,17 @@ export async function generateSelfSigned(opts: SelfSignedOptions): Promise<Crede
       { name: 'subjectAltName', altNames: altNames(opts.names) },
     ],
   });
-  return parseCredentials(pems.cert, pems.private, { cert: 'generated', key: 'generated' });
+  return parseCredentials(pemFile(pems.cert), pemFile(pems.private), {
+    cert: 'generated',
+    key: 'generated',
+  });
 }
+
+/**
+ * selfsigned's PEM has no final newline; a file without one breaks the
+ * first thing people do with it, `cat cert.pem ca.pem > chain.pem`.
+ */
+export const pemFile = (pem: string) => (pem.endsWith('\n') ? pem : `${pem}\n`);
 
 export function altNames(names: readonly string[]) {
   return names.map((n) => (isIP(n) ? { type: 7 as const, ip: n } : { type: 2 as const, value: n }));

@@ -1,3 +1,4 @@
+import { constants } from 'node:crypto';
 import type { SecureContextOptions } from 'node:tls';
 import type { Credentials } from './credentials.js';
 
@@ -9,9 +10,9 @@ import type { Credentials } from './credentials.js';
  * because OpenSSL only uses them with a `dhparam` file, which Node does not
  * set, and every client Mozilla targets speaks ECDHE.
  *
- * The TLS 1.3 suites must be named too: Node splits this string into TLS 1.2
- * ciphers and TLS 1.3 suites, and with no TLS 1.3 suite in it quietly caps
- * the server at TLS 1.2.
+ * The TLS 1.3 suites are named too, so the whole set is written here (they
+ * are OpenSSL's defaults; Node splits the string into TLS 1.2 ciphers and
+ * TLS 1.3 suites).
  */
 export const CIPHERS = [
   'TLS_AES_128_GCM_SHA256',
@@ -45,8 +46,12 @@ export interface ClientAuth {
 export function secureContextOptions(
   credentials: Credentials,
   clientAuth: ClientAuth | undefined,
+  sessionTickets = true,
 ): SecureContextOptions {
   return {
+    // Without tickets no session can be resumed: Node keeps no server-side
+    // session cache unless the app handles 'newSession'/'resumeSession'.
+    ...(sessionTickets ? {} : { secureOptions: constants.SSL_OP_NO_TICKET }),
     cert: credentials.cert,
     key: credentials.key,
     ...(clientAuth ? { ca: clientAuth.ca } : {}),
