@@ -1,22 +1,22 @@
 // The raw TLS baselines of the tls-custom-protocol scenarios: the least a
 // Node TLS server can do, with the same certificate and TLS settings as the
-// app. MODE=echo pipes the socket to itself (the baseline); MODE=source
+// app. MODE=echo pipes the socket to itself (the baseline); =source
 // reads an 8-byte count and sends that many bytes, as STREAM does, without
 // any framing.
-// usage: TLS_CERT_FILE=… TLS_KEY_FILE=… MODE=echo|source node <this file> <port> [host]
+// usage: NETLAB_BENCH_TLS_CERT=… NETLAB_BENCH_TLS_KEY=… NETLAB_BENCH_TLS_MODE=echo|source node <this file> <port> [host]
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 
 const block = Buffer.alloc(64 * 1024);
 const server = tls.createServer(
   {
-    cert: readFileSync(process.env.TLS_CERT_FILE),
-    key: readFileSync(process.env.TLS_KEY_FILE),
+    cert: readFileSync(process.env.NETLAB_BENCH_TLS_CERT),
+    key: readFileSync(process.env.NETLAB_BENCH_TLS_KEY),
     minVersion: 'TLSv1.2',
   },
   (socket) => {
     socket.on('error', () => socket.destroy());
-    if (process.env.MODE !== 'source') {
+    if (process.env.NETLAB_BENCH_TLS_MODE !== 'source') {
       socket.pipe(socket);
       return;
     }

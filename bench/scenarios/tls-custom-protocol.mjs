@@ -26,6 +26,15 @@ async function tlsEnv(ctx) {
   return { TLS_CERT_FILE: serverCert, TLS_KEY_FILE: serverKey };
 }
 
+async function _baselineEnv(ctx, mode) {
+  const { serverCert, serverKey } = await serverCertificate(ctx);
+  return {
+    NETLAB_BENCH_TLS_CERT: serverCert,
+    NETLAB_BENCH_TLS_KEY: serverKey,
+    NETLAB_BENCH_TLS_MODE: mode,
+  };
+}
+
 /** The app's own client (the CLI), as a person would run it; prints one JSON object. */
 async function cli(ctx, port, args) {
   const { stdout } = await run(

@@ -99,7 +99,7 @@ export function createProtocolServer(config: ProtocolConfig, deps: ProtocolDeps)
 
   const server = tls.createServer({
     // TLS 1.2/1.3, Mozilla intermediate ciphers, certificates: as https-secure.
-    ...secureContextOptions(deps.tls.credentials, deps.tls.clientAuth),
+    ...secureContextOptions(deps.tls.credentials, deps.tls.clientAuth, deps.tls.sessionTickets),
     ...clientAuthOptions(deps.tls.clientAuth),
     ALPNProtocols: [ALPN],
     handshakeTimeout: config.TLS_HANDSHAKE_TIMEOUT_MS,

@@ -26,5 +26,6 @@ export function preparedTls(pki: TestPki, clientAuth?: 'required' | 'optional'):
     credentials: parseCredentials(pki.server.cert, pki.server.key, PAIR_NAMES),
     source: { kind: 'generated' },
     clientAuth: clientAuth ? { ca: pki.ca.cert, required: clientAuth === 'required' } : undefined,
+    sessionTickets: true,
   };
 }

@@ -3,7 +3,7 @@ import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { expectConfigRefused, readyz, useApps, waitUntil } from '@netlab/testkit';
+import { expectConfigRefused, useApps, waitUntil } from '@netlab/testkit';
 import { createDemoPki, writeDemoPki } from '@netlab/tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NetlabClient } from '../src/client.js';

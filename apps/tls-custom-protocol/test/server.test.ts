@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
 import { metricValue, waitUntil } from '@netlab/testkit';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame, encodeU64, RequestType, ResponseType } from '../src/protocol.js';
 import { errorOf, rawConnect, type Started, startServer } from './helpers.js';
 import { makePki, preparedTls, type TestPki } from './pki.js';
