@@ -1,8 +1,8 @@
 // The raw TLS baselines of the tls-custom-protocol scenarios: the least a
 // Node TLS server can do, with the same certificate and TLS settings as the
-// app. MODE=echo pipes the socket to itself (the baseline); =source
-// reads an 8-byte count and sends that many bytes, as STREAM does, without
-// any framing.
+// app. NETLAB_BENCH_TLS_MODE=echo pipes the socket to itself (the issue's
+// baseline); =source reads an 8-byte count and sends that many bytes, as
+// STREAM does, without any framing.
 // usage: NETLAB_BENCH_TLS_CERT=… NETLAB_BENCH_TLS_KEY=… NETLAB_BENCH_TLS_MODE=echo|source node <this file> <port> [host]
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';

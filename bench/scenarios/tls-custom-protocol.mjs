@@ -26,7 +26,7 @@ async function tlsEnv(ctx) {
   return { TLS_CERT_FILE: serverCert, TLS_KEY_FILE: serverKey };
 }
 
-async function _baselineEnv(ctx, mode) {
+async function baselineEnv(ctx, mode) {
   const { serverCert, serverKey } = await serverCertificate(ctx);
   return {
     NETLAB_BENCH_TLS_CERT: serverCert,
@@ -66,10 +66,12 @@ const rawEcho = {
   label: 'raw TLS echo (socket.pipe(socket))',
   start: async (ctx) =>
     Object.assign(
-      await startNodeScript(ctx, 'tls-raw-echo', 'baselines/tls-raw.mjs', {
-        ...(await tlsEnv(ctx)),
-        MODE: 'echo',
-      }),
+      await startNodeScript(
+        ctx,
+        'tls-raw-echo',
+        'baselines/tls-raw.mjs',
+        await baselineEnv(ctx, 'echo'),
+      ),
       { kind: 'echo' },
     ),
 };
@@ -78,10 +80,12 @@ const rawSource = {
   label: 'raw TLS source (writes N bytes)',
   start: async (ctx) =>
     Object.assign(
-      await startNodeScript(ctx, 'tls-raw-source', 'baselines/tls-raw.mjs', {
-        ...(await tlsEnv(ctx)),
-        MODE: 'source',
-      }),
+      await startNodeScript(
+        ctx,
+        'tls-raw-source',
+        'baselines/tls-raw.mjs',
+        await baselineEnv(ctx, 'source'),
+      ),
       { kind: 'source' },
     ),
 };
