@@ -113,6 +113,7 @@ const ctx = {
   log: (line) => console.log(line),
   describe: describeMetrics,
   httpLoad,
+  // For load generators a scenario runs itself (h2load): the same CPU as httpLoad's.
   pinning,
 };
 

@@ -34,10 +34,18 @@ export async function runAutocannon({
   url,
   connections = 64,
   seconds = 5,
+  headers = {},
   wrap = (cmd, args) => [cmd, args],
 }) {
   const bin = join(autocannonDir(), 'autocannon.js');
-  const [cmd, args] = wrap(process.execPath, [bin, `-c${connections}`, `-d${seconds}`, '-j', url]);
+  const [cmd, args] = wrap(process.execPath, [
+    bin,
+    `-c${connections}`,
+    `-d${seconds}`,
+    ...Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}=${value}`]),
+    '-j',
+    url,
+  ]);
   const { stdout } = await run(cmd, args, {
     timeout: (seconds + 30) * 1000,
     maxBuffer: 16 * 1024 * 1024,

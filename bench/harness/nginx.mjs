@@ -16,8 +16,12 @@ export function nginxMissing() {
  * log) lives in a fresh temp dir, so it runs as the current user without root
  * paths. keepalive_requests is raised because nginx's default (1000) would make
  * wrk reconnect, which the Node servers never ask for.
+ *
+ * `opts.tls` ({ cert, key, ciphers, tickets }: PEM file paths, an OpenSSL
+ * cipher list, session tickets on or off) makes it the HTTPS reference:
+ * HTTP/2 and HTTP/1.1 on one port, TLS 1.2/1.3, no session cache.
  */
-export async function startNginx(ctx, body = 'Hello HTTP') {
+export async function startNginx(ctx, body = 'Hello HTTP', opts = {}) {
   const port = await freePort();
   const dir = join(ctx.tmpDir, `nginx-${port}`);
   mkdirSync(dir, { recursive: true });
@@ -39,7 +43,7 @@ http {
   scgi_temp_path ${dir}/scgi;
   keepalive_requests 1000000;
   server {
-    listen 127.0.0.1:${port};
+    listen 127.0.0.1:${port}${opts.tls ? ' ssl http2' : ''};${opts.tls ? tlsBlock(opts.tls) : ''}
     location / {
       default_type text/plain;
       return 200 '${body}';
@@ -58,4 +62,14 @@ http {
     ready: () => waitUntil(`nginx port ${port}`, () => tcpAccepts(port)),
   });
   return Object.assign(server, { port });
+}
+
+function tlsBlock({ cert, key, ciphers, tickets = true }) {
+  return `
+    ssl_certificate ${cert};
+    ssl_certificate_key ${key};
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_ciphers ${ciphers};
+    ssl_prefer_server_ciphers off;
+    ssl_session_tickets ${tickets ? 'on' : 'off'};`;
 }

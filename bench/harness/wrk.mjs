@@ -21,7 +21,7 @@ export async function wrkVersion() {
 }
 
 /**
- * Runs `wrk -t<threads> -c<connections> -d<seconds>s --latency <url>` and parses it.
+ * Runs `wrk -t<threads> -c<connections> -d<seconds>s --latency [-H header] <url>` and parses it.
  * `wrap` may put a command in front (taskset: see pin.mjs).
  */
 export async function runWrk({
@@ -29,6 +29,7 @@ export async function runWrk({
   threads = 1,
   connections = 64,
   seconds = 5,
+  headers = {},
   wrap = (cmd, args) => [cmd, args],
 }) {
   const [cmd, args] = wrap(which('wrk'), [
@@ -36,6 +37,7 @@ export async function runWrk({
     `-c${connections}`,
     `-d${seconds}s`,
     '--latency',
+    ...Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]),
     url,
   ]);
   const { stdout } = await run(cmd, args, { timeout: (seconds + 30) * 1000 });

@@ -75,10 +75,11 @@ export function runExample(
   example: Example,
   ports: Record<number, number>,
   timeoutMs = 10_000,
+  cwd?: string,
 ): Promise<ExampleResult> {
   const command = substitutePorts(example.command, ports);
   return new Promise((resolve) => {
-    execFile('bash', ['-c', command], { timeout: timeoutMs }, (err, stdout, stderr) => {
+    execFile('bash', ['-c', command], { timeout: timeoutMs, cwd }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
       const normalised = stdout.replace(/\r\n/g, '\n').replace(/\n+$/, '');
       resolve({

@@ -16,6 +16,8 @@ export interface ReadmeSuiteOptions {
   env?: Record<string, string>;
   /** The least number of examples the README must have (so deleting them fails). */
   minExamples: number;
+  /** Where the examples run (default: the test's working directory, the package). */
+  cwd?: string;
 }
 
 /**
@@ -40,10 +42,11 @@ export function readmeSuite(opts: ReadmeSuiteOptions): void {
       it('has examples to run', () =>
         expect(examples.length).toBeGreaterThanOrEqual(opts.minExamples));
       it.each(examples.map((e) => [e.command, e] as const))('$ %s', async (_, example) => {
-        const result = await runExample(example, {
+        const ports = {
           [opts.defaultPorts.port]: app.port,
           [opts.defaultPorts.adminPort]: app.adminPort,
-        });
+        };
+        const result = await runExample(example, ports, 10_000, opts.cwd);
         expect(
           result.matches,
           `README line ${example.line} printed:\n${result.stdout}${result.stderr}`,

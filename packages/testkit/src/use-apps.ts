@@ -21,6 +21,11 @@ export function useApps(
   };
 }
 
-/** The status of the app's GET /readyz. */
+/**
+ * The status of the app's GET /readyz. Bounded in time: a probe racing the
+ * app's exit was seen to leave fetch waiting forever on a loaded machine.
+ */
 export const readyz = (app: ReadyApp): Promise<number> =>
-  fetch(`http://127.0.0.1:${app.adminPort}/readyz`).then((r) => r.status);
+  fetch(`http://127.0.0.1:${app.adminPort}/readyz`, { signal: AbortSignal.timeout(5000) }).then(
+    (r) => r.status,
+  );

@@ -1,0 +1,347 @@
+import http from 'node:http';
+import http2 from 'node:http2';
+import type { AddressInfo, Socket } from 'node:net';
+import { hostname as osHostname } from 'node:os';
+import type { TLSSocket } from 'node:tls';
+import {
+  ConnectionSet,
+  drain,
+  type Logger,
+  limitConnections,
+  listen,
+  type Registry,
+  type Service,
+  sweepIdle,
+} from '@netlab/common';
+import {
+  createHttpHandler,
+  type HttpErrorCode,
+  type HttpHandler,
+  type HttpRequest,
+  type HttpResponse,
+  rawErrorResponse,
+} from '@netlab/http-handlers';
+import {
+  type CertificateReloader,
+  certificateLogFields,
+  clientAuthOptions,
+  describeTlsSession,
+  type PreparedTls,
+  secureContextOptions,
+  watchCertificates,
+} from '@netlab/tls';
+import type { HttpsConfig } from './config.js';
+import { createHttpsMetrics, type HttpsMetrics } from './metrics.js';
+import { redirectHandler } from './redirect.js';
+
+export interface HttpsServer extends Service {
+  readonly handler: HttpHandler;
+  /** TLS connections open now. */
+  readonly connections: number;
+  /** Where the plain-HTTP redirect listens (HTTP_REDIRECT_PORT), or null when it is off. */
+  redirectAddress(): AddressInfo | null;
+  /** Reads the certificate files again (SIGHUP); a bad pair is logged and the current one kept. */
+  reloadCertificate: CertificateReloader['reload'];
+}
+
+export interface HttpsDeps {
+  logger: Logger;
+  registry: Registry;
+  /** The certificate, key and client CA, loaded and checked by prepareTls. */
+  tls: PreparedTls;
+  /** Reported by /whoami, so behind a load balancer you see which replica answered. */
+  version: string;
+  pid: number;
+  hostname?: string;
+}
+
+// See apps/http-hello/src/server.ts: keep-alive connections that go idle
+// during a drain are closed this often instead of sitting out their timeout.
+const DRAIN_SWEEP_MS = 100;
+
+/**
+ * The http-hello endpoints over TLS: HTTP/2 and HTTP/1.1 on one port, picked
+ * by ALPN (`allowHTTP1`), TLS 1.2/1.3 with Mozilla's intermediate ciphers,
+ * optional client certificates, certificate hot reload, HSTS on every
+ * response and an optional plain-HTTP listener that redirects to https.
+ * /whoami adds the TLS session: version, cipher, ALPN, SNI, resumption and
+ * the client certificate.
+ */
+export function createHttpsServer(config: HttpsConfig, deps: HttpsDeps): HttpsServer {
+  const { logger, tls } = deps;
+  const handler = createHttpHandler({
+    helloMessage: config.HELLO_MESSAGE,
+    maxBodyBytes: config.MAX_BODY_BYTES,
+    maxDelayMs: config.MAX_DELAY_MS,
+    version: deps.version,
+    pid: deps.pid,
+    hostname: deps.hostname ?? osHostname(),
+    logger,
+    // Over HTTP/2 req.socket is a proxy that forwards these reads to the TLS socket.
+    whoamiExtra: (req) => ({ tls: describeTlsSession(req.socket as TLSSocket) }),
+  });
+  const connections = new ConnectionSet();
+  const handshaken = new WeakSet<Socket>();
+  const sessions = new Set<http2.ServerHttp2Session>();
+  let reloader: CertificateReloader | undefined;
+  const metrics = createHttpsMetrics(
+    deps.registry,
+    handler.stats,
+    () => connections.size,
+    () => Date.parse((reloader?.current ?? tls.credentials).info.validTo) / 1000,
+  );
+
+  // setHeader before the handler's writeHead: both HTTP versions merge the two.
+  const hsts = `max-age=${config.HSTS_MAX_AGE_S}`;
+  const onRequest = (req: HttpRequest, res: HttpResponse & SetHeader) => {
+    res.setHeader('strict-transport-security', hsts);
+    handler(req, res);
+  };
+
+  const server = http2.createSecureServer(
+    {
+      ...secureContextOptions(tls.credentials, tls.clientAuth, tls.sessionTickets),
+      ...clientAuthOptions(tls.clientAuth),
+      allowHTTP1: true,
+      handshakeTimeout: config.TLS_HANDSHAKE_TIMEOUT_MS,
+      settings: {
+        maxConcurrentStreams: config.H2_MAX_CONCURRENT_STREAMS,
+        maxHeaderListSize: config.MAX_HEADER_SIZE,
+      },
+    },
+    onRequest as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
+  );
+
+  // ---- HTTP/1.1 server wiring -------------------------------------------
+  // The same limits and hooks as apps/http-hello/src/server.ts, applied to
+  // the HTTP/1.1 side of this HTTP/2 server (allowHTTP1 runs node:http's
+  // connection handling on it, which reads these properties). Issue 8 moves
+  // this wiring into @netlab/http-handlers as one function; this block is
+  // what that function replaces.
+  const http1 = server as unknown as Http1Side;
+  // Node refuses headersTimeout > requestTimeout; a header deadline past the
+  // whole-request deadline would never fire anyway.
+  http1.headersTimeout =
+    config.REQUEST_TIMEOUT_MS > 0
+      ? Math.min(config.HEADERS_TIMEOUT_MS, config.REQUEST_TIMEOUT_MS)
+      : config.HEADERS_TIMEOUT_MS;
+  http1.requestTimeout = config.REQUEST_TIMEOUT_MS;
+  http1.keepAliveTimeout = config.KEEP_ALIVE_TIMEOUT_MS;
+  http1.maxHeaderSize = config.MAX_HEADER_SIZE;
+  // Node checks the two timeouts above only this often (30 s by default here).
+  // It is read when the server starts listening, so set it now.
+  http1.connectionsCheckingInterval = Math.max(
+    100,
+    Math.min(1000, Math.floor(http1.headersTimeout / 4)),
+  );
+  // Without this listener Node answers `Expect: 100-continue` itself, and an
+  // oversized echo body would be invited before we could refuse it.
+  server.on('checkContinue', (req: HttpRequest, res: HttpResponse & SetHeader) => {
+    res.setHeader('strict-transport-security', hsts);
+    handler.checkContinue(req, res as unknown as HttpResponse & { writeContinue(): void });
+  });
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    // Http2SecureServer reports failed TLS handshakes here too ('tlsClientError'
+    // re-emitted): no HTTP has been spoken, so there is nobody to answer.
+    if (!handshaken.has(socket)) {
+      onHandshakeError(err, socket);
+      return;
+    }
+    const code = clientErrorCode(err.code);
+    if (code === undefined || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    metrics.clientErrors.inc({ code });
+    logger.info(
+      { code, err: err.code, remoteAddress: socket.remoteAddress, remotePort: socket.remotePort },
+      'client error: connection closed',
+    );
+    // A response already under way cannot get a second status line.
+    const current = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (current?.headersSent) {
+      socket.destroy();
+      return;
+    }
+    socket.end(rawErrorResponse(code), () => socket.destroy());
+  });
+  // ---- end of HTTP/1.1 server wiring -----------------------------------
+
+  function onHandshakeError(err: NodeJS.ErrnoException, socket: Socket) {
+    const code = err.code ?? 'ERR_TLS_HANDSHAKE';
+    metrics.handshakeErrors.inc({ code });
+    // A TCP health check (a load balancer's, Kubernetes' tcpSocket probe)
+    // connects and hangs up before any TLS: counted, but not worth a line at
+    // info every few seconds. A refusal (old protocol, no shared cipher, a
+    // bad client certificate) is.
+    const hangUp = code === 'ECONNRESET' || code === 'EPIPE';
+    logger[hangUp ? 'debug' : 'info'](
+      { code, remoteAddress: socket.remoteAddress, remotePort: socket.remotePort },
+      'TLS handshake failed',
+    );
+    socket.destroy();
+  }
+
+  server.on('secureConnection', (socket: TLSSocket) => {
+    handshaken.add(socket);
+    connections.add(socket);
+    metrics.connections.inc();
+    metrics.handshakes.inc({ resumed: String(socket.isSessionReused()) });
+  });
+  server.on('session', (session: http2.ServerHttp2Session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+  });
+  limitConnections(server, {
+    limit: config.MAX_CONNECTIONS,
+    logger,
+    onDrop: () => metrics.dropped.inc(),
+  });
+  // Not server.timeout: see sweepIdle in @netlab/common. Covers HTTP/2 too,
+  // whose sessions node:http's keep-alive timeout never sees.
+  const idle =
+    config.IDLE_TIMEOUT_MS > 0
+      ? sweepIdle(connections, config.IDLE_TIMEOUT_MS, (socket) => {
+          metrics.idleClosed.inc();
+          logger.info(
+            {
+              remoteAddress: socket.remoteAddress,
+              remotePort: socket.remotePort,
+              idleMs: config.IDLE_TIMEOUT_MS,
+            },
+            'idle connection closed',
+          );
+          socket.destroy();
+        })
+      : undefined;
+
+  const redirect =
+    config.HTTP_REDIRECT_PORT === undefined ? undefined : createRedirect(config, logger, metrics);
+
+  return {
+    handler,
+    get connections() {
+      return connections.size;
+    },
+    address: () => server.address() as AddressInfo | null,
+    redirectAddress: () => (redirect?.server.address() as AddressInfo | null) ?? null,
+    reloadCertificate: (reason) => reloader?.reload(reason) ?? Promise.resolve('no-files'),
+    async listen() {
+      logCertificate(logger, tls);
+      await listen(server, config.PORT, config.HOST);
+      redirect?.setHttpsPort((server.address() as AddressInfo).port);
+      if (redirect) await listen(redirect.server, config.HTTP_REDIRECT_PORT!, config.HOST);
+      reloader = watchCertificates(server, tls, {
+        logger,
+        watchIntervalMs: config.TLS_WATCH_INTERVAL_MS,
+        onResult: (result) => metrics.reloads.inc({ result }),
+      });
+    },
+    async close({ timeoutMs }) {
+      reloader?.stop();
+      handler.drain();
+      const drained = Promise.all([
+        drain(server, connections, { timeoutMs, logger }),
+        redirect && drain(redirect.server, redirect.connections, { timeoutMs, logger }),
+      ]);
+      // HTTP/2: GOAWAY; streams in flight finish, the client opens no new ones.
+      for (const session of sessions) session.close();
+      http1.closeIdleConnections();
+      redirect?.server.closeIdleConnections();
+      const sweep = setInterval(() => {
+        http1.closeIdleConnections();
+        redirect?.server.closeIdleConnections();
+      }, DRAIN_SWEEP_MS);
+      try {
+        await drained;
+      } finally {
+        clearInterval(sweep);
+        idle?.stop();
+        handler.flushLog();
+      }
+    },
+  };
+}
+
+/** The node:http server properties allowHTTP1 reads; Http2SecureServer's types leave them out. */
+type Http1Side = http.Server & { maxHeaderSize: number; connectionsCheckingInterval: number };
+
+type SetHeader = { setHeader(name: string, value: string): unknown };
+
+function logCertificate(logger: Logger, tls: PreparedTls): void {
+  const { source } = tls;
+  const fields = { source: source.kind, ...certificateLogFields(tls.credentials) };
+  if (source.kind === 'files') {
+    logger.info(
+      { ...fields, certFile: source.certFile },
+      'serving the certificate from TLS_CERT_FILE',
+    );
+  } else if (source.kind === 'cert-dir') {
+    logger.info(
+      {
+        ...fields,
+        certFile: source.certFile,
+        ...(source.created ? { created: source.created } : {}),
+      },
+      source.created
+        ? 'serving a new self-signed certificate, stored in TLS_CERT_DIR'
+        : 'serving the self-signed certificate stored in TLS_CERT_DIR',
+    );
+  } else {
+    logger.info(
+      fields,
+      'serving a self-signed certificate generated at start (TLS_CERT_DIR keeps one)',
+    );
+  }
+  if (tls.clientAuth) {
+    logger.info(
+      { clientAuth: tls.clientAuth.required ? 'required' : 'optional' },
+      'client certificates requested (mTLS)',
+    );
+  }
+}
+
+function createRedirect(config: HttpsConfig, logger: Logger, metrics: HttpsMetrics) {
+  let httpsPort = config.PORT;
+  const server = http.createServer(
+    {
+      headersTimeout: Math.min(config.HEADERS_TIMEOUT_MS, 10_000),
+      requestTimeout: 30_000,
+      keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+      maxHeaderSize: config.MAX_HEADER_SIZE,
+    },
+    redirectHandler(
+      () => httpsPort,
+      () => metrics.redirects.inc(),
+    ),
+  );
+  const connections = new ConnectionSet();
+  server.on('connection', (socket: Socket) => connections.add(socket));
+  limitConnections(server, {
+    limit: config.MAX_CONNECTIONS,
+    logger,
+    onDrop: () => metrics.dropped.inc(),
+  });
+  return {
+    server,
+    connections,
+    setHttpsPort(port: number) {
+      httpsPort = port;
+    },
+  };
+}
+
+function clientErrorCode(code: string | undefined): HttpErrorCode | undefined {
+  switch (code) {
+    // The client went away or reset: nobody to answer.
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return undefined;
+    case 'HPE_HEADER_OVERFLOW':
+      return 'NETLAB_ERR_HEADERS_TOO_LARGE';
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return 'NETLAB_ERR_REQUEST_TIMEOUT';
+    default:
+      return 'NETLAB_ERR_BAD_REQUEST';
+  }
+}

@@ -1,0 +1,134 @@
+import { ProtocolError } from './errors.js';
+import { type Frame, HEADER_BYTES, VERSION } from './protocol.js';
+
+export interface FrameDecoderOptions {
+  /** Largest payload accepted; a header claiming more is refused before its payload arrives. */
+  maxFrameBytes: number;
+  /** Which side decodes: a server refuses response types, a client takes only them. */
+  side: 'server' | 'client';
+}
+
+/**
+ * Turns a byte stream, cut anywhere, into whole frames. TCP (and TLS over
+ * it) delivers bytes, not messages: one read may hold half a header or fifty
+ * frames. The decoder keeps the chunks it has been given and joins them only
+ * when a whole frame is there, so a header that claims a large payload costs
+ * nothing until those bytes have really arrived — and a claim above
+ * `maxFrameBytes` is refused from the 12 header bytes alone. What it holds is
+ * therefore bounded by maxFrameBytes + 12 + one read.
+ *
+ * Frames that fit inside one chunk are handed out as views into it (no copy).
+ */
+export class FrameDecoder {
+  readonly #max: number;
+  readonly #server: boolean;
+  #chunks: Buffer[] = [];
+  #buffered = 0;
+  #failed: ProtocolError | undefined;
+
+  constructor(opts: FrameDecoderOptions) {
+    this.#max = opts.maxFrameBytes;
+    this.#server = opts.side === 'server';
+  }
+
+  /** Bytes received and not yet handed out as frames. */
+  get buffered(): number {
+    return this.#buffered;
+  }
+
+  /**
+   * The first framing error (bad version, reserved flags, too large), once
+   * found: nothing after it can be trusted, so the decoder takes no more
+   * bytes and the connection must end.
+   */
+  get error(): ProtocolError | undefined {
+    return this.#failed;
+  }
+
+  /**
+   * Adds bytes; returns the whole frames they complete, in order, up to the
+   * first framing error (then see `error`).
+   */
+  push(chunk: Buffer): Frame[] {
+    if (this.#failed || chunk.length === 0) return [];
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
+    const frames: Frame[] = [];
+    while (this.#buffered >= HEADER_BYTES) {
+      const head = this.#peekHeader();
+      const length = head.readUInt32BE(8);
+      const type = head[1]!;
+      const fail = this.#check(head, type, length);
+      if (fail) {
+        this.#failed = fail;
+        this.#chunks = [];
+        this.#buffered = 0;
+        break;
+      }
+      const total = HEADER_BYTES + length;
+      if (this.#buffered < total) break;
+      const bytes = this.#take(total);
+      frames.push({ type, id: bytes.readUInt32BE(4), payload: bytes.subarray(HEADER_BYTES) });
+    }
+    return frames;
+  }
+
+  #check(head: Buffer, type: number, length: number): ProtocolError | undefined {
+    const id = head.readUInt32BE(4);
+    if (head[0] !== VERSION) {
+      return new ProtocolError('BAD_VERSION', `unsupported version ${head[0]}`, id);
+    }
+    if (head.readUInt16BE(2) !== 0) {
+      return new ProtocolError('MALFORMED_FRAME', 'reserved flags must be 0', id);
+    }
+    if (length > this.#max) {
+      return new ProtocolError(
+        'FRAME_TOO_LARGE',
+        `frame of ${length} bytes exceeds the limit of ${this.#max}`,
+        id,
+      );
+    }
+    // Requests are 0x01-0x7f and responses have the high bit set (spec, "Frames").
+    if (this.#server === type >= 0x80) {
+      const what = this.#server
+        ? 'a response type sent as a request'
+        : 'a request type sent as a response';
+      return new ProtocolError('MALFORMED_FRAME', what, id);
+    }
+    return undefined;
+  }
+
+  /** The first 12 bytes, contiguous (joined only when a header spans chunks). */
+  #peekHeader(): Buffer {
+    const first = this.#chunks[0]!;
+    if (first.length >= HEADER_BYTES) return first;
+    return Buffer.concat(this.#chunks, HEADER_BYTES);
+  }
+
+  /** Removes and returns the next `n` bytes (only called once all n have arrived). */
+  #take(n: number): Buffer {
+    this.#buffered -= n;
+    const first = this.#chunks[0]!;
+    if (first.length >= n) {
+      if (first.length === n) this.#chunks.shift();
+      else this.#chunks[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const chunk = this.#chunks[0]!;
+      const want = n - filled;
+      if (chunk.length <= want) {
+        chunk.copy(out, filled);
+        filled += chunk.length;
+        this.#chunks.shift();
+      } else {
+        chunk.copy(out, filled, 0, want);
+        filled += want;
+        this.#chunks[0] = chunk.subarray(want);
+      }
+    }
+    return out;
+  }
+}

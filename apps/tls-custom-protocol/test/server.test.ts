@@ -1,0 +1,361 @@
+import { once } from 'node:events';
+import net from 'node:net';
+import tls from 'node:tls';
+import { metricValue, waitUntil } from '@netlab/testkit';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { encodeFrame, encodeU64, RequestType, ResponseType } from '../src/protocol.js';
+import { errorOf, rawConnect, type Started, startServer } from './helpers.js';
+import { makePki, preparedTls, type TestPki } from './pki.js';
+
+let pki: TestPki;
+beforeAll(async () => {
+  pki = await makePki();
+});
+
+let started: Started[] = [];
+afterEach(async () => {
+  for (const s of started.splice(0)) await s.close();
+});
+async function start(env: Record<string, string> = {}, clientAuth?: 'required' | 'optional') {
+  const s = await startServer(pki, env, preparedTls(pki, clientAuth));
+  started.push(s);
+  return s;
+}
+
+describe('netlab/1 commands', () => {
+  it('answers PING, ECHO (binary-safe), TIME and INFO', async () => {
+    const s = await start();
+    const client = await s.client();
+    await client.ping();
+    const bytes = Buffer.from([0, 1, 2, 255, 13, 10, 0]);
+    expect(await client.echo(bytes)).toEqual(bytes);
+    expect(await client.echo('')).toEqual(Buffer.alloc(0));
+    const time = await client.time();
+    expect(new Date(time).toISOString()).toBe(time);
+    const info = await client.info();
+    expect(info).toMatchObject({
+      version: 'TLSv1.3',
+      alpnProtocol: 'netlab/1',
+      resumed: false,
+      clientCertificate: null,
+      peer: { address: '127.0.0.1' },
+    });
+    expect(info.cipher).toMatch(/^TLS_/);
+  });
+
+  it('STREAMs exactly the bytes asked for in DATA frames, then STREAM_END with the total', async () => {
+    const s = await start();
+    const client = await s.client();
+    let received = 0;
+    let frames = 0;
+    const total = await client.stream(1_000_001, (payload) => {
+      received += payload.length;
+      frames++;
+    });
+    expect(total).toBe(1_000_001);
+    expect(received).toBe(1_000_001);
+    expect(frames).toBe(Math.ceil(1_000_001 / 65_536));
+    expect(await client.stream(0)).toBe(0);
+  });
+
+  it('answers BYE with BYE_ACK and closes the connection', async () => {
+    const s = await start();
+    const client = await s.client();
+    await client.bye();
+    expect(client.socket.destroyed).toBe(true);
+    await expect(client.ping()).rejects.toMatchObject({ code: 'NETLAB_ERR_CONNECTION_CLOSED' });
+    const line = await s.logs.waitFor((l) => l.msg === 'connection closed');
+    expect(line).toMatchObject({ reason: 'bye', framesIn: 1, framesOut: 1, tlsVersion: 'TLSv1.3' });
+  });
+
+  it('answers 1,000 pipelined requests on one connection, each with its own id', async () => {
+    const s = await start();
+    const raw = await rawConnect(s.port, pki);
+    const requests = Array.from({ length: 1000 }, (_, i) =>
+      encodeFrame(RequestType.ECHO, 1000 + i, Buffer.from(`request ${i}`)),
+    );
+    raw.socket.write(Buffer.concat(requests)); // all at once, before any answer
+    await waitUntil(() => raw.frames.length === 1000);
+    for (const [i, frame] of raw.frames.entries()) {
+      expect(frame.type).toBe(ResponseType.ECHO_REPLY);
+      expect(frame.payload.toString()).toBe(`request ${frame.id - 1000}`);
+      expect(frame.id).toBe(1000 + i);
+    }
+    // The client library pipelines the same way.
+    const client = await s.client();
+    const answers = await Promise.all(Array.from({ length: 1000 }, (_, i) => client.echo(`n${i}`)));
+    expect(answers.map(String)).toEqual(Array.from({ length: 1000 }, (_, i) => `n${i}`));
+  });
+
+  it('answers a PING between the DATA frames of a long STREAM (pipelining, not head-of-line)', async () => {
+    const s = await start();
+    const raw = await rawConnect(s.port, pki);
+    raw.socket.write(
+      Buffer.concat([
+        encodeFrame(RequestType.STREAM, 1, encodeU64(32 * 1024 * 1024)),
+        encodeFrame(RequestType.PING, 2),
+      ]),
+    );
+    const pong = await raw.waitFor((f) => f.type === ResponseType.PONG);
+    await raw.waitFor((f) => f.type === ResponseType.STREAM_END);
+    expect(pong.id).toBe(2);
+    const pongAt = raw.frames.indexOf(pong);
+    expect(raw.frames.slice(pongAt + 1).some((f) => f.type === ResponseType.DATA)).toBe(true);
+  });
+});
+
+describe('bad frames', () => {
+  it.each([
+    ['a bad version', Buffer.from('020100000000000700000000', 'hex'), 'BAD_VERSION'],
+    ['reserved flags set', Buffer.from('010100800000000700000000', 'hex'), 'MALFORMED_FRAME'],
+    ['a response type', Buffer.from('018100000000000700000000', 'hex'), 'MALFORMED_FRAME'],
+  ])(
+    '%s gets an ERROR frame, then the connection closes; others are still served',
+    async (_, bytes, name) => {
+      const s = await start();
+      const other = await s.client();
+      const raw = await rawConnect(s.port, pki);
+      raw.socket.write(bytes);
+      const error = await raw.waitFor((f) => f.type === ResponseType.ERROR);
+      expect(errorOf(error)).toEqual({ name, id: 7 });
+      await raw.closed;
+      await other.ping();
+      const line = await s.logs.waitFor((l) => l.reason === 'protocol-error');
+      expect(line.msg).toBe('connection closed');
+      expect(
+        await metricValue(s.registry, 'netlab_tls_protocol_errors_total', `code="${name}"`),
+      ).toBe(1);
+    },
+  );
+
+  it('refuses a frame over MAX_FRAME_BYTES from its header and closes before reading the payload', async () => {
+    const s = await start({ MAX_FRAME_BYTES: '1024' });
+    const raw = await rawConnect(s.port, pki);
+    const header = encodeFrame(RequestType.ECHO, 3, Buffer.alloc(0));
+    header.writeUInt32BE(2 ** 31, 8);
+    raw.socket.write(header);
+    expect(errorOf(await raw.waitFor((f) => f.type === ResponseType.ERROR))).toEqual({
+      name: 'FRAME_TOO_LARGE',
+      id: 3,
+    });
+    await raw.closed;
+  });
+
+  it('answers an unknown type or a wrong payload with an ERROR frame and keeps the connection', async () => {
+    const s = await start();
+    const raw = await rawConnect(s.port, pki);
+    raw.socket.write(
+      Buffer.concat([
+        encodeFrame(0x42, 1, Buffer.from('skipped')),
+        encodeFrame(RequestType.PING, 2, Buffer.from('x')),
+        encodeFrame(RequestType.STREAM, 3, Buffer.alloc(3)),
+        encodeFrame(RequestType.PING, 4),
+      ]),
+    );
+    await raw.waitFor((f) => f.type === ResponseType.PONG);
+    expect(raw.frames.map((f) => (f.type === ResponseType.ERROR ? errorOf(f) : f.id))).toEqual([
+      { name: 'UNKNOWN_TYPE', id: 1 },
+      { name: 'BAD_PAYLOAD', id: 2 },
+      { name: 'BAD_PAYLOAD', id: 3 },
+      4,
+    ]);
+    expect(raw.socket.readyState).toBe('open');
+  });
+
+  it('refuses a STREAM over MAX_STREAM_BYTES', async () => {
+    const s = await start({ MAX_STREAM_BYTES: '1000' });
+    const client = await s.client();
+    await expect(client.stream(1001)).rejects.toMatchObject({
+      code: 'NETLAB_ERR_STREAM_TOO_LARGE',
+    });
+    expect(await client.stream(1000)).toBe(1000);
+  });
+
+  it('refuses a request past MAX_IN_FLIGHT and goes on serving the connection', async () => {
+    const s = await start({ MAX_IN_FLIGHT: '2' });
+    const raw = await rawConnect(s.port, pki);
+    raw.socket.write(
+      Buffer.concat([
+        encodeFrame(RequestType.STREAM, 1, encodeU64(2 ** 33)),
+        encodeFrame(RequestType.STREAM, 2, encodeU64(2 ** 33)),
+        encodeFrame(RequestType.PING, 3),
+      ]),
+    );
+    const error = await raw.waitFor((f) => f.type === ResponseType.ERROR);
+    expect(errorOf(error)).toEqual({ name: 'TOO_MANY_IN_FLIGHT', id: 3 });
+    raw.socket.destroy();
+  });
+});
+
+describe('flow control', () => {
+  it('a client that asks for a huge STREAM and never reads costs the server a bounded buffer', async () => {
+    const s = await start({ MAX_BUFFERED_BYTES: String(256 * 1024) });
+    const raw = await rawConnect(s.port, pki);
+    raw.socket.pause(); // never read
+    raw.socket.write(encodeFrame(RequestType.STREAM, 1, encodeU64(2 ** 33)));
+    const sent = () => metricValue(s.registry, 'netlab_tls_bytes_sent_total');
+    // Wait for the server to stop producing: two equal readings in a row.
+    let last = -1;
+    await waitUntil(
+      async () => {
+        const now = await sent();
+        const settled = now > 0 && now === last;
+        last = now;
+        return settled;
+      },
+      { timeoutMs: 15_000, intervalMs: 300, what: 'the server to stop writing' },
+    );
+    // Kernel buffers on both sides plus MAX_BUFFERED_BYTES, not a terabyte.
+    expect(last).toBeLessThan(48 * 1024 * 1024);
+    raw.socket.destroy();
+  });
+});
+
+describe('TLS', () => {
+  it('a plain TCP client fails the handshake; the server goes on serving', async () => {
+    const s = await start();
+    const plain = net.connect({ port: s.port, host: '127.0.0.1' });
+    plain.on('error', () => {});
+    plain.end('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await new Promise((resolve) => plain.once('close', resolve));
+    expect(
+      await metricValue(s.registry, 'netlab_tls_handshake_failures_total', 'reason="not_tls"'),
+    ).toBe(1);
+    await (await s.client()).ping();
+  });
+
+  it('cuts a client that does not finish the handshake within HANDSHAKE_TIMEOUT_MS', async () => {
+    const s = await start({ TLS_HANDSHAKE_TIMEOUT_MS: '300' });
+    const silent = net.connect({ port: s.port, host: '127.0.0.1' });
+    silent.on('error', () => {});
+    await new Promise((resolve) => silent.once('close', resolve));
+    expect(
+      await metricValue(s.registry, 'netlab_tls_handshake_failures_total', 'reason="timeout"'),
+    ).toBe(1);
+  });
+
+  it('refuses a client whose ALPN list lacks netlab/1, and accepts one that offers none', async () => {
+    const s = await start();
+    const wrong = tls.connect({
+      port: s.port,
+      host: '127.0.0.1',
+      ca: pki.ca.cert,
+      ALPNProtocols: ['http/1.1'],
+    });
+    const [err] = (await once(wrong, 'error').catch((e: unknown) => [e])) as [
+      NodeJS.ErrnoException,
+    ];
+    expect(err.code).toBe('ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL');
+    const raw = await rawConnect(s.port, pki, { ALPNProtocols: [] });
+    raw.socket.write(encodeFrame(RequestType.INFO, 1));
+    const info = JSON.parse((await raw.waitFor((f) => f.id === 1)).payload.toString());
+    expect(info.alpnProtocol).toBe(false);
+    raw.socket.destroy();
+  });
+
+  it('resumes a TLS session from a ticket on the next connection', async () => {
+    const s = await start();
+    const first = await s.client();
+    await first.ping();
+    await waitUntil(() => first.session);
+    const second = await s.client({ session: first.session! });
+    expect(second.socket.isSessionReused()).toBe(true);
+    expect((await second.info()).resumed).toBe(true);
+  });
+
+  it('cuts a connection idle for IDLE_TIMEOUT_MS with an IDLE_TIMEOUT error frame', async () => {
+    const s = await start({ IDLE_TIMEOUT_MS: '200' });
+    const raw = await rawConnect(s.port, pki);
+    const error = await raw.waitFor((f) => f.type === ResponseType.ERROR);
+    expect(errorOf(error)).toEqual({ name: 'IDLE_TIMEOUT', id: 0 });
+    await raw.closed;
+    await s.logs.waitFor((l) => l.reason === 'idle');
+  });
+
+  it('closes a connection past MAX_CONNECTIONS at once and counts it', async () => {
+    const s = await start({ MAX_CONNECTIONS: '1' });
+    const first = await s.client();
+    const second = tls.connect({
+      port: s.port,
+      host: '127.0.0.1',
+      ca: pki.ca.cert,
+      ALPNProtocols: ['netlab/1'],
+    });
+    second.on('error', () => {});
+    await new Promise((resolve) => second.once('close', resolve));
+    expect(await metricValue(s.registry, 'netlab_tls_connections_rejected_total')).toBe(1);
+    await first.ping();
+  });
+});
+
+describe('mTLS', () => {
+  it('required: a client without a certificate, or with one of another CA, gets no application data', async () => {
+    const s = await start({}, 'required');
+    for (const opts of [{}, pki.stranger]) {
+      // TLS 1.3: the client may see its handshake succeed before the server
+      // rejects its certificate, so assert on the data, not the handshake.
+      const attempt = s
+        .client(opts)
+        .then((c) => c.ping())
+        .then(
+          () => 'answered',
+          (err: NodeJS.ErrnoException) => err.code,
+        );
+      expect(await attempt).not.toBe('answered');
+    }
+    await waitUntil(async () => {
+      const none = await metricValue(
+        s.registry,
+        'netlab_tls_handshake_failures_total',
+        'reason="no_certificate"',
+      );
+      const bad = await metricValue(
+        s.registry,
+        'netlab_tls_handshake_failures_total',
+        'reason="bad_certificate"',
+      );
+      return none === 1 && bad === 1;
+    });
+    const good = await s.client(pki.client);
+    const info = await good.info();
+    expect(info.clientCertificate).toMatchObject({
+      subject: 'CN=test-client',
+      issuer: 'CN=netlab demo CA',
+      authorized: true,
+    });
+    expect(info.clientCertificate?.fingerprint256).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+  });
+
+  it('optional: a client without a certificate gets in and INFO says it is not authorized', async () => {
+    const s = await start({}, 'optional');
+    const anonymous = await s.client();
+    expect(await anonymous.info()).toMatchObject({ clientCertificate: null });
+    const stranger = await s.client(pki.stranger);
+    const cert = (await stranger.info()).clientCertificate;
+    expect(cert).toMatchObject({ subject: 'CN=stranger', authorized: false });
+    expect(cert?.authorizationError).toMatch(/UNABLE_TO_VERIFY|CERT/);
+    const good = await s.client(pki.client);
+    expect((await good.info()).clientCertificate?.authorized).toBe(true);
+  });
+});
+
+describe('shutdown', () => {
+  it('finishes an in-flight STREAM, refuses new requests with SHUTTING_DOWN, then closes', async () => {
+    const s = await start({ MAX_BUFFERED_BYTES: String(64 * 1024) });
+    const raw = await rawConnect(s.port, pki);
+    raw.socket.pause();
+    raw.socket.write(encodeFrame(RequestType.STREAM, 1, encodeU64(8 * 1024 * 1024)));
+    await waitUntil(async () => (await metricValue(s.registry, 'netlab_tls_bytes_sent_total')) > 0);
+    const closing = s.server.close({ timeoutMs: 10_000 });
+    raw.socket.write(encodeFrame(RequestType.PING, 2));
+    raw.socket.resume();
+    const refused = await raw.waitFor((f) => f.type === ResponseType.ERROR);
+    expect(errorOf(refused)).toEqual({ name: 'SHUTTING_DOWN', id: 2 });
+    const end = await raw.waitFor((f) => f.type === ResponseType.STREAM_END);
+    expect(end.id).toBe(1);
+    await raw.closed;
+    await closing;
+    started = started.filter((x) => x !== s);
+    expect(s.logs.find((l) => l.msg === 'connection closed')[0]?.reason).toBe('shutdown');
+  });
+});
