@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { fileURLToPath } from 'node:url';
-import { runService } from '@netlab/common';
-import { createClusterPrimary } from './cluster.js';
+import { createClusterPrimary, runService } from '@netlab/common';
 import { schema } from './config.js';
 import { createHelloServer } from './server.js';
 import { SERVICE, version } from './version.js';
@@ -17,6 +16,7 @@ await runService(
             logger,
             registry,
             workerEntry: fileURLToPath(new URL('./worker.js', import.meta.url)),
+            metricPrefix: 'netlab_http',
           })
         : createHelloServer(config, { logger, registry, version, pid: process.pid }),
   },

@@ -1,32 +1,40 @@
-import cluster, { type Address, type Worker } from 'node:cluster';
+import cluster, { type Worker } from 'node:cluster';
 import type { AddressInfo } from 'node:net';
-import type { Logger, Registry, Service } from '@netlab/common';
 import { AggregatorRegistry } from 'prom-client';
-import type { HelloConfig } from './config.js';
+import type { WorkerConfig } from './cluster-config.js';
 import { ClusterError } from './errors.js';
-import { createClusterMetrics } from './metrics.js';
+import type { Service } from './lifecycle.js';
+import type { Logger } from './logger.js';
+import { Counter, Gauge, type Registry } from './metrics.js';
 
-/** Primary → worker: stop accepting, finish in-flight requests within timeoutMs, exit 0. */
+/** A registry as `getMetricsAsJSON()` gives it, the shape AggregatorRegistry sums. */
+type RegistryJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
+
+/** Primary → worker: stop accepting, finish in-flight work within timeoutMs, exit 0. */
 export interface DrainMessage {
   type: 'netlab:drain';
   timeoutMs: number;
 }
 /** Primary → worker: send your registry as JSON; worker → primary: here it is. */
-/** A registry as `getMetricsAsJSON()` gives it, the shape AggregatorRegistry sums. */
-type RegistryJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
-
 export interface MetricsMessage {
   type: 'netlab:metrics';
   id: number;
   metrics?: RegistryJson;
 }
-export type ClusterMessage = DrainMessage | MetricsMessage;
+/** Worker → primary: listening, at this address (the one its server reports). */
+export interface ListeningMessage {
+  type: 'netlab:listening';
+  address: AddressInfo;
+}
+export type ClusterMessage = DrainMessage | MetricsMessage | ListeningMessage;
 
 export interface ClusterDeps {
   logger: Logger;
   registry: Registry;
-  /** The file each worker runs (dist/worker.js). */
+  /** The file each worker runs (the app's dist/worker.js, which calls runClusterWorker). */
   workerEntry: string;
+  /** Names the primary's two metrics: `<prefix>_workers`, `<prefix>_worker_restarts_total`. */
+  metricPrefix: string;
 }
 
 export interface ClusterPrimary extends Service {
@@ -45,9 +53,9 @@ const EXIT_GRACE_MS = 2000;
  * port through node:cluster), replaces one that crashes unless they crash
  * more than WORKER_MAX_RESTARTS times in WORKER_RESTART_WINDOW_MS, drains them
  * all on close, and answers /metrics for all of them. The primary serves no
- * HTTP itself; it keeps the admin server, so probes see one service.
+ * traffic itself; it keeps the admin server, so probes see one service.
  */
-export function createClusterPrimary(config: HelloConfig, deps: ClusterDeps): ClusterPrimary {
+export function createClusterPrimary(config: WorkerConfig, deps: ClusterDeps): ClusterPrimary {
   const { logger, registry } = deps;
   const live = new Map<number, Worker>();
   const crashes: number[] = [];
@@ -57,18 +65,31 @@ export function createClusterPrimary(config: HelloConfig, deps: ClusterDeps): Cl
   let started = false;
   let draining = false;
   let failStartup: (err: Error) => void = () => {};
-  const metrics = createClusterMetrics(registry, () => live.size);
+  new Gauge({
+    name: `${deps.metricPrefix}_workers`,
+    help: 'Cluster workers serving now',
+    registers: [registry],
+    collect() {
+      this.set(live.size);
+    },
+  });
+  const restarts = new Counter({
+    name: `${deps.metricPrefix}_worker_restarts_total`,
+    help: 'Cluster workers restarted after exiting unexpectedly',
+    registers: [registry],
+  });
 
   function fork(): Worker {
     const worker = cluster.fork();
     const pid = worker.process.pid;
-    worker.on('listening', (addr: Address) => {
-      live.set(worker.id, worker);
-      if (address === null) address = toAddressInfo(addr);
-      logger.info({ worker: worker.id, workerPid: pid }, 'worker listening');
-    });
     worker.on('message', (msg: ClusterMessage) => {
       if (msg?.type === 'netlab:metrics') pendingScrapes.get(msg.id)?.(msg.metrics);
+      else if (msg?.type === 'netlab:listening') {
+        live.set(worker.id, worker);
+        address ??= msg.address;
+        logger.info({ worker: worker.id, workerPid: pid }, 'worker listening');
+        worker.emit('netlab:listening');
+      }
     });
     worker.on('exit', (code: number | null, signal: string | null) => {
       live.delete(worker.id);
@@ -118,7 +139,7 @@ export function createClusterPrimary(config: HelloConfig, deps: ClusterDeps): Cl
       { worker: worker.id, workerPid: pid, code, signal, recentCrashes: crashes.length },
       'worker exited unexpectedly: starting a new one',
     );
-    metrics.restarts.inc();
+    restarts.inc();
     fork();
   }
 
@@ -155,7 +176,7 @@ export function createClusterPrimary(config: HelloConfig, deps: ClusterDeps): Cl
         };
         let waiting = config.WORKERS;
         for (let i = 0; i < config.WORKERS; i++) {
-          fork().once('listening', () => {
+          fork().once('netlab:listening', () => {
             waiting--;
             if (waiting === 0) {
               started = true;
@@ -207,14 +228,5 @@ export function createClusterPrimary(config: HelloConfig, deps: ClusterDeps): Cl
         return AggregatorRegistry.aggregate(all).metrics();
       },
     },
-  };
-}
-
-function toAddressInfo(addr: Address): AddressInfo {
-  const family = addr.addressType === 6 ? 'IPv6' : 'IPv4';
-  return {
-    address: addr.address ?? (family === 'IPv6' ? '::' : '0.0.0.0'),
-    port: addr.port,
-    family,
   };
 }
