@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import cluster, { type Worker } from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import { AggregatorRegistry } from 'prom-client';
@@ -82,6 +83,7 @@ export function createClusterPrimary(config: WorkerConfig, deps: ClusterDeps): C
   function fork(): Worker {
     const worker = cluster.fork();
     const pid = worker.process.pid;
+    const handoffs = trackHandoffs(worker.process);
     worker.on('message', (msg: ClusterMessage) => {
       if (msg?.type === 'netlab:metrics') pendingScrapes.get(msg.id)?.(msg.metrics);
       else if (msg?.type === 'netlab:listening') {
@@ -93,6 +95,13 @@ export function createClusterPrimary(config: WorkerConfig, deps: ClusterDeps): C
     });
     worker.on('exit', (code: number | null, signal: string | null) => {
       live.delete(worker.id);
+      const leaked = handoffs.closeAll();
+      if (leaked > 0) {
+        logger.warn(
+          { worker: worker.id, workerPid: pid, connections: leaked },
+          'connections handed to the dead worker closed',
+        );
+      }
       if (draining) {
         logger.info({ worker: worker.id, workerPid: pid, code, signal }, 'worker stopped');
         return;
@@ -153,11 +162,13 @@ export function createClusterPrimary(config: WorkerConfig, deps: ClusterDeps): C
         resolve(result);
       }
       pendingScrapes.set(id, finish);
-      try {
-        worker.send({ type: 'netlab:metrics', id } satisfies MetricsMessage);
-      } catch {
-        finish(undefined);
-      }
+      // A worker that has just died is still in `live` until its 'exit'; a
+      // send to it without a callback would emit an 'error' nobody handles
+      // and take the primary down with it.
+      if (!worker.isConnected()) return finish(undefined);
+      worker.send({ type: 'netlab:metrics', id } satisfies MetricsMessage, undefined, (err) => {
+        if (err) finish(undefined);
+      });
     });
   }
 
@@ -208,11 +219,11 @@ export function createClusterPrimary(config: WorkerConfig, deps: ClusterDeps): C
                 clearTimeout(kill);
                 resolve();
               });
-              try {
-                worker.send({ type: 'netlab:drain', timeoutMs } satisfies DrainMessage);
-              } catch {
-                worker.process.kill('SIGKILL');
-              }
+              const message: DrainMessage = { type: 'netlab:drain', timeoutMs };
+              if (!worker.isConnected()) return void worker.process.kill('SIGKILL');
+              worker.send(message, undefined, (err) => {
+                if (err) worker.process.kill('SIGKILL');
+              });
             }),
         ),
       );
@@ -227,6 +238,56 @@ export function createClusterPrimary(config: WorkerConfig, deps: ClusterDeps): C
         // series per worker; the primary's own process metrics come along.
         return AggregatorRegistry.aggregate(all).metrics();
       },
+    },
+  };
+}
+
+interface Closable {
+  close(): void;
+}
+
+/** Node's cluster protocol, as lib/internal/cluster/{round_robin_handle,child}.js speak it. */
+interface InternalClusterMessage {
+  cmd?: unknown;
+  act?: unknown;
+  seq?: unknown;
+  ack?: unknown;
+}
+
+/**
+ * Closes the connections the primary handed a worker that died before
+ * taking them.
+ *
+ * With round-robin scheduling (Node's default except on Windows) the
+ * primary accepts each connection and sends its handle to a worker over
+ * IPC, keeping its own copy open until the worker acknowledges it. A worker
+ * killed in between never does, so Node never closes that copy: the client,
+ * whose request nobody will read, eventually gives up, and the primary's end
+ * sits in CLOSE-WAIT until the service exits, one per kill. Here every
+ * handle sent with a `newconn` is remembered until its `ack` comes back; when
+ * the worker exits, what is left is closed, so those clients see the
+ * connection end (as they would if the worker had accepted and then died)
+ * instead of waiting forever.
+ */
+function trackHandoffs(child: ChildProcess): { closeAll(): number } {
+  const pending = new Map<unknown, Closable>();
+  const send = child.send.bind(child) as (...args: unknown[]) => boolean;
+  (child as { send: (...args: unknown[]) => boolean }).send = (...args: unknown[]) => {
+    const [message, handle] = args as [InternalClusterMessage, Closable | undefined];
+    if (message?.cmd === 'NODE_CLUSTER' && message.act === 'newconn' && handle) {
+      pending.set(message.seq, handle);
+    }
+    return send(...args);
+  };
+  child.on('internalMessage', (message: InternalClusterMessage) => {
+    if (message?.cmd === 'NODE_CLUSTER' && message.ack !== undefined) pending.delete(message.ack);
+  });
+  return {
+    closeAll() {
+      const count = pending.size;
+      for (const handle of pending.values()) handle.close();
+      pending.clear();
+      return count;
     },
   };
 }
