@@ -103,12 +103,17 @@ export async function runService<S extends Schema & ReturnType<typeof commonVars
   let service: Service | undefined;
   const admin = createAdminServer({
     logger,
-    readiness: () => state,
+    livenessStallMs: config.LIVENESS_STALL_MS,
     metrics: {
       contentType: registry.contentType,
       metrics: () => (service?.metrics ?? registry).metrics(),
     },
   });
+
+  const setState = (next: Readiness) => {
+    state = next;
+    admin.setReadiness(next);
+  };
 
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
@@ -118,7 +123,7 @@ export async function runService<S extends Schema & ReturnType<typeof commonVars
       return;
     }
     stopping = true;
-    state = 'draining';
+    setState('draining');
     logger.info({ signal, timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutting down: draining');
     try {
       await service?.close({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS });
@@ -138,7 +143,7 @@ export async function runService<S extends Schema & ReturnType<typeof commonVars
     if (stopping) return { logger, admin, service, readiness: () => state, exited };
     await service.listen();
     const address = service.address();
-    if (!stopping) state = 'ready';
+    if (!stopping) setState('ready');
     logger.info(
       { address: address?.address, port: address?.port, adminPort: adminAddress.port },
       `${def.name} ready on port ${address?.port}, admin on port ${adminAddress.port}`,
