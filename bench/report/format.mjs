@@ -9,6 +9,9 @@ export const metricInfo = {
   writtenMB: { label: 'written', unit: 'MB', digits: 1 },
   seconds: { label: 'time', unit: 's', digits: 2 },
   errors: { label: 'errors', unit: '', digits: 0 },
+  probeP50Ms: { label: 'probe p50', unit: 'ms', digits: 2 },
+  probeP99Ms: { label: 'probe p99', unit: 'ms', digits: 2 },
+  probeFailures: { label: 'probes failed', unit: '', digits: 0 },
 };
 
 export function formatValue(metric, value) {
