@@ -54,3 +54,4 @@ export {
   type MetricsSource,
   Registry,
 } from './metrics.js';
+export { peerAddress } from './peer-address.js';

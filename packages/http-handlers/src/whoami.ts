@@ -1,3 +1,4 @@
+import { peerAddress } from '@netlab/common';
 import type { HttpRequest } from './respond.js';
 
 export interface Identity {
@@ -55,8 +56,6 @@ export function whoami(
   };
 }
 
-const MAPPED_IPV4 = /^::ffff:(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/i;
-
 /**
  * A dual-stack listener (HOST unset binds `::`) sees IPv4 clients as
  * IPv4-mapped IPv6 addresses (`::ffff:127.0.0.1`, RFC 4291 §2.5.5.2). They
@@ -67,8 +66,8 @@ function unmapped(
   address: string | undefined,
   family?: string,
 ): { address: string | undefined; family?: string | undefined } {
-  const v4 = address === undefined ? null : MAPPED_IPV4.exec(address);
-  if (v4) return { address: v4[1], family: 'IPv4' };
+  const shown = peerAddress(address);
+  if (shown !== address) return { address: shown, family: 'IPv4' };
   return family === undefined ? { address } : { address, family };
 }
 
