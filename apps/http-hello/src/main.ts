@@ -10,6 +10,7 @@ await runService(
     name: SERVICE,
     version,
     schema,
+    envPrefixes: ['HELLO_'],
     create: ({ config, logger, registry }) =>
       config.WORKERS > 1
         ? createClusterPrimary(config, {

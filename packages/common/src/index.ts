@@ -55,3 +55,4 @@ export {
   Registry,
 } from './metrics.js';
 export { peerAddress } from './peer-address.js';
+export { editDistance, type UnknownVariable, unknownVariables } from './unknown-variables.js';

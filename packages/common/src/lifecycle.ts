@@ -5,6 +5,7 @@ import { type ConfigOf, parseConfig, type Schema } from './config.js';
 import { formatIssue } from './errors.js';
 import { createLogger, flushLogger, type Logger } from './logger.js';
 import { createRegistry, type MetricsSource, type Registry } from './metrics.js';
+import { unknownVariables } from './unknown-variables.js';
 
 /** Exit codes (DESIGN.md): 0 clean stop, 1 crash or forced stop, 78 bad config (EX_CONFIG from sysexits.h). */
 export const EXIT_OK = 0;
@@ -32,6 +33,11 @@ export interface ServiceDefinition<S extends Schema> {
   name: string;
   version: string;
   schema: S;
+  /**
+   * Prefixes only this app's variables use (`HELLO_`): an unknown variable
+   * carrying one gets a warning even when it is not close to a known name.
+   */
+  envPrefixes?: readonly string[];
   create(ctx: ServiceContext<ConfigOf<S>>): Service | Promise<Service>;
 }
 
@@ -78,6 +84,17 @@ export async function runService<S extends Schema & ReturnType<typeof commonVars
     level: config.LOG_LEVEL,
     format: config.LOG_FORMAT,
   });
+
+  for (const { variable, closest } of unknownVariables(def.schema, proc.env, {
+    prefixes: def.envPrefixes,
+  })) {
+    logger.warn(
+      { variable, closest },
+      closest === undefined
+        ? `unknown variable ${variable}: ignored`
+        : `unknown variable ${variable}: ignored (did you mean ${closest}?)`,
+    );
+  }
 
   let state: Readiness = 'starting';
   let exiting = false;
