@@ -53,6 +53,14 @@ function load(port: number, clients: number, timeoutMs: number) {
   };
 }
 
+describe('WORKERS=2', () => {
+  it('says in its ready line the address the workers listen on (:: with HOST unset)', async () => {
+    const app = await start({ WORKERS: '2', HOST: '' });
+    const ready = await app.logs.waitFor((l) => typeof l.adminPort === 'number');
+    expect(ready.address).toBe('::');
+  });
+});
+
 describe('WORKERS=2, a worker killed under load', () => {
   it('leaves no connection in CLOSE-WAIT in the primary', async () => {
     const app = await start({ WORKERS: '2', WORKER_MAX_RESTARTS: '10' });
