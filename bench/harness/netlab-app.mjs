@@ -15,17 +15,18 @@ export function appMissing(ctx, app) {
 }
 
 /**
- * Starts `node apps/<app>/dist/main.js` on fresh loopback ports. Ready means
- * GET /readyz on the admin port answers 200 and the service port accepts.
+ * Starts `node apps/<app>/dist/main.js` (or another entry file, `main`) on
+ * fresh loopback ports. Ready means GET /readyz on the admin port answers 200
+ * and the service port accepts.
  */
-export async function startNetlabApp(ctx, app, env = {}) {
+export async function startNetlabApp(ctx, app, env = {}, main = appMain(ctx, app)) {
   const port = await freePort();
   let adminPort = await freePort();
   while (adminPort === port) adminPort = await freePort();
   const server = await startServer({
     name: app,
     command: process.execPath,
-    args: [appMain(ctx, app)],
+    args: [main],
     cwd: ctx.root,
     tmpDir: ctx.tmpDir,
     env: {

@@ -1,8 +1,6 @@
 import http from 'node:http';
 import { join } from 'node:path';
-import { freePort } from '../harness/free-port.mjs';
 import { appMissing, startNetlabApp } from '../harness/netlab-app.mjs';
-import { httpStatus, startServer, tcpAccepts, waitUntil } from '../harness/server-process.mjs';
 
 const CONNECTIONS = 2000;
 const PROBE_EVERY_MS = 100;
@@ -14,31 +12,13 @@ const PROBE_TIMEOUT_MS = 3000;
 const ENV = { LOG_LEVEL: 'info', WORKERS: '1', MAX_CONNECTIONS: '10000' };
 
 /** http-hello with the admin server in the main loop (bench/baselines/http-hello-inloop-admin.mjs). */
-async function startInLoop(ctx) {
-  const port = await freePort();
-  let adminPort = await freePort();
-  while (adminPort === port) adminPort = await freePort();
-  const server = await startServer({
-    name: 'http-hello-inloop-admin',
-    command: process.execPath,
-    args: [join(ctx.benchDir, 'baselines/http-hello-inloop-admin.mjs')],
-    cwd: ctx.root,
-    tmpDir: ctx.tmpDir,
-    env: {
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      ADMIN_PORT: String(adminPort),
-      SHUTDOWN_TIMEOUT_MS: '1000',
-      ...ENV,
-    },
-    ready: () =>
-      waitUntil('in-loop admin /readyz', async () => {
-        const status = await httpStatus(`http://127.0.0.1:${adminPort}/readyz`);
-        return status === 200 && (await tcpAccepts(port));
-      }),
-  });
-  return Object.assign(server, { port, adminPort });
-}
+const startInLoop = (ctx) =>
+  startNetlabApp(
+    ctx,
+    'http-hello',
+    ENV,
+    join(ctx.benchDir, 'baselines/http-hello-inloop-admin.mjs'),
+  );
 
 /** Nearest-rank percentile of sorted `xs`. */
 function percentile(xs, p) {
