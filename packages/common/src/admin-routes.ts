@@ -2,6 +2,8 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 
 export type Readiness = 'starting' | 'ready' | 'draining';
+/** Readiness as a number, for the admin thread's shared memory: its index here. */
+export const READINESS: readonly Readiness[] = ['starting', 'ready', 'draining'];
 
 /** What the admin endpoints report; the admin thread and the in-loop server both provide it. */
 export interface AdminState {

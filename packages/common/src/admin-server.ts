@@ -1,6 +1,11 @@
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
-import { type AdminState, createAdminHttpServer, type Readiness } from './admin-routes.js';
+import {
+  type AdminState,
+  createAdminHttpServer,
+  READINESS,
+  type Readiness,
+} from './admin-routes.js';
 import { NetlabError } from './errors.js';
 import { listen } from './listen.js';
 import type { Logger } from './logger.js';
@@ -49,7 +54,6 @@ export type FromAdminThread =
   | { type: 'metrics'; id: number };
 export type ToAdminThread = { type: 'metrics'; id: number; text?: string };
 
-const READINESS: readonly Readiness[] = ['starting', 'ready', 'draining'];
 // A scrape the main thread has not answered by then gets 503: Prometheus's
 // own default scrape timeout is 10 s, a probe's is shorter.
 const METRICS_TIMEOUT_MS = 5000;

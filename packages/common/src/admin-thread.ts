@@ -5,13 +5,12 @@
 // heartbeat still moves) from "stuck" (it does not).
 import type { AddressInfo } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
-import { createAdminHttpServer, type Readiness } from './admin-routes.js';
+import { createAdminHttpServer, READINESS } from './admin-routes.js';
 import type { AdminThreadData, FromAdminThread, ToAdminThread } from './admin-server.js';
 
 const data = workerData as AdminThreadData;
 const port = parentPort!;
 const shared = new Int32Array(data.shared);
-const READINESS: readonly Readiness[] = ['starting', 'ready', 'draining'];
 
 // The heartbeat is a counter, not a time: the two threads never compare
 // clocks. This thread notes, on its own monotonic clock, when it last saw
@@ -31,9 +30,8 @@ function stalledMs(): number {
 }
 if (data.stallMs > 0) setInterval(stalledMs, data.beatMs).unref();
 
-const scrapes = new Map<number, (reply: FromMain) => void>();
+const scrapes = new Map<number, (reply: ToAdminThread) => void>();
 let nextScrape = 0;
-type FromMain = Extract<ToAdminThread, { type: 'metrics' }>;
 
 const server = createAdminHttpServer({
   stalledMs,
