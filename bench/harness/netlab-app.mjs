@@ -15,20 +15,25 @@ export function appMissing(ctx, app) {
 }
 
 /**
- * Starts `node apps/<app>/dist/main.js` on fresh loopback ports. Ready means
- * GET /readyz on the admin port answers 200 and the service port accepts.
- * `udp: true` is for an app whose service port is UDP: a free UDP port, and
- * /readyz alone (there is nothing to connect to; a netlab app is only ready
- * once its socket is bound).
+ * Starts `node apps/<app>/dist/main.js` (or another entry file, `main`) on
+ * fresh loopback ports. Ready means GET /readyz on the admin port answers 200
+ * and the service port accepts. `udp: true` is for an app whose service port
+ * is UDP: a free UDP port, and /readyz alone (there is nothing to connect to;
+ * a netlab app is only ready once its socket is bound).
  */
-export async function startNetlabApp(ctx, app, env = {}, { udp = false } = {}) {
+export async function startNetlabApp(
+  ctx,
+  app,
+  env = {},
+  { udp = false, main = appMain(ctx, app) } = {},
+) {
   const port = udp ? await freeUdpPort() : await freePort();
   let adminPort = await freePort();
   while (adminPort === port) adminPort = await freePort();
   const server = await startServer({
     name: app,
     command: process.execPath,
-    args: [appMain(ctx, app)],
+    args: [main],
     cwd: ctx.root,
     tmpDir: ctx.tmpDir,
     env: {

@@ -13,6 +13,9 @@ export const metricInfo = {
   sentPerSec: { label: 'sent', unit: 'datagrams/s', digits: 0 },
   recvBufferKiB: { label: 'receive buffer', unit: 'KiB', digits: 0 },
   cpuUsPerDatagram: { label: 'CPU per datagram', unit: 'µs', digits: 2 },
+  probeP50Ms: { label: 'probe p50', unit: 'ms', digits: 2 },
+  probeP99Ms: { label: 'probe p99', unit: 'ms', digits: 2 },
+  probeFailures: { label: 'probes failed', unit: '', digits: 0 },
 };
 
 export function formatValue(metric, value) {

@@ -1,4 +1,4 @@
-import { type ConfigOf, commonVars, int, string } from '@netlab/common';
+import { type ConfigOf, commonVars, int, string, workerVars } from '@netlab/common';
 
 /** Every variable http-hello reads; the README table is generated from this. */
 export const schema = {
@@ -56,24 +56,7 @@ export const schema = {
     max: 1_048_576,
     doc: 'Largest request head (request line and headers) in bytes; above it the answer is 431.',
   }),
-  WORKERS: int({
-    default: 1,
-    min: 1,
-    max: 256,
-    doc: 'Processes serving the port. Above 1 the primary forks that many node:cluster workers, restarts crashed ones and drains them all on SIGTERM.',
-  }),
-  WORKER_MAX_RESTARTS: int({
-    default: 5,
-    min: 0,
-    max: 1000,
-    doc: 'Worker crashes tolerated within WORKER_RESTART_WINDOW_MS; one more and the whole service exits 1, so its supervisor sees it.',
-  }),
-  WORKER_RESTART_WINDOW_MS: int({
-    default: 60_000,
-    min: 1000,
-    max: 86_400_000,
-    doc: 'The window WORKER_MAX_RESTARTS counts crashes in.',
-  }),
+  ...workerVars(),
 };
 
 export type HelloConfig = ConfigOf<typeof schema>;

@@ -70,30 +70,3 @@ export function createHelloMetrics(
     }),
   };
 }
-
-export interface ClusterMetrics {
-  workers: Gauge<never>;
-  restarts: Counter<never>;
-}
-
-/** What only a cluster primary knows: how many workers are up and how often they crashed. */
-export function createClusterMetrics(
-  registry: Registry,
-  liveWorkers: () => number,
-): ClusterMetrics {
-  return {
-    workers: new Gauge({
-      name: 'netlab_http_workers',
-      help: 'Cluster workers serving now',
-      registers: [registry],
-      collect() {
-        this.set(liveWorkers());
-      },
-    }),
-    restarts: new Counter({
-      name: 'netlab_http_worker_restarts_total',
-      help: 'Cluster workers restarted after exiting unexpectedly',
-      registers: [registry],
-    }),
-  };
-}

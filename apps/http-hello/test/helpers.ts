@@ -1,9 +1,15 @@
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { closeSync, constants, openSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
-import type net from 'node:net';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger, createRegistry, loadConfig, type Registry } from '@netlab/common';
-import { LogCapture } from '@netlab/testkit';
+import { captureLogs, LogCapture } from '@netlab/testkit';
+import { onTestFinished } from 'vitest';
 
 export { connect, metricValue, sha256 } from '@netlab/testkit';
 
@@ -101,4 +107,44 @@ export async function scrape(adminPort: number, name: string, labels = ''): Prom
     .split('\n')
     .filter((l) => l.startsWith(`${name}{`) && l.includes(labels))
     .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
+
+/**
+ * Starts the app with its stdout on a named pipe (FIFO) that this test
+ * reads: a real pipe, as under docker or `| jq` (Node's own child stdio is a
+ * socket pair, where no write is ever split). Killed when the test ends.
+ */
+export async function startOnFifo(env: Record<string, string>) {
+  const dir = await mkdtemp(join(tmpdir(), 'http-hello-fifo-'));
+  const fifo = join(dir, 'stdout');
+  execFileSync('mkfifo', [fifo]);
+  // Open the read end first (non-blocking, so it does not wait for a writer),
+  // then the write end the child inherits.
+  const readFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  const writeFd = openSync(fifo, constants.O_WRONLY);
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ADMIN_PORT: '0', ...env },
+    stdio: ['ignore', writeFd, 'pipe'],
+  });
+  onTestFinished(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+  });
+  closeSync(writeFd);
+  await rm(dir, { recursive: true });
+  const stdout = new net.Socket({ fd: readFd, readable: true, writable: false });
+  const { logs, closed } = captureLogs(stdout);
+  const ready = await logs.waitFor((l) => typeof l.adminPort === 'number', 15_000);
+  return {
+    child,
+    stdout,
+    logs,
+    closed,
+    stderr: () => stderr,
+    port: ready.port as number,
+    adminPort: ready.adminPort as number,
+  };
 }

@@ -1,20 +1,8 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { closeSync, constants, openSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  captureLogs,
-  expectConfigRefused,
-  readyz,
-  spawnApp,
-  useApps,
-  waitUntil,
-} from '@netlab/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
-import { MAIN, scrape } from './helpers.js';
+import { expectConfigRefused, readyz, spawnApp, useApps, waitUntil } from '@netlab/testkit';
+import { describe, expect, it } from 'vitest';
+import { MAIN, scrape, startOnFifo } from './helpers.js';
 
 const start = useApps(MAIN);
 
@@ -44,45 +32,6 @@ function refused(port: number): Promise<string | undefined> {
     });
     socket.on('error', (err: NodeJS.ErrnoException) => resolve(err.code));
   });
-}
-
-const fifoApps: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of fifoApps.splice(0)) child.kill('SIGKILL');
-});
-
-/** Starts the app with its stdout on a named pipe (FIFO) that this test reads. */
-async function startOnFifo(env: Record<string, string>) {
-  const dir = await mkdtemp(join(tmpdir(), 'http-hello-fifo-'));
-  const fifo = join(dir, 'stdout');
-  execFileSync('mkfifo', [fifo]);
-  // Open the read end first (non-blocking, so it does not wait for a writer),
-  // then the write end the child inherits.
-  const readFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-  const writeFd = openSync(fifo, constants.O_WRONLY);
-  const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ADMIN_PORT: '0', ...env },
-    stdio: ['ignore', writeFd, 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-    stderr += d;
-  });
-  fifoApps.push(child);
-  closeSync(writeFd);
-  await rm(dir, { recursive: true });
-  const stdout = new net.Socket({ fd: readFd, readable: true, writable: false });
-  const { logs, closed } = captureLogs(stdout);
-  const ready = await logs.waitFor((l) => typeof l.adminPort === 'number', 15_000);
-  return {
-    child,
-    stdout,
-    logs,
-    closed,
-    stderr: () => stderr,
-    port: ready.port as number,
-    adminPort: ready.adminPort as number,
-  };
 }
 
 describe('the http-hello process', () => {

@@ -1,6 +1,7 @@
 import { Counter, Gauge, type Registry } from '@netlab/common';
 
-export type CloseReason = 'end' | 'idle' | 'error' | 'shutdown';
+/** Why a connection closed: `reset` is the client's RST (ECONNRESET), `error` any other socket error. */
+export type CloseReason = 'end' | 'idle' | 'reset' | 'error' | 'shutdown';
 
 export interface EchoMetrics {
   connections: Counter<never>;
@@ -37,7 +38,7 @@ export function createEchoMetrics(
     }),
     closed: new Counter({
       name: 'netlab_tcp_connections_closed_total',
-      help: 'TCP connections closed, by reason (end, idle, error, shutdown)',
+      help: 'TCP connections closed, by reason (end, idle, reset, error, shutdown)',
       labelNames: ['reason'],
       registers: [registry],
     }),

@@ -6,8 +6,10 @@ import {
   type Logger,
   limitConnections,
   listen,
+  peerAddress,
   type Registry,
   type Service,
+  sweepIdle,
 } from '@netlab/common';
 import type { EchoConfig } from './config.js';
 import { type CloseReason, createEchoMetrics } from './metrics.js';
@@ -58,25 +60,35 @@ export function createEchoServer(config: EchoConfig, { logger, registry }: EchoD
     onDrop: () => metrics.rejected.inc(),
   });
 
+  // Not socket.setTimeout: Node suppresses a socket's timeout while its
+  // write queue has changed since the last check, so a client that stops
+  // reading (our writes stall with bytes queued) was cut only at 2x
+  // IDLE_TIMEOUT_MS. The sweep looks at bytes moved either way instead.
+  const idle =
+    config.IDLE_TIMEOUT_MS > 0
+      ? sweepIdle(connections, config.IDLE_TIMEOUT_MS, (socket) => {
+          reasons.set(socket, 'idle');
+          socket.destroy();
+        })
+      : undefined;
+
   server.on('connection', (socket) => {
     const started = performance.now();
-    const remoteAddress = socket.remoteAddress;
-    const remotePort = socket.remotePort;
+    // Read now: Node asks the kernel lazily, and a closed socket has no peer.
+    // A connection reset before we accepted it has none even now (the
+    // kernel forgets the peer of a reset socket, and libuv's accept() does
+    // not keep the address): it is logged with `remoteAddress: null`.
+    const remoteAddress = peerAddress(socket.remoteAddress) ?? null;
+    const remotePort = socket.remotePort ?? null;
     connections.add(socket);
     metrics.connections.inc();
     metrics.active.inc();
 
-    if (config.IDLE_TIMEOUT_MS > 0) {
-      socket.setTimeout(config.IDLE_TIMEOUT_MS, () => {
-        reasons.set(socket, 'idle');
-        socket.destroy();
-      });
-    }
-
-    pipeline(socket, socket, (err) => {
+    let errno: string | undefined;
+    pipeline(socket, socket, (err?: NodeJS.ErrnoException | null) => {
       if (err && !reasons.has(socket)) {
-        reasons.set(socket, 'error');
-        logger.debug({ err, remoteAddress, remotePort }, 'connection error');
+        errno = err.code;
+        reasons.set(socket, err.code === 'ECONNRESET' ? 'reset' : 'error');
       }
     });
 
@@ -94,6 +106,7 @@ export function createEchoServer(config: EchoConfig, { logger, registry }: EchoD
           bytesOut: socket.bytesWritten,
           durationMs: Math.round(performance.now() - started),
           reason,
+          ...(errno === undefined ? {} : { errno }),
         },
         'connection closed',
       );
@@ -109,11 +122,15 @@ export function createEchoServer(config: EchoConfig, { logger, registry }: EchoD
       await listen(server, config.PORT, config.HOST);
     },
     async close({ timeoutMs }) {
-      await drain(server, connections, {
-        timeoutMs,
-        logger,
-        onExpire: (socket) => reasons.set(socket, 'shutdown'),
-      });
+      try {
+        await drain(server, connections, {
+          timeoutMs,
+          logger,
+          onExpire: (socket) => reasons.set(socket, 'shutdown'),
+        });
+      } finally {
+        idle?.stop();
+      }
     },
   };
 }

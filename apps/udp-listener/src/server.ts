@@ -1,6 +1,6 @@
 import type dgram from 'node:dgram';
 import type { AddressInfo } from 'node:net';
-import { type Logger, type Registry, type Service, unmapIPv4 } from '@netlab/common';
+import { type Logger, type Registry, type Service, peerAddress } from '@netlab/common';
 import { isAnswerable } from './addresses.js';
 import type { ListenerConfig } from './config.js';
 import { MulticastJoinError } from './errors.js';
@@ -91,7 +91,7 @@ export function createUdpListener(
 
   const onMessage = (data: Buffer, rinfo: dgram.RemoteInfo) => {
     const now = Date.now();
-    const address = unmapIPv4(rinfo.address);
+    const address = peerAddress(rinfo.address);
     totals.datagrams++;
     totals.bytes += data.length;
     const sender = senders.see(address, now);

@@ -1,15 +1,25 @@
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Worker } from 'node:worker_threads';
+import {
+  type AdminState,
+  createAdminHttpServer,
+  READINESS,
+  type Readiness,
+  type RouteAnswer,
+} from './admin-routes.js';
+import { NetlabError } from './errors.js';
 import { listen } from './listen.js';
 import type { Logger } from './logger.js';
 import type { MetricsSource } from './metrics.js';
 
-export type Readiness = 'starting' | 'ready' | 'draining';
+export type { Readiness } from './admin-routes.js';
 
 /**
  * An app's own read-only admin endpoint: returns the data (a JSON-able value
  * or a promise of one), never touches the response. Answering is the admin
- * server's job, so a route works the same wherever the admin server runs.
+ * server's job, so a route works the same wherever the admin server runs —
+ * in the main event loop or on the admin thread, which asks for the data by
+ * message.
  */
 export type AdminRoute = () => unknown;
 /** Extra GET endpoints by path, e.g. `{ '/datagrams': () => history.toJSON() }`. */
@@ -17,7 +27,6 @@ export type AdminRoutes = Readonly<Record<string, AdminRoute>>;
 
 export interface AdminServerOptions {
   metrics: MetricsSource;
-  readiness: () => Readiness;
   logger: Logger;
   /**
    * The app's extra routes, looked up per request: the service that provides
@@ -25,107 +34,197 @@ export interface AdminServerOptions {
    * built-in paths always win.
    */
   routes?: () => AdminRoutes | undefined;
+  /**
+   * /livez answers 503 once the main event loop has not turned for this
+   * long (LIVENESS_STALL_MS); 0: it never does.
+   */
+  livenessStallMs?: number;
+  /**
+   * Serve from a worker thread (the default), so probes are answered however
+   * busy the main event loop is. `false` serves from the main event loop, as
+   * netlab did before; the bench compares the two.
+   */
+  thread?: boolean;
 }
 
 export interface AdminServer {
   listen(port: number, host?: string): Promise<AddressInfo>;
   close(): Promise<void>;
   address(): AddressInfo | null;
+  /** What /readyz reports from now on. */
+  setReadiness(state: Readiness): void;
 }
 
-const ROUTES = new Set(['/livez', '/healthz', '/readyz', '/metrics']);
-
-function sendJson(res: http.ServerResponse, status: number, body: unknown, head: boolean): void {
-  const text = `${JSON.stringify(body)}\n`;
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
-  });
-  res.end(head ? undefined : text);
+/** workerData of the admin thread. */
+export interface AdminThreadData {
+  port: number;
+  host: string | undefined;
+  /** Int32 [heartbeat counter, readiness index]. */
+  shared: SharedArrayBuffer;
+  stallMs: number;
+  beatMs: number;
+  contentType: string;
+  metricsTimeoutMs: number;
 }
+export type FromAdminThread =
+  | { type: 'listening'; address: AddressInfo }
+  | { type: 'error'; code: string | undefined; message: string }
+  | { type: 'metrics'; id: number }
+  | { type: 'route'; id: number; path: string };
+export type ToAdminThread =
+  | { type: 'metrics'; id: number; text?: string }
+  | { type: 'route'; id: number; answer: RouteAnswer };
 
-function answerRoute(
-  route: AdminRoute,
-  res: http.ServerResponse,
-  head: boolean,
-  logger: Logger,
-  path: string,
-): void {
-  // One chain catches a route that throws, rejects, or returns what JSON cannot hold.
-  Promise.resolve()
-    .then(route)
-    .then((body) => sendJson(res, 200, body, head))
-    .catch((err: unknown) => {
-      logger.error({ err, path }, 'admin route failed');
-      sendJson(res, 500, { error: 'admin route failed', code: 'NETLAB_ERR_ADMIN_ROUTE' }, head);
-    });
+// A scrape (or an app route) the main thread has not answered by then gets
+// 503: Prometheus's own default scrape timeout is 10 s, a probe's is shorter.
+const METRICS_TIMEOUT_MS = 5000;
+
+/** An app route's answer, computed on the main thread where the app's data lives. */
+async function answerRoute(opts: AdminServerOptions, path: string): Promise<RouteAnswer> {
+  const route = opts.routes?.()?.[path];
+  if (route === undefined) {
+    return { status: 404, body: { error: 'not found', code: 'NETLAB_ERR_NOT_FOUND' } };
+  }
+  try {
+    // JSON round trip: what the thread can be sent is what the client gets.
+    return { status: 200, body: JSON.parse(JSON.stringify((await route()) ?? null)) };
+  } catch (err) {
+    opts.logger.error({ err, path }, 'admin route failed');
+    return {
+      status: 500,
+      body: { error: 'admin route failed', code: 'NETLAB_ERR_ADMIN_ROUTE' },
+    };
+  }
 }
+const THREAD_FILE = new URL('./admin-thread.js', import.meta.url);
 
 /**
- * The probe and metrics endpoints of DESIGN.md. Kept on its own port so a
- * load balancer's health check never competes with (or is counted as)
- * service traffic, and so the service port can be firewalled apart from it.
+ * The admin server (DESIGN.md: /livez, /healthz, /readyz, /metrics), served
+ * by default from its own worker thread.
+ *
+ * In the main event loop, a probe waits behind everything else the loop
+ * has to do: under `wrk -c2000` on the service port, a fresh /livez took
+ * 0.45-1.6 s, so Kubernetes' default 1 s probe timeout would restart a pod
+ * that is merely busy. On its own thread it is answered at once. The thread
+ * still has to notice a main loop that is truly stuck (an endless loop, a
+ * deadlock on a sync call): the main thread bumps a heartbeat counter in a
+ * SharedArrayBuffer every `livenessStallMs / 10` (10 ms to 1 s), and /livez
+ * answers 503 `{status: "stalled", stalledMs}` once it has not moved for
+ * `livenessStallMs`. Readiness is a number in the same buffer, written when
+ * it changes. /metrics still needs the main thread (the registry lives
+ * there): the thread asks it by message and answers 503 if it does not
+ * hear back within 5 s.
  */
 export function createAdminServer(opts: AdminServerOptions): AdminServer {
-  const server = http.createServer(
-    // Probes are tiny: refuse anything that looks like an attack on the admin port.
-    { maxHeaderSize: 8192, requestTimeout: 10_000, headersTimeout: 5_000, keepAliveTimeout: 5_000 },
-    (req, res) => {
-      const path = (req.url ?? '/').split('?', 1)[0]!;
-      const extra = ROUTES.has(path) ? undefined : opts.routes?.()?.[path];
-      if (!ROUTES.has(path) && !extra) {
-        sendJson(
-          res,
-          404,
-          { error: 'not found', code: 'NETLAB_ERR_NOT_FOUND' },
-          req.method === 'HEAD',
-        );
-        return;
+  const stallMs = opts.livenessStallMs ?? 0;
+  return opts.thread === false ? inLoop(opts) : onThread(opts, stallMs);
+}
+
+function onThread(opts: AdminServerOptions, stallMs: number): AdminServer {
+  const shared = new Int32Array(new SharedArrayBuffer(8));
+  const beatMs = Math.min(1000, Math.max(10, Math.floor(stallMs / 10)));
+  let worker: Worker | undefined;
+  let address: AddressInfo | null = null;
+  let heartbeat: NodeJS.Timeout | undefined;
+
+  function answerScrape(id: number) {
+    opts.metrics.metrics().then(
+      (text) => worker?.postMessage({ type: 'metrics', id, text } satisfies ToAdminThread),
+      (err: unknown) => {
+        opts.logger.error({ err }, 'collecting metrics failed');
+        worker?.postMessage({ type: 'metrics', id } satisfies ToAdminThread);
+      },
+    );
+  }
+
+  return {
+    address: () => address,
+    setReadiness(state) {
+      Atomics.store(shared, 1, READINESS.indexOf(state));
+    },
+    listen(port, host) {
+      const data: AdminThreadData = {
+        port,
+        host,
+        shared: shared.buffer as SharedArrayBuffer,
+        stallMs,
+        beatMs,
+        contentType: opts.metrics.contentType,
+        metricsTimeoutMs: METRICS_TIMEOUT_MS,
+      };
+      const thread = new Worker(THREAD_FILE, { workerData: data, name: 'netlab-admin' });
+      worker = thread;
+      // The service's own handles keep the process alive; the admin thread
+      // must not keep it alive on its own.
+      thread.unref();
+      if (stallMs > 0) {
+        heartbeat = setInterval(() => Atomics.add(shared, 0, 1), beatMs);
+        heartbeat.unref();
       }
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
-        res.setHeader('allow', 'GET, HEAD');
-        sendJson(res, 405, { error: 'method not allowed', code: 'NETLAB_ERR_METHOD' }, false);
-        return;
-      }
-      const head = req.method === 'HEAD';
-      if (extra) {
-        answerRoute(extra, res, head, opts.logger, path);
-      } else if (path === '/livez' || path === '/healthz') {
-        sendJson(res, 200, { status: 'ok' }, head);
-      } else if (path === '/readyz') {
-        const state = opts.readiness();
-        sendJson(res, state === 'ready' ? 200 : 503, { status: state }, head);
-      } else {
-        opts.metrics.metrics().then(
-          (text) => {
-            res.writeHead(200, {
-              'content-type': opts.metrics.contentType,
-              'content-length': Buffer.byteLength(text),
+      return new Promise((resolve, reject) => {
+        thread.on('message', (msg: FromAdminThread) => {
+          if (msg.type === 'metrics') answerScrape(msg.id);
+          else if (msg.type === 'route') {
+            void answerRoute(opts, msg.path).then((answer) =>
+              worker?.postMessage({ type: 'route', id: msg.id, answer } satisfies ToAdminThread),
+            );
+          } else if (msg.type === 'listening') {
+            address = msg.address;
+            resolve(msg.address);
+          } else {
+            const err = new NetlabError(msg.code ?? 'NETLAB_ERR_ADMIN', msg.message);
+            void thread.terminate();
+            reject(err);
+          }
+        });
+        thread.on('error', (err) => {
+          reject(err);
+          // Without the admin thread nobody answers probes: fail loudly (the
+          // lifecycle turns an uncaught error into a fatal line and exit 1).
+          if (address !== null) {
+            setImmediate(() => {
+              throw err;
             });
-            res.end(head ? undefined : text);
-          },
-          (err: unknown) => {
-            opts.logger.error({ err }, 'collecting metrics failed');
-            sendJson(res, 500, { error: 'metrics unavailable', code: 'NETLAB_ERR_METRICS' }, head);
-          },
-        );
+          }
+        });
+      });
+    },
+    async close() {
+      clearInterval(heartbeat);
+      // Probes use keep-alive; nothing they do is worth waiting for.
+      await worker?.terminate();
+      worker = undefined;
+    },
+  };
+}
+
+/** The admin server in the main event loop: what the bench compares the thread against. */
+function inLoop(opts: AdminServerOptions): AdminServer {
+  let readiness: Readiness = 'starting';
+  const state: AdminState = {
+    stalledMs: () => 0,
+    readiness: () => readiness,
+    metrics: async () => {
+      try {
+        return { contentType: opts.metrics.contentType, text: await opts.metrics.metrics() };
+      } catch (err) {
+        opts.logger.error({ err }, 'collecting metrics failed');
+        throw { message: 'metrics unavailable', code: 'NETLAB_ERR_METRICS' };
       }
     },
-  );
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else socket.destroy();
-  });
-
+    route: (path) => answerRoute(opts, path),
+  };
+  const server = createAdminHttpServer(state);
   return {
     listen: (port, host) => listen(server, port, host),
     address: () => server.address() as AddressInfo | null,
+    setReadiness(next) {
+      readiness = next;
+    },
     close: () =>
       new Promise((resolve) => {
         if (!server.listening) return resolve();
         server.close(() => resolve());
-        // Probes use keep-alive; nothing they do is worth waiting for.
         server.closeAllConnections();
       }),
   };

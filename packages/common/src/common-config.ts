@@ -32,6 +32,12 @@ export function commonVars(defaults: { port: number; adminPort: number }) {
       max: 600_000,
       doc: 'On SIGTERM/SIGINT, how long in-flight work may take before it is cut off.',
     }),
+    LIVENESS_STALL_MS: int({
+      default: 10_000,
+      min: 0,
+      max: 600_000,
+      doc: 'GET /livez answers 503 once the main event loop has not turned for this long (stuck, not merely busy: probes are served from their own thread). 0: never.',
+    }),
   } satisfies Schema;
 }
 
@@ -42,4 +48,5 @@ export type CommonConfig = {
   readonly LOG_LEVEL: LogLevel;
   readonly LOG_FORMAT: 'json' | 'pretty';
   readonly SHUTDOWN_TIMEOUT_MS: number;
+  readonly LIVENESS_STALL_MS: number;
 };

@@ -1,5 +1,6 @@
 import type { Server, Socket } from 'node:net';
 import type { Logger } from './logger.js';
+import { peerAddress } from './peer-address.js';
 
 /**
  * The open sockets of a server. `server.close()` only stops accepting; a
@@ -70,20 +71,54 @@ export async function drain(
 
 /**
  * Caps `server` at `limit` open connections. Node itself closes each one
- * past the cap as it arrives and emits 'drop'; this counts it (`onDrop`) and
- * says so in the log, so a refused client is visible to whoever runs us.
+ * past the cap as it arrives and emits 'drop'; this counts every one
+ * (`onDrop`) and says so in the log, without letting a flood of refused
+ * clients flood the log too: the first refusal is logged with its peer,
+ * then one line per `logIntervalMs` (default 5 s) with how many more were
+ * refused in it, until an interval passes with none. (6,138 lines in 5 s
+ * were seen under load before.)
  */
 export function limitConnections(
   server: Server,
-  opts: { limit: number; logger: Logger; onDrop: () => void },
+  opts: { limit: number; logger: Logger; onDrop: () => void; logIntervalMs?: number },
 ): void {
+  const intervalMs = opts.logIntervalMs ?? 5000;
   server.maxConnections = opts.limit;
+  let quiet: NodeJS.Timeout | undefined;
+  let since = 0;
+  const report = () => {
+    if (since === 0) {
+      quiet = undefined;
+      return;
+    }
+    opts.logger.warn(
+      { rejected: since, intervalMs, limit: opts.limit },
+      'connections rejected: MAX_CONNECTIONS reached',
+    );
+    since = 0;
+    quiet = setTimeout(report, intervalMs).unref();
+  };
   server.on('drop', (info) => {
     opts.onDrop();
+    if (quiet !== undefined) {
+      since++;
+      return;
+    }
     opts.logger.warn(
-      { remoteAddress: info?.remoteAddress, remotePort: info?.remotePort, limit: opts.limit },
+      {
+        remoteAddress: peerAddress(info?.remoteAddress),
+        remotePort: info?.remotePort,
+        limit: opts.limit,
+      },
       'connection rejected: MAX_CONNECTIONS reached',
     );
+    quiet = setTimeout(report, intervalMs).unref();
+  });
+  // The count of a last, unfinished interval is not lost at shutdown.
+  server.on('close', () => {
+    clearTimeout(quiet);
+    report();
+    clearTimeout(quiet);
   });
 }
 

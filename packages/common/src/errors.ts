@@ -32,3 +32,17 @@ export class ConfigError extends NetlabError {
 export function formatIssue(issue: ConfigIssue): string {
   return `${issue.variable}: ${issue.message}`;
 }
+
+/** Why a cluster primary gave up. */
+export type ClusterErrorCode =
+  /** Workers crashed more than WORKER_MAX_RESTARTS times within WORKER_RESTART_WINDOW_MS. */
+  | 'NETLAB_ERR_RESTART_STORM'
+  /** A worker exited before it was listening (port taken, bad environment). */
+  | 'NETLAB_ERR_WORKER_START';
+
+export class ClusterError extends NetlabError {
+  constructor(code: ClusterErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'ClusterError';
+  }
+}

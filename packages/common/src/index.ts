@@ -5,6 +5,14 @@ export {
   createAdminServer,
   type Readiness,
 } from './admin-server.js';
+export { type WorkerConfig, workerVars } from './cluster-config.js';
+export {
+  type ClusterDeps,
+  type ClusterMessage,
+  type ClusterPrimary,
+  createClusterPrimary,
+} from './cluster-primary.js';
+export { runClusterWorker, type WorkerProcessLike } from './cluster-worker.js';
 export { type CommonConfig, commonVars, LOG_LEVELS, type LogLevel } from './common-config.js';
 export {
   bool,
@@ -21,7 +29,14 @@ export {
   type VarSpec,
 } from './config.js';
 export { ConnectionSet, drain, limitConnections, sweepIdle } from './connections.js';
-export { ConfigError, type ConfigIssue, formatIssue, NetlabError } from './errors.js';
+export {
+  ClusterError,
+  type ClusterErrorCode,
+  ConfigError,
+  type ConfigIssue,
+  formatIssue,
+  NetlabError,
+} from './errors.js';
 export { FdDestination } from './fd-destination.js';
 export {
   EXIT_CONFIG,
@@ -45,4 +60,5 @@ export {
   type MetricsSource,
   Registry,
 } from './metrics.js';
-export { unmapIPv4 } from './peer-address.js';
+export { peerAddress } from './peer-address.js';
+export { editDistance, type UnknownVariable, unknownVariables } from './unknown-variables.js';

@@ -10,6 +10,7 @@ import { type ConfigOf, parseConfig, type Schema } from './config.js';
 import { formatIssue } from './errors.js';
 import { createLogger, flushLogger, type Logger } from './logger.js';
 import { createRegistry, type MetricsSource, type Registry } from './metrics.js';
+import { unknownVariables } from './unknown-variables.js';
 
 /** Exit codes (DESIGN.md): 0 clean stop, 1 crash or forced stop, 78 bad config (EX_CONFIG from sysexits.h). */
 export const EXIT_OK = 0;
@@ -39,6 +40,11 @@ export interface ServiceDefinition<S extends Schema> {
   name: string;
   version: string;
   schema: S;
+  /**
+   * Prefixes only this app's variables use (`HELLO_`): an unknown variable
+   * carrying one gets a warning even when it is not close to a known name.
+   */
+  envPrefixes?: readonly string[];
   create(ctx: ServiceContext<ConfigOf<S>>): Service | Promise<Service>;
 }
 
@@ -86,6 +92,17 @@ export async function runService<S extends Schema & ReturnType<typeof commonVars
     format: config.LOG_FORMAT,
   });
 
+  for (const { variable, closest } of unknownVariables(def.schema, proc.env, {
+    prefixes: def.envPrefixes,
+  })) {
+    logger.warn(
+      { variable, closest },
+      closest === undefined
+        ? `unknown variable ${variable}: ignored`
+        : `unknown variable ${variable}: ignored (did you mean ${closest}?)`,
+    );
+  }
+
   let state: Readiness = 'starting';
   let exiting = false;
   let resolveExited: (code: number) => void = () => {};
@@ -110,13 +127,18 @@ export async function runService<S extends Schema & ReturnType<typeof commonVars
   let service: Service | undefined;
   const admin = createAdminServer({
     logger,
-    readiness: () => state,
+    livenessStallMs: config.LIVENESS_STALL_MS,
     metrics: {
       contentType: registry.contentType,
       metrics: () => (service?.metrics ?? registry).metrics(),
     },
     routes: () => service?.adminRoutes,
   });
+
+  const setState = (next: Readiness) => {
+    state = next;
+    admin.setReadiness(next);
+  };
 
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
@@ -126,7 +148,7 @@ export async function runService<S extends Schema & ReturnType<typeof commonVars
       return;
     }
     stopping = true;
-    state = 'draining';
+    setState('draining');
     logger.info({ signal, timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutting down: draining');
     try {
       await service?.close({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS });
@@ -146,7 +168,7 @@ export async function runService<S extends Schema & ReturnType<typeof commonVars
     if (stopping) return { logger, admin, service, readiness: () => state, exited };
     await service.listen();
     const address = service.address();
-    if (!stopping) state = 'ready';
+    if (!stopping) setState('ready');
     logger.info(
       { address: address?.address, port: address?.port, adminPort: adminAddress.port },
       `${def.name} ready on port ${address?.port}, admin on port ${adminAddress.port}`,

@@ -1,12 +1,18 @@
+const MAPPED_IPV4 = /^::ffff:(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/i;
+
 /**
- * A dual-stack socket (bound to `::`) sees IPv4 peers as IPv4-mapped IPv6
- * addresses (`::ffff:127.0.0.1`, RFC 4291 §2.5.5.2). They are IPv4 peers on
- * the wire, and that is what a person checking a proxy or a NAT wants to
- * read: `127.0.0.1`. Every other address comes back as it was. Cheap enough
- * for a per-datagram path (no regular expression).
+ * A peer address as netlab logs and reports it: an IPv4 client of a
+ * dual-stack (`::`) listener is `127.0.0.1`, not the IPv4-mapped IPv6 form
+ * `::ffff:127.0.0.1` (RFC 4291 §2.5.5.2) that Node gives for it. Every other
+ * address, and `undefined` (a socket already gone), is returned as is.
+ * Cheap enough for a per-datagram path: anything that cannot be a mapped
+ * address (too long, or not starting with `:`) skips the regular expression.
  */
-export function unmapIPv4(address: string): string {
-  return address.length <= 22 && address.startsWith('::ffff:') && address.includes('.', 7)
-    ? address.slice(7)
-    : address;
+export function peerAddress(address: string): string;
+export function peerAddress(address: string | undefined): string | undefined;
+export function peerAddress(address: string | undefined): string | undefined {
+  if (address === undefined || address.length > 22 || address.charCodeAt(0) !== 58) {
+    return address;
+  }
+  return MAPPED_IPV4.exec(address)?.[1] ?? address;
 }

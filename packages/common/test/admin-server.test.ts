@@ -8,7 +8,7 @@ import {
   createLogger,
   createRegistry,
   type Readiness,
-} from '../src/index.js';
+} from '../dist/index.js';
 
 let admin: AdminServer | undefined;
 afterEach(async () => {
@@ -16,6 +16,7 @@ afterEach(async () => {
   admin = undefined;
 });
 
+// dist, not src: the admin server runs its thread from dist/admin-thread.js.
 async function start(
   readiness: () => Readiness = () => 'ready',
   routes?: () => AdminRoutes | undefined,
@@ -24,7 +25,8 @@ async function start(
   const registry = createRegistry('test-app');
   new Counter({ name: 'netlab_test_things_total', help: 'things', registers: [registry] }).inc(3);
   const logger = createLogger({ service: 'test-app', version: '0', destination: logs });
-  admin = createAdminServer({ metrics: registry, readiness, logger, routes });
+  admin = createAdminServer({ metrics: registry, logger, routes });
+  admin.setReadiness(readiness());
   const { port } = await admin.listen(0, '127.0.0.1');
   return (path: string, init?: RequestInit) => fetch(`http://127.0.0.1:${port}${path}`, init);
 }

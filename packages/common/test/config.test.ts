@@ -33,6 +33,7 @@ describe('parseConfig', () => {
         LOG_LEVEL: 'info',
         LOG_FORMAT: 'json',
         SHUTDOWN_TIMEOUT_MS: 10_000,
+        LIVENESS_STALL_MS: 10_000,
         FLAG: false,
         LIMIT: 10,
         NAME: 'x',

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
+// dist, not src: runService starts the admin server's thread from dist/admin-thread.js.
 import {
   ConnectionSet,
   commonVars,
@@ -11,7 +12,7 @@ import {
   type ProcessLike,
   runService,
   type Service,
-} from '../src/index.js';
+} from '../dist/index.js';
 
 /**
  * A stand-in for `process`: real signals would hit the test runner itself.

@@ -56,10 +56,17 @@ export function createAccessLog(
   if (fast === undefined) {
     return {
       write: (e) => {
-        if (e.code === undefined) {
-          const { code: _, ...rest } = e;
-          logger.info(rest, 'request');
-        } else logger.info(e, 'request');
+        const { code, path, ...rest } = e;
+        const cut = path.length > MAX_LOGGED_PATH;
+        logger.info(
+          {
+            ...rest,
+            path: cut ? truncatedPath(path) : path,
+            ...(cut ? { pathLength: path.length } : {}),
+            ...(code === undefined ? {} : { code }),
+          },
+          'request',
+        );
       },
       flush: () => {},
     };
@@ -85,9 +92,13 @@ export function createAccessLog(
       // method is an HTTP token (Node's parser allows nothing else), requestId
       // passed isSaneRequestId or is ours, code is a constant: none can need
       // JSON escaping. The path is the client's and always gets it.
+      const path =
+        e.path.length > MAX_LOGGED_PATH
+          ? `${JSON.stringify(truncatedPath(e.path))},"pathLength":${e.path.length}`
+          : JSON.stringify(e.path);
       batch.add(
         prefix,
-        `${e.method}","path":${JSON.stringify(e.path)},"status":${e.status},` +
+        `${e.method}","path":${path},"status":${e.status},` +
           `"bytes":${e.bytes},"durationMs":${e.durationMs},"requestId":"${e.requestId}"` +
           `${e.code === undefined ? '' : `,"code":"${e.code}"`}${tail}`,
       );
@@ -98,6 +109,19 @@ export function createAccessLog(
     },
     flush,
   };
+}
+
+// The longest request target logged whole. A client chooses its URL (up to
+// MAX_HEADER_SIZE), and a line must fit in one write of at most PIPE_BUF to
+// stay whole next to other workers' lines: a longer path is cut here, ends
+// in "…", and the line says how long it was (`pathLength`). Node's strict
+// parser lets only printable ASCII through in a URL (a control character or
+// a byte over 0x7F gets 400), at most 2 bytes each in JSON (`\"`, `\\`): the
+// path takes at most 2 KiB of the line.
+export const MAX_LOGGED_PATH = 1024;
+
+function truncatedPath(path: string): string {
+  return `${path.slice(0, MAX_LOGGED_PATH)}…`;
 }
 
 // Cluster workers write to the same stdout. A pipe keeps a write of at most

@@ -36,7 +36,9 @@ export class LineBatch {
     if (this.#used + room > this.#buf.length) {
       this.flush();
       if (room > this.#buf.length) {
-        // A line longer than a whole batch (a huge request target) goes alone.
+        // A line longer than a whole batch goes alone. The access log keeps
+        // its lines short enough that this never happens with a PIPE_BUF
+        // batch, where a longer write could be split by other writers' lines.
         this.#out(Buffer.concat([head, Buffer.from(text)]));
         return;
       }

@@ -1,4 +1,4 @@
-import { unmapIPv4 } from '@netlab/common';
+import { peerAddress } from '@netlab/common';
 import type { HttpRequest } from './respond.js';
 
 export interface Identity {
@@ -56,13 +56,18 @@ export function whoami(
   };
 }
 
-/** Peer addresses as netlab reports them everywhere: an IPv4 client is `127.0.0.1`. */
+/**
+ * A dual-stack listener (HOST unset binds `::`) sees IPv4 clients as
+ * IPv4-mapped IPv6 addresses (`::ffff:127.0.0.1`, RFC 4291 §2.5.5.2). They
+ * are IPv4 clients on the wire, and that is what a person checking a proxy
+ * or NAT wants to read.
+ */
 function unmapped(
   address: string | undefined,
   family?: string,
 ): { address: string | undefined; family?: string | undefined } {
-  const plain = address === undefined ? undefined : unmapIPv4(address);
-  if (plain !== address) return { address: plain, family: 'IPv4' };
+  const shown = peerAddress(address);
+  if (shown !== address) return { address: shown, family: 'IPv4' };
   return family === undefined ? { address } : { address, family };
 }
 

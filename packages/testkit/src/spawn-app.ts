@@ -63,8 +63,13 @@ export async function startApp(
   const early = app.exited.then(({ code }) => {
     throw new Error(`app exited with ${code} before ready:\n${app.stderr()}\n${app.logs.dump()}`);
   });
-  const line = await Promise.race([ready, early]);
   early.catch(() => {});
+  // An app that never says it is ready is killed here: the caller gets no
+  // handle to it, so nobody else would.
+  const line = await Promise.race([ready, early]).catch((err: unknown) => {
+    app.kill();
+    throw err;
+  });
   return { ...app, port: line.port as number, adminPort: line.adminPort as number };
 }
 

@@ -1,32 +1,41 @@
-import cluster, { type Address, type Worker } from 'node:cluster';
+import type { ChildProcess } from 'node:child_process';
+import cluster, { type Worker } from 'node:cluster';
 import type { AddressInfo } from 'node:net';
-import type { Logger, Registry, Service } from '@netlab/common';
 import { AggregatorRegistry } from 'prom-client';
-import type { HelloConfig } from './config.js';
+import type { WorkerConfig } from './cluster-config.js';
 import { ClusterError } from './errors.js';
-import { createClusterMetrics } from './metrics.js';
+import type { Service } from './lifecycle.js';
+import type { Logger } from './logger.js';
+import { Counter, Gauge, type Registry } from './metrics.js';
 
-/** Primary → worker: stop accepting, finish in-flight requests within timeoutMs, exit 0. */
+/** A registry as `getMetricsAsJSON()` gives it, the shape AggregatorRegistry sums. */
+type RegistryJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
+
+/** Primary → worker: stop accepting, finish in-flight work within timeoutMs, exit 0. */
 export interface DrainMessage {
   type: 'netlab:drain';
   timeoutMs: number;
 }
 /** Primary → worker: send your registry as JSON; worker → primary: here it is. */
-/** A registry as `getMetricsAsJSON()` gives it, the shape AggregatorRegistry sums. */
-type RegistryJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
-
 export interface MetricsMessage {
   type: 'netlab:metrics';
   id: number;
   metrics?: RegistryJson;
 }
-export type ClusterMessage = DrainMessage | MetricsMessage;
+/** Worker → primary: listening, at this address (the one its server reports). */
+export interface ListeningMessage {
+  type: 'netlab:listening';
+  address: AddressInfo;
+}
+export type ClusterMessage = DrainMessage | MetricsMessage | ListeningMessage;
 
 export interface ClusterDeps {
   logger: Logger;
   registry: Registry;
-  /** The file each worker runs (dist/worker.js). */
+  /** The file each worker runs (the app's dist/worker.js, which calls runClusterWorker). */
   workerEntry: string;
+  /** Names the primary's two metrics: `<prefix>_workers`, `<prefix>_worker_restarts_total`. */
+  metricPrefix: string;
 }
 
 export interface ClusterPrimary extends Service {
@@ -45,9 +54,9 @@ const EXIT_GRACE_MS = 2000;
  * port through node:cluster), replaces one that crashes unless they crash
  * more than WORKER_MAX_RESTARTS times in WORKER_RESTART_WINDOW_MS, drains them
  * all on close, and answers /metrics for all of them. The primary serves no
- * HTTP itself; it keeps the admin server, so probes see one service.
+ * traffic itself; it keeps the admin server, so probes see one service.
  */
-export function createClusterPrimary(config: HelloConfig, deps: ClusterDeps): ClusterPrimary {
+export function createClusterPrimary(config: WorkerConfig, deps: ClusterDeps): ClusterPrimary {
   const { logger, registry } = deps;
   const live = new Map<number, Worker>();
   const crashes: number[] = [];
@@ -57,21 +66,42 @@ export function createClusterPrimary(config: HelloConfig, deps: ClusterDeps): Cl
   let started = false;
   let draining = false;
   let failStartup: (err: Error) => void = () => {};
-  const metrics = createClusterMetrics(registry, () => live.size);
+  new Gauge({
+    name: `${deps.metricPrefix}_workers`,
+    help: 'Cluster workers serving now',
+    registers: [registry],
+    collect() {
+      this.set(live.size);
+    },
+  });
+  const restarts = new Counter({
+    name: `${deps.metricPrefix}_worker_restarts_total`,
+    help: 'Cluster workers restarted after exiting unexpectedly',
+    registers: [registry],
+  });
 
   function fork(): Worker {
     const worker = cluster.fork();
     const pid = worker.process.pid;
-    worker.on('listening', (addr: Address) => {
-      live.set(worker.id, worker);
-      if (address === null) address = toAddressInfo(addr);
-      logger.info({ worker: worker.id, workerPid: pid }, 'worker listening');
-    });
+    const handoffs = trackHandoffs(worker.process);
     worker.on('message', (msg: ClusterMessage) => {
       if (msg?.type === 'netlab:metrics') pendingScrapes.get(msg.id)?.(msg.metrics);
+      else if (msg?.type === 'netlab:listening') {
+        live.set(worker.id, worker);
+        address ??= msg.address;
+        logger.info({ worker: worker.id, workerPid: pid }, 'worker listening');
+        worker.emit('netlab:listening');
+      }
     });
     worker.on('exit', (code: number | null, signal: string | null) => {
       live.delete(worker.id);
+      const leaked = handoffs.closeAll();
+      if (leaked > 0) {
+        logger.warn(
+          { worker: worker.id, workerPid: pid, connections: leaked },
+          'connections handed to the dead worker closed',
+        );
+      }
       if (draining) {
         logger.info({ worker: worker.id, workerPid: pid, code, signal }, 'worker stopped');
         return;
@@ -118,7 +148,7 @@ export function createClusterPrimary(config: HelloConfig, deps: ClusterDeps): Cl
       { worker: worker.id, workerPid: pid, code, signal, recentCrashes: crashes.length },
       'worker exited unexpectedly: starting a new one',
     );
-    metrics.restarts.inc();
+    restarts.inc();
     fork();
   }
 
@@ -132,11 +162,13 @@ export function createClusterPrimary(config: HelloConfig, deps: ClusterDeps): Cl
         resolve(result);
       }
       pendingScrapes.set(id, finish);
-      try {
-        worker.send({ type: 'netlab:metrics', id } satisfies MetricsMessage);
-      } catch {
-        finish(undefined);
-      }
+      // A worker that has just died is still in `live` until its 'exit'; a
+      // send to it without a callback would emit an 'error' nobody handles
+      // and take the primary down with it.
+      if (!worker.isConnected()) return finish(undefined);
+      worker.send({ type: 'netlab:metrics', id } satisfies MetricsMessage, undefined, (err) => {
+        if (err) finish(undefined);
+      });
     });
   }
 
@@ -155,7 +187,7 @@ export function createClusterPrimary(config: HelloConfig, deps: ClusterDeps): Cl
         };
         let waiting = config.WORKERS;
         for (let i = 0; i < config.WORKERS; i++) {
-          fork().once('listening', () => {
+          fork().once('netlab:listening', () => {
             waiting--;
             if (waiting === 0) {
               started = true;
@@ -187,11 +219,11 @@ export function createClusterPrimary(config: HelloConfig, deps: ClusterDeps): Cl
                 clearTimeout(kill);
                 resolve();
               });
-              try {
-                worker.send({ type: 'netlab:drain', timeoutMs } satisfies DrainMessage);
-              } catch {
-                worker.process.kill('SIGKILL');
-              }
+              const message: DrainMessage = { type: 'netlab:drain', timeoutMs };
+              if (!worker.isConnected()) return void worker.process.kill('SIGKILL');
+              worker.send(message, undefined, (err) => {
+                if (err) worker.process.kill('SIGKILL');
+              });
             }),
         ),
       );
@@ -210,11 +242,52 @@ export function createClusterPrimary(config: HelloConfig, deps: ClusterDeps): Cl
   };
 }
 
-function toAddressInfo(addr: Address): AddressInfo {
-  const family = addr.addressType === 6 ? 'IPv6' : 'IPv4';
+interface Closable {
+  close(): void;
+}
+
+/** Node's cluster protocol, as lib/internal/cluster/{round_robin_handle,child}.js speak it. */
+interface InternalClusterMessage {
+  cmd?: unknown;
+  act?: unknown;
+  seq?: unknown;
+  ack?: unknown;
+}
+
+/**
+ * Closes the connections the primary handed a worker that died before
+ * taking them.
+ *
+ * With round-robin scheduling (Node's default except on Windows) the
+ * primary accepts each connection and sends its handle to a worker over
+ * IPC, keeping its own copy open until the worker acknowledges it. A worker
+ * killed in between never does, so Node never closes that copy: the client,
+ * whose request nobody will read, eventually gives up, and the primary's end
+ * sits in CLOSE-WAIT until the service exits, one per kill. Here every
+ * handle sent with a `newconn` is remembered until its `ack` comes back; when
+ * the worker exits, what is left is closed, so those clients see the
+ * connection end (as they would if the worker had accepted and then died)
+ * instead of waiting forever.
+ */
+function trackHandoffs(child: ChildProcess): { closeAll(): number } {
+  const pending = new Map<unknown, Closable>();
+  const send = child.send.bind(child) as (...args: unknown[]) => boolean;
+  (child as { send: (...args: unknown[]) => boolean }).send = (...args: unknown[]) => {
+    const [message, handle] = args as [InternalClusterMessage, Closable | undefined];
+    if (message?.cmd === 'NODE_CLUSTER' && message.act === 'newconn' && handle) {
+      pending.set(message.seq, handle);
+    }
+    return send(...args);
+  };
+  child.on('internalMessage', (message: InternalClusterMessage) => {
+    if (message?.cmd === 'NODE_CLUSTER' && message.ack !== undefined) pending.delete(message.ack);
+  });
   return {
-    address: addr.address ?? (family === 'IPv6' ? '::' : '0.0.0.0'),
-    port: addr.port,
-    family,
+    closeAll() {
+      const count = pending.size;
+      for (const handle of pending.values()) handle.close();
+      pending.clear();
+      return count;
+    },
   };
 }
