@@ -30,15 +30,14 @@ export function checkName(input: string): NameCheck {
   let text = input;
   if (NON_ASCII.test(text)) {
     // Empty labels first: the IDN converter would report them less clearly.
-    const empty = emptyLabel(text.split(IDN_DOTS));
+    const empty = emptyLabel(withoutRoot(text.split(IDN_DOTS)));
     if (empty !== undefined) return refuse(input, empty);
     const ascii = domainToASCII(text);
     if (ascii === '') return refuse(input, 'not a valid internationalised name');
     text = ascii;
   }
   text = text.toLowerCase();
-  const labels = text.split('.');
-  if (labels.length > 1 && labels.at(-1) === '') labels.pop(); // the one trailing dot
+  const labels = withoutRoot(text.split('.'));
   const empty = emptyLabel(labels);
   if (empty !== undefined) return refuse(input, empty);
   for (const label of labels) {
@@ -54,9 +53,13 @@ export function checkName(input: string): NameCheck {
   return { ok: true, name };
 }
 
+/** The labels without the empty one a single trailing dot (the root) leaves. */
+function withoutRoot(labels: string[]): string[] {
+  return labels.length > 1 && labels.at(-1) === '' ? labels.slice(0, -1) : labels;
+}
+
 function emptyLabel(labels: string[]): string | undefined {
-  const trimmed = labels.length > 1 && labels.at(-1) === '' ? labels.slice(0, -1) : labels;
-  return trimmed.some((l) => l === '') ? 'empty label' : undefined;
+  return labels.some((l) => l === '') ? 'empty label' : undefined;
 }
 
 function refuse(input: string, why: string): NameCheck {
