@@ -67,6 +67,21 @@ export class RouteStats {
   }
 }
 
+function routeOf(path: string, method: string | undefined): number {
+  switch (path) {
+    case '/':
+      return INDEX;
+    case '/resolve':
+      return method === 'POST' ? BATCH : RESOLVE;
+    case '/lookup':
+      return LOOKUP;
+    case '/reverse':
+      return REVERSE;
+    default:
+      return UNMATCHED;
+  }
+}
+
 /** One request on its way through the handler. */
 interface Exchange {
   route: number;
@@ -186,32 +201,37 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
     );
   }
 
-  function resolveGet(x: Exchange, params: URLSearchParams): void {
+  // The three GET endpoints check every parameter first and return the
+  // refusal, if any; past the checks they answer on their own.
+
+  function resolveGet(x: Exchange, params: URLSearchParams): DnsApiError | undefined {
     const name = checkName(params.get('name') ?? '');
-    if (!name.ok) return refuse(x, 'NETLAB_ERR_BAD_NAME', name.detail);
+    if (!name.ok) return new DnsApiError('NETLAB_ERR_BAD_NAME', name.detail);
     const type = checkType(params.get('type') ?? undefined);
-    if (!type.ok) return refuse(x, 'NETLAB_ERR_BAD_TYPE', type.detail);
+    if (!type.ok) return new DnsApiError('NETLAB_ERR_BAD_TYPE', type.detail);
     answer(x, name.name, type.type);
+    return undefined;
   }
 
-  function reverse(x: Exchange, params: URLSearchParams): void {
+  function reverse(x: Exchange, params: URLSearchParams): DnsApiError | undefined {
     const ip = params.get('ip') ?? '';
     const name = reverseName(ip);
     if (name === undefined) {
       const shown = ip.length > 60 ? `${ip.slice(0, 57)}...` : ip;
-      return refuse(x, 'NETLAB_ERR_BAD_IP', `Invalid IP address \`${shown}\``);
+      return new DnsApiError('NETLAB_ERR_BAD_IP', `Invalid IP address \`${shown}\``);
     }
     answer(x, name, 'PTR');
+    return undefined;
   }
 
-  function lookup(x: Exchange, params: URLSearchParams): void {
+  function lookup(x: Exchange, params: URLSearchParams): DnsApiError | undefined {
     const name = checkName(params.get('name') ?? '');
-    if (!name.ok) return refuse(x, 'NETLAB_ERR_BAD_NAME', name.detail);
+    if (!name.ok) return new DnsApiError('NETLAB_ERR_BAD_NAME', name.detail);
     const family = FAMILIES[params.get('family') ?? '0'];
-    if (family === undefined) return refuse(x, 'NETLAB_ERR_BAD_FAMILY');
+    if (family === undefined) return new DnsApiError('NETLAB_ERR_BAD_FAMILY');
     const all = BOOLS[params.get('all') ?? 'false'];
     if (all === undefined) {
-      return refuse(x, 'NETLAB_ERR_BAD_PARAMETER', 'all: expected true, false, 1 or 0');
+      return new DnsApiError('NETLAB_ERR_BAD_PARAMETER', 'all: expected true, false, 1 or 0');
     }
     // A client that leaves while queued gives its place up (see Limiter).
     const gone = new AbortController();
@@ -235,6 +255,7 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
         } else internalError(x, err);
       },
     );
+    return undefined;
   }
 
   function batch(x: Exchange): void {
@@ -346,34 +367,37 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
     const requestId = typeof sent === 'string' && isSaneRequestId(sent) ? sent : nextId();
     const x: Exchange = { route: UNMATCHED, req, res, path, start, requestId };
     const method = req.method;
-    const readOnly = method === 'GET' || method === 'HEAD';
     const params = () => new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
 
-    switch (path) {
-      case '/':
-        x.route = INDEX;
-        if (!readOnly) break;
-        return send(x, 200, INDEX_BODY, 'no-store');
-      case '/resolve':
-        x.route = RESOLVE;
-        if (readOnly) return resolveGet(x, params());
-        if (method !== 'POST') break;
-        x.route = BATCH;
-        return batch(x);
-      case '/lookup':
-        x.route = LOOKUP;
-        if (!readOnly) break;
-        return lookup(x, params());
-      case '/reverse':
-        x.route = REVERSE;
-        if (!readOnly) break;
-        return reverse(x, params());
-      default:
-        return refuse(x, 'NETLAB_ERR_NOT_FOUND');
+    x.route = routeOf(path, method);
+    if (x.route === UNMATCHED) {
+      refuse(x, 'NETLAB_ERR_NOT_FOUND');
+      return;
     }
-    fail(x, new DnsApiError('NETLAB_ERR_METHOD_NOT_ALLOWED'), {
-      allow: x.route === RESOLVE ? ALLOW_RESOLVE : ALLOW_GET,
-    });
+    const allow = x.route === RESOLVE || x.route === BATCH ? ALLOW_RESOLVE : ALLOW_GET;
+    if (!(method === 'GET' || method === 'HEAD' || (method === 'POST' && x.route === BATCH))) {
+      fail(x, new DnsApiError('NETLAB_ERR_METHOD_NOT_ALLOWED'), { allow });
+      return;
+    }
+    let refusal: DnsApiError | undefined;
+    switch (x.route) {
+      case INDEX:
+        send(x, 200, INDEX_BODY, 'no-store');
+        break;
+      case RESOLVE:
+        refusal = resolveGet(x, params());
+        break;
+      case BATCH:
+        batch(x);
+        break;
+      case LOOKUP:
+        refusal = lookup(x, params());
+        break;
+      case REVERSE:
+        refusal = reverse(x, params());
+        break;
+    }
+    if (refusal !== undefined) fail(x, refusal);
   }
 
   return Object.assign(handle, {

@@ -15,7 +15,7 @@ const MAX_INPUT = 1024;
 const LABEL = /^[a-z0-9_-]+$/;
 // UTS #46 treats these as label separators too: `例え。テスト` has two labels.
 const IDN_DOTS = /[.\u3002\uff0e\uff61]/;
-const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII = /[\u0080-\uffff]/;
 
 /**
  * Checks a DNS name before any query is sent, the way Google's and

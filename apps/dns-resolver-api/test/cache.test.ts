@@ -72,7 +72,7 @@ describe('cacheLifetimeS', () => {
     [{ negative: false, minTtl: undefined }, 60, 'no TTL reported: the default'],
     [{ negative: false, minTtl: 86_400 }, 3600, 'capped at the maximum'],
     [{ negative: true, minTtl: undefined }, 30, 'NXDOMAIN/NODATA: the negative lifetime'],
-  ])('%o → %i s (%s)', (answer, expected) => {
+  ] as const)('%o → %i s (%s)', (answer, expected, _why) => {
     expect(cacheLifetimeS(answer, policy)).toBe(expected);
   });
 

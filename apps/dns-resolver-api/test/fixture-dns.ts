@@ -189,9 +189,9 @@ function answer(
   if (records === undefined) return { rcode: 3, answers: [], authorities: [ZONE_SOA] };
   let answers = type === 'ANY' ? records : records.filter((r) => r.type === type);
   // A CNAME answers every type: the alias, then the target's records (RFC 1034 §3.6.2).
-  const alias = records.find((r) => r.type === 'CNAME');
+  const alias = records.find((r) => r.type === 'CNAME') as (Answer & { data: string }) | undefined;
   if (answers.length === 0 && alias !== undefined) {
-    const target = ZONE[alias.data as string] ?? [];
+    const target = ZONE[alias.data] ?? [];
     answers = [alias, ...target.filter((r) => r.type === type)];
   }
   return { rcode: 0, answers, authorities: answers.length === 0 ? [ZONE_SOA] : [] };
