@@ -2,9 +2,11 @@ import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { createLogger, createRegistry, loadConfig, type Registry } from '@netlab/common';
 import { LogCapture } from '@netlab/testkit';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { schema } from '../src/config.js';
 import type { LookupFn } from '../src/lookup.js';
 import { createResolverServer, type ResolverServer } from '../src/server.js';
+import { type FixtureDns, startFixtureDns } from './fixture-dns.js';
 
 export { metricValue } from '@netlab/testkit';
 
@@ -83,4 +85,34 @@ export function request(
     req.on('error', reject);
     req.end(opts.body);
   });
+}
+
+/**
+ * For a test file: one fixture DNS server for the whole file (`fixture()`),
+ * and `api(env, deps)`, which starts the API asking it (unless `env` sets
+ * its own DNS_SERVERS) and closes every API it started after each test.
+ */
+export function useFixtureApi() {
+  let dns: FixtureDns | undefined;
+  const started: Started[] = [];
+  beforeAll(async () => {
+    dns = await startFixtureDns();
+  });
+  afterAll(() => dns?.close());
+  afterEach(async () => {
+    for (const api of started.splice(0)) await api.close();
+  });
+  const fixture = (): FixtureDns => {
+    if (dns === undefined) throw new Error('the fixture DNS server starts in beforeAll');
+    return dns;
+  };
+  const api = async (
+    env: Record<string, string> = {},
+    deps: Parameters<typeof startApi>[1] = {},
+  ) => {
+    const one = await startApi({ DNS_SERVERS: fixture().server, ...env }, deps);
+    started.push(one);
+    return one;
+  };
+  return { api, fixture };
 }

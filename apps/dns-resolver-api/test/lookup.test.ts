@@ -1,25 +1,10 @@
 import { promises as dnsPromises } from 'node:dns';
 import { waitUntil } from '@netlab/testkit';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LookupFn } from '../src/lookup.js';
-import { type FixtureDns, startFixtureDns } from './fixture-dns.js';
-import { metricValue, request, type Started, startApi } from './helpers.js';
+import { metricValue, request, useFixtureApi } from './helpers.js';
 
-let dns: FixtureDns;
-beforeAll(async () => {
-  dns = await startFixtureDns();
-});
-afterAll(() => dns.close());
-
-const apis: Started[] = [];
-afterEach(async () => {
-  for (const api of apis.splice(0)) await api.close();
-});
-async function api(env: Record<string, string> = {}, lookup?: LookupFn) {
-  const started = await startApi({ DNS_SERVERS: dns.server, ...env }, lookup ? { lookup } : {});
-  apis.push(started);
-  return started;
-}
+const { api } = useFixtureApi();
 
 describe('GET /lookup (getaddrinfo)', () => {
   it('answers from /etc/hosts, what any program here would connect to', async () => {
@@ -91,7 +76,10 @@ function gatedLookup() {
 describe('lookup limits', () => {
   it('runs at most LOOKUP_CONCURRENCY, queues LOOKUP_QUEUE_SIZE, answers the rest 503 at once, and keeps serving /resolve', async () => {
     const gate = gatedLookup();
-    const a = await api({ LOOKUP_CONCURRENCY: '2', LOOKUP_QUEUE_SIZE: '3' }, gate.lookup);
+    const a = await api(
+      { LOOKUP_CONCURRENCY: '2', LOOKUP_QUEUE_SIZE: '3' },
+      { lookup: gate.lookup },
+    );
     const url = `${a.url}/lookup?name=localhost&family=4`;
     const first = Array.from({ length: 5 }, () => request(url));
     await waitUntil(
@@ -119,7 +107,10 @@ describe('lookup limits', () => {
 
   it('LOOKUP_QUEUE_SIZE=0: one past the concurrency is refused at once', async () => {
     const gate = gatedLookup();
-    const a = await api({ LOOKUP_CONCURRENCY: '1', LOOKUP_QUEUE_SIZE: '0' }, gate.lookup);
+    const a = await api(
+      { LOOKUP_CONCURRENCY: '1', LOOKUP_QUEUE_SIZE: '0' },
+      { lookup: gate.lookup },
+    );
     const url = `${a.url}/lookup?name=localhost`;
     const running = request(url);
     await waitUntil(async () => (await metricValue(a.registry, 'netlab_dns_lookups_active')) === 1);
@@ -130,7 +121,10 @@ describe('lookup limits', () => {
 
   it('a client that leaves while queued gives its place up', async () => {
     const gate = gatedLookup();
-    const a = await api({ LOOKUP_CONCURRENCY: '1', LOOKUP_QUEUE_SIZE: '1' }, gate.lookup);
+    const a = await api(
+      { LOOKUP_CONCURRENCY: '1', LOOKUP_QUEUE_SIZE: '1' },
+      { lookup: gate.lookup },
+    );
     const url = `${a.url}/lookup?name=localhost`;
     const running = request(url);
     await waitUntil(async () => (await metricValue(a.registry, 'netlab_dns_lookups_active')) === 1);

@@ -1,8 +1,7 @@
-import http from 'node:http';
 import { expectConfigRefused, readyz, useApps, waitUntil } from '@netlab/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FixtureDns, startFixtureDns } from './fixture-dns.js';
-import { MAIN } from './helpers.js';
+import { MAIN, request } from './helpers.js';
 
 const start = useApps(MAIN);
 
@@ -11,22 +10,6 @@ beforeAll(async () => {
   dns = await startFixtureDns();
 });
 afterAll(() => dns.close());
-
-function get(port: number, path: string) {
-  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>(
-    (resolve, reject) => {
-      http
-        .get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-          let body = '';
-          res.setEncoding('utf8').on('data', (d: string) => {
-            body += d;
-          });
-          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-        })
-        .on('error', reject);
-    },
-  );
-}
 
 describe('the dns-resolver-api process', () => {
   it('drains on SIGTERM: a request waiting for its DNS answer gets it, with Connection: close; exit 0', async () => {
@@ -38,7 +21,9 @@ describe('the dns-resolver-api process', () => {
     dns.hold();
     try {
       const before = dns.queries.length;
-      const waiting = get(app.port, '/resolve?name=example.netlab.test&type=MX');
+      const waiting = request(
+        `http://127.0.0.1:${app.port}/resolve?name=example.netlab.test&type=MX`,
+      );
       await waitUntil(() => dns.queries.length > before, { what: 'the query at the fixture' });
       app.child.kill('SIGTERM');
       await app.logs.waitFor((l) => l.msg === 'shutting down: draining');
@@ -46,7 +31,7 @@ describe('the dns-resolver-api process', () => {
       dns.release();
       const res = await waiting;
       expect(res.status).toBe(200);
-      expect(JSON.parse(res.body).Answer[0].data).toBe('10 mail.netlab.test.');
+      expect(res.json.Answer[0].data).toBe('10 mail.netlab.test.');
       expect(res.headers.connection).toBe('close');
     } finally {
       dns.release();

@@ -1,22 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type FixtureDns, startFixtureDns, startSilentDns } from './fixture-dns.js';
-import { metricValue, request, type Started, startApi } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { startSilentDns } from './fixture-dns.js';
+import { metricValue, request, type Started, useFixtureApi } from './helpers.js';
 
-let dns: FixtureDns;
-beforeAll(async () => {
-  dns = await startFixtureDns();
-});
-afterAll(() => dns.close());
-
-const apis: Started[] = [];
-afterEach(async () => {
-  for (const api of apis.splice(0)) await api.close();
-});
-async function api(env: Record<string, string> = {}, deps: Parameters<typeof startApi>[1] = {}) {
-  const started = await startApi({ DNS_SERVERS: dns.server, ...env }, deps);
-  apis.push(started);
-  return started;
-}
+const { api, fixture } = useFixtureApi();
 const resolve = (a: Started, query: string) => request(`${a.url}/resolve?${query}`);
 
 describe('GET /resolve answers every supported type in dns-json shape', () => {
@@ -64,7 +50,7 @@ describe('GET /resolve answers every supported type in dns-json shape', () => {
       Status: 0,
       Question: [{ name, type: number }],
       Answer: records.map((r) => ({ name, type: number, ...r })),
-      upstream: dns.server,
+      upstream: fixture().server,
       cached: false,
       age: 0,
     });
@@ -110,7 +96,7 @@ describe('GET /resolve answers every supported type in dns-json shape', () => {
     expect(res.status).toBe(200);
     expect(res.json.Question).toEqual([{ name: 'xn--bcher-kva.netlab.test', type: 1 }]);
     expect(res.json.Answer[0].data).toBe('192.0.2.20');
-    expect(dns.count('A', 'xn--bcher-kva.netlab.test')).toBeGreaterThanOrEqual(1);
+    expect(fixture().count('A', 'xn--bcher-kva.netlab.test')).toBeGreaterThanOrEqual(1);
   });
 });
 
@@ -142,18 +128,22 @@ describe('DNS outcomes map to the documented statuses', () => {
     const res = await resolve(a, `name=${name}`);
     expect(res.status).toBe(502);
     expect(res.headers['cache-control']).toBe('no-store');
-    expect(res.json).toMatchObject({ Status: rcode, code, status: 502, upstream: dns.server });
+    expect(res.json).toMatchObject({
+      Status: rcode,
+      code,
+      status: 502,
+      upstream: fixture().server,
+    });
   });
 
   it('a server that never answers: 504 after DNS_TIMEOUT_MS x DNS_TRIES', async () => {
     const silent = await startSilentDns();
     try {
-      const a = await startApi({
+      const a = await api({
         DNS_SERVERS: silent.server,
         DNS_TIMEOUT_MS: '100',
         DNS_TRIES: '2',
       });
-      apis.push(a);
       const res = await resolve(a, 'name=example.netlab.test');
       expect(res.status).toBe(504);
       expect(res.json).toMatchObject({ code: 'NETLAB_ERR_DNS_TIMEOUT', status: 504 });
@@ -175,8 +165,7 @@ describe('DNS outcomes map to the documented statuses', () => {
     const silent = await startSilentDns();
     const closedPort = silent.server;
     await silent.close();
-    const a = await startApi({ DNS_SERVERS: closedPort, DNS_TIMEOUT_MS: '200', DNS_TRIES: '1' });
-    apis.push(a);
+    const a = await api({ DNS_SERVERS: closedPort, DNS_TIMEOUT_MS: '200', DNS_TRIES: '1' });
     const res = await resolve(a, 'name=example.netlab.test');
     expect([502, 504]).toContain(res.status);
     expect(res.json.code).toMatch(/^NETLAB_ERR_DNS_(FAILURE|TIMEOUT)$/);
@@ -200,12 +189,12 @@ describe('validation: 400 before any query is sent', () => {
     ['name=example.com&type=99', 'NETLAB_ERR_BAD_TYPE'],
   ])('%s → %s', async (query, code) => {
     const a = await api();
-    const before = dns.queries.length;
+    const before = fixture().queries.length;
     const res = await resolve(a, query);
     expect(res.status).toBe(400);
     expect(res.json).toMatchObject({ code, status: 400 });
     expect(typeof res.json.detail).toBe('string');
-    expect(dns.queries.length).toBe(before);
+    expect(fixture().queries.length).toBe(before);
   });
 
   it('names the bad type the way Cloudflare does', async () => {
@@ -220,7 +209,7 @@ describe('the cache', () => {
     let now = 1_000_000;
     const a = await api({}, { now: () => now });
     const name = 'example.netlab.test';
-    const before = dns.count('AAAA', name);
+    const before = fixture().count('AAAA', name);
     const first = await resolve(a, `name=${name}&type=AAAA`);
     expect(first.json).toMatchObject({ cached: false, age: 0 });
     expect(first.headers['cache-control']).toBe('max-age=300');
@@ -229,20 +218,20 @@ describe('the cache', () => {
     expect(second.json).toMatchObject({ cached: true, age: 7 });
     expect(second.json.Answer[0].TTL).toBe(293);
     expect(second.headers['cache-control']).toBe('max-age=292');
-    expect(dns.count('AAAA', name) - before).toBe(1);
+    expect(fixture().count('AAAA', name) - before).toBe(1);
     expect(await metricValue(a.registry, 'netlab_dns_cache_hits_total')).toBe(1);
   });
 
   it('keeps an answer for its smallest TTL, then asks again', async () => {
     let now = 2_000_000;
     const a = await api({}, { now: () => now });
-    const before = dns.count('A', 'example.netlab.test');
+    const before = fixture().count('A', 'example.netlab.test');
     await resolve(a, 'name=example.netlab.test');
     now += 119_999;
     expect((await resolve(a, 'name=example.netlab.test')).json.cached).toBe(true);
     now += 1;
     expect((await resolve(a, 'name=example.netlab.test')).json.cached).toBe(false);
-    expect(dns.count('A', 'example.netlab.test') - before).toBe(2);
+    expect(fixture().count('A', 'example.netlab.test') - before).toBe(2);
   });
 
   it('caps the lifetime at CACHE_MAX_TTL_S and uses CACHE_DEFAULT_TTL_S where no TTL is reported', async () => {
@@ -267,10 +256,10 @@ describe('the cache', () => {
       cached: true,
       age: 9,
     });
-    expect(dns.count('A', name)).toBe(1);
+    expect(fixture().count('A', name)).toBe(1);
     now += 1_000;
     expect((await resolve(a, `name=${name}`)).json.cached).toBe(false);
-    expect(dns.count('A', name)).toBe(2);
+    expect(fixture().count('A', name)).toBe(2);
   });
 
   it('keys by type and name, whatever the case or trailing dot of the question', async () => {
@@ -292,18 +281,18 @@ describe('the cache', () => {
 
   it('CACHE_MAX_ENTRIES=0 turns it off', async () => {
     const a = await api({ CACHE_MAX_ENTRIES: '0' });
-    const before = dns.count('NS', 'netlab.test');
+    const before = fixture().count('NS', 'netlab.test');
     await resolve(a, 'name=netlab.test&type=NS');
     expect((await resolve(a, 'name=netlab.test&type=NS')).json.cached).toBe(false);
-    expect(dns.count('NS', 'netlab.test') - before).toBe(2);
+    expect(fixture().count('NS', 'netlab.test') - before).toBe(2);
   });
 
   it('coalesces 1,000 concurrent identical questions into one query at the server', async () => {
     // A long DNS timeout: a retry while the fixture holds its answer would be a second query.
     const a = await api({ CACHE_MAX_ENTRIES: '0', DNS_TIMEOUT_MS: '30000' });
     const name = 'example.netlab.test';
-    const before = dns.count('CAA', name);
-    dns.hold();
+    const before = fixture().count('CAA', name);
+    fixture().hold();
     // One connection per request, so all 1,000 are in the server at once.
     const agent = new (await import('node:http')).Agent({ keepAlive: true, maxSockets: 1000 });
     let results: Array<{ status: number; json: { Answer: Array<{ type: number }> } }>;
@@ -315,14 +304,14 @@ describe('the cache', () => {
       await waitFor(
         async () => (await metricValue(a.registry, 'netlab_dns_coalesced_total')) === 999,
       );
-      dns.release();
+      fixture().release();
       results = await Promise.all(pending);
     } finally {
-      dns.release();
+      fixture().release();
       agent.destroy();
     }
     expect(results.every((r) => r.status === 200 && r.json.Answer[0]?.type === 257)).toBe(true);
-    expect(dns.count('CAA', name) - before).toBe(1);
+    expect(fixture().count('CAA', name) - before).toBe(1);
   });
 });
 
@@ -393,14 +382,14 @@ describe('POST /resolve (a batch)', () => {
 
   it('refuses more than BATCH_MAX_QUERIES with 413 and sends none', async () => {
     const a = await api({ BATCH_MAX_QUERIES: '3' });
-    const before = dns.queries.length;
+    const before = fixture().queries.length;
     const four = JSON.stringify(
       ['a', 'b', 'c', 'd'].map((n) => ({ name: `${n}.batch.netlab.test` })),
     );
     const res = await post(a, four);
     expect(res.status).toBe(413);
     expect(res.json.code).toBe('NETLAB_ERR_BATCH_TOO_LARGE');
-    expect(dns.queries.length).toBe(before);
+    expect(fixture().queries.length).toBe(before);
     expect((await post(a, JSON.stringify([{ name: 'a.batch.netlab.test' }]))).status).toBe(200);
   });
 
