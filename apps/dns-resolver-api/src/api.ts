@@ -87,7 +87,8 @@ interface Exchange {
   route: number;
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
-  readonly path: string;
+  /** The request target, query included: the access log shows which name was asked. */
+  readonly target: string;
   readonly start: number;
   readonly requestId: string;
 }
@@ -129,7 +130,7 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
     if (accessLog === undefined) return;
     accessLog.write({
       method: x.req.method,
-      path: x.path,
+      path: x.target,
       status,
       bytes,
       durationMs: Math.round((performance.now() - x.start) * 1000) / 1000,
@@ -365,7 +366,7 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
     const path = q === -1 ? url : url.slice(0, q);
     const sent = req.headers['x-request-id'];
     const requestId = typeof sent === 'string' && isSaneRequestId(sent) ? sent : nextId();
-    const x: Exchange = { route: UNMATCHED, req, res, path, start, requestId };
+    const x: Exchange = { route: UNMATCHED, req, res, target: url, start, requestId };
     const method = req.method;
     const params = () => new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
 

@@ -11,7 +11,7 @@ export const schema = {
     default: 2000,
     min: 1,
     max: 60_000,
-    doc: 'How long c-ares waits for one server to answer one try before it asks again (it backs off on each retry).',
+    doc: 'How long c-ares waits for an answer to its first try of a query before it tries again (later tries may wait longer: c-ares backs off and adapts to the latency it has measured).',
   }),
   DNS_TRIES: int({
     default: 2,

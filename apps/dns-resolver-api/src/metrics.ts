@@ -67,7 +67,7 @@ export function createResolverMetrics(
 
   new Counter({
     name: 'netlab_dns_queries_total',
-    help: 'DNS questions answered (from the cache or the servers), by type and outcome: noerror, nodata, nxdomain, servfail, refused, timeout, error',
+    help: 'DNS questions answered from the cache or sent to the servers (not those that joined a query in flight: see netlab_dns_coalesced_total), by type and outcome: noerror, nodata, nxdomain, servfail, refused, timeout, error',
     labelNames: ['type', 'outcome'],
     registers: [registry],
     collect() {

@@ -147,8 +147,9 @@ describe('lookup limits', () => {
     expect((await next).status).toBe(200);
     await waitUntil(
       () =>
-        a.logs.find((l) => l.msg === 'request' && l.path === '/lookup' && l.status === 499)
-          .length === 1,
+        a.logs.find(
+          (l) => l.msg === 'request' && l.path === '/lookup?name=localhost' && l.status === 499,
+        ).length === 1,
     );
   });
 });
