@@ -355,7 +355,10 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
     if (!x.res.headersSent) {
       const body = `${JSON.stringify({ error: 'internal error', code: 'NETLAB_ERR_INTERNAL', status: 500 })}\n`;
       send(x, 500, body, 'no-store', 'NETLAB_ERR_INTERNAL');
-    } else x.res.destroy();
+    } else {
+      x.res.destroy();
+      done(x, 500, 0, 'NETLAB_ERR_INTERNAL');
+    }
   }
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
