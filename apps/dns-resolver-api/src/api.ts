@@ -262,7 +262,7 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
   function batch(x: Exchange): void {
     readBody(x, opts.maxBodyBytes).then(
       (body) => {
-        if (body === undefined) return; // already refused
+        if (body === undefined) return; // already answered, or nobody to answer
         let items: unknown;
         try {
           items = JSON.parse(body.toString('utf8'));
@@ -311,7 +311,8 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
   /**
    * The whole body, at most `max` bytes. Over it, the client gets 413 and
    * the connection closes (the rest of the body is never read, so the
-   * connection could not carry another request). Undefined when refused.
+   * connection could not carry another request). Undefined when refused or
+   * when the client left first.
    */
   function readBody(x: Exchange, max: number): Promise<Buffer | undefined> {
     const declared = x.req.headers['content-length'];
@@ -319,15 +320,15 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
       refuseTooLarge(x, max);
       return Promise.resolve(undefined);
     }
-    return new Promise((resolve, reject) => {
+    return new Promise((resolve) => {
       const chunks: Buffer[] = [];
       let bytes = 0;
-      let refused = false;
+      let settled = false;
       x.req.on('data', (chunk: Buffer) => {
-        if (refused) return;
+        if (settled) return;
         bytes += chunk.length;
         if (bytes > max) {
-          refused = true;
+          settled = true;
           chunks.length = 0;
           refuseTooLarge(x, max);
           resolve(undefined);
@@ -336,10 +337,15 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
         chunks.push(chunk);
       });
       x.req.on('end', () => {
-        if (!refused) resolve(Buffer.concat(chunks));
+        if (!settled) resolve(Buffer.concat(chunks));
       });
-      x.req.on('error', (err) => {
-        if (!refused) reject(err);
+      // The client went away (or REQUEST_TIMEOUT_MS cut it) before its body
+      // was complete: nobody to answer, and nothing went wrong here.
+      x.req.on('error', () => {
+        if (settled) return;
+        settled = true;
+        done(x, CLIENT_CLOSED, 0);
+        resolve(undefined);
       });
     });
   }

@@ -72,6 +72,33 @@ describe('HTTP limits', () => {
     expect(text).toContain('"code":"NETLAB_ERR_REQUEST_TIMEOUT"');
   });
 
+  it('answers 408 to a client that does not finish its body within REQUEST_TIMEOUT_MS', async () => {
+    app = await startApi({ REQUEST_TIMEOUT_MS: '300', HEADERS_TIMEOUT_MS: '300' });
+    const socket = await connect(app.port);
+    const reply = readUntilClose(socket);
+    socket.write('POST /resolve HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n[{"name":');
+    const text = await reply;
+    expect(text).toMatch(/^HTTP\/1\.1 408 /);
+    expect(text).toContain('"code":"NETLAB_ERR_REQUEST_TIMEOUT"');
+    // The abandoned request is counted out, as a client that left, not as a server error.
+    await waitUntil(
+      async () => (await metricValue(app!.registry, 'netlab_http_requests_in_flight')) === 0,
+      {
+        what: 'the abandoned request to be counted out',
+      },
+    );
+    expect(app.logs.find((l) => l.level === 'error')).toEqual([]);
+  });
+
+  it('closes a keep-alive connection after KEEP_ALIVE_TIMEOUT_MS without a new request', async () => {
+    app = await startApi({ KEEP_ALIVE_TIMEOUT_MS: '200', IDLE_TIMEOUT_MS: '0' });
+    const socket = await connect(app.port);
+    const reply = readUntilClose(socket);
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    // One answer, then the server closes the idle keep-alive connection.
+    expect(await reply).toMatch(/^HTTP\/1\.1 200 [\s\S]*keep-alive/i);
+  });
+
   it('closes a connection idle for IDLE_TIMEOUT_MS', async () => {
     app = await startApi({ IDLE_TIMEOUT_MS: '200', KEEP_ALIVE_TIMEOUT_MS: '0' });
     const socket = await connect(app.port);

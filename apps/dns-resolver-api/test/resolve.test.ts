@@ -154,6 +154,20 @@ describe('DNS outcomes map to the documented statuses', () => {
     }
   });
 
+  it('asks the next of DNS_SERVERS when the first does not answer, and lists both as upstream', async () => {
+    const silent = await startSilentDns();
+    try {
+      const servers = `${silent.server},${fixture().server}`;
+      const a = await api({ DNS_SERVERS: servers, DNS_TIMEOUT_MS: '100', DNS_TRIES: '1' });
+      const res = await resolve(a, 'name=example.netlab.test&type=NS');
+      expect(res.status).toBe(200);
+      expect(res.json).toMatchObject({ Status: 0, upstream: servers });
+      expect(silent.received()).toBe(1);
+    } finally {
+      await silent.close();
+    }
+  });
+
   it('a fixture name that is never answered times out too, and is not cached', async () => {
     const a = await api({ DNS_TIMEOUT_MS: '100', DNS_TRIES: '1' });
     expect((await resolve(a, 'name=silent.netlab.test')).status).toBe(504);
