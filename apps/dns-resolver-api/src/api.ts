@@ -82,6 +82,18 @@ function routeOf(path: string, method: string | undefined): number {
   }
 }
 
+/**
+ * The client's X-Request-Id, found in `rawHeaders`: reading `req.headers`
+ * would make Node build the whole header object, on every cached answer.
+ */
+function requestIdOf(raw: string[]): string | undefined {
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 12 && name.toLowerCase() === 'x-request-id') return raw[i + 1];
+  }
+  return undefined;
+}
+
 /** One request on its way through the handler. */
 interface Exchange {
   route: number;
@@ -373,8 +385,8 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    const sent = req.headers['x-request-id'];
-    const requestId = typeof sent === 'string' && isSaneRequestId(sent) ? sent : nextId();
+    const sent = requestIdOf(req.rawHeaders);
+    const requestId = sent !== undefined && isSaneRequestId(sent) ? sent : nextId();
     const x: Exchange = { route: UNMATCHED, req, res, target: url, start, requestId };
     const method = req.method;
     const params = () => new URLSearchParams(q === -1 ? '' : url.slice(q + 1));

@@ -435,6 +435,16 @@ describe('HTTP', () => {
     expect(post.headers.allow).toBe('GET, HEAD');
   });
 
+  it('keeps a sane X-Request-Id of the client, and makes one otherwise', async () => {
+    const a = await api();
+    const url = `${a.url}/resolve?name=example.netlab.test`;
+    const kept = await request(url, { headers: { 'X-Request-Id': 'trace-42' } });
+    expect(kept.headers['x-request-id']).toBe('trace-42');
+    const made = await request(url, { headers: { 'X-Request-Id': 'bad id\twith tab' } });
+    expect(made.headers['x-request-id']).toMatch(/^[A-Za-z0-9_-]+-[0-9a-z]+$/);
+    await a.logs.waitFor((l) => l.msg === 'request' && l.requestId === 'trace-42');
+  });
+
   it('HEAD gets the headers of GET and no body', async () => {
     const a = await api();
     const res = await request(`${a.url}/resolve?name=example.netlab.test`, { method: 'HEAD' });
