@@ -23,6 +23,8 @@ async function freeUdpPort(): Promise<number> {
   return port;
 }
 
+const BIG_TXT = Array.from({ length: 6 }, (_, i) => String(i).repeat(250));
+
 let dnsmasq: ChildProcess | undefined;
 let app: ReadyApp | undefined;
 let dir: string | undefined;
@@ -53,6 +55,8 @@ beforeAll(async () => {
       '--txt-record=e2e.netlab.test,hello dnsmasq',
       '--srv-host=_http._tcp.e2e.netlab.test,web.e2e.netlab.test,8080,5,10',
       '--local=/nx.netlab.test/',
+      // Over 1232 bytes, more than fits c-ares' EDNS UDP size: truncated, then asked again over TCP.
+      `--txt-record=big.e2e.netlab.test,${BIG_TXT.join(',')}`,
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
@@ -123,6 +127,14 @@ describe('against a real DNS server (dnsmasq), with curl', () => {
     const res = await curlJson('/resolve?name=example.com');
     expect(res.status).toBe(502);
     expect(res.json).toMatchObject({ Status: 5, code: 'NETLAB_ERR_DNS_REFUSED' });
+  });
+
+  it('an answer too big for UDP comes back whole (c-ares retries over TCP)', async () => {
+    const res = await curlJson('/resolve?name=big.e2e.netlab.test&type=TXT');
+    expect(res.status).toBe(200);
+    expect(res.json.Answer).toEqual([
+      { name: 'big.e2e.netlab.test', type: 16, data: BIG_TXT.map((t) => `"${t}"`).join(' ') },
+    ]);
   });
 
   it('the second ask comes from the cache, with the TTL counting down from 60', async () => {

@@ -3,8 +3,8 @@ import { once } from 'node:events';
 import dnsPacket, { type Answer, type Packet } from 'dns-packet';
 
 /**
- * A DNS server for tests: `dns-packet` over a real UDP socket on 127.0.0.1,
- * port 0. It answers a small fixed zone under `netlab.test` with one record
+ * A DNS server for tests: `dns-packet` over a real UDP socket on 127.0.0.1
+ * (or `host`), port 0. It answers a small fixed zone under `netlab.test` with one record
  * set of every type the API supports, and these special names:
  *
  * - `nxdomain.netlab.test` and every name it does not know: NXDOMAIN (3);
@@ -17,7 +17,7 @@ import dnsPacket, { type Answer, type Packet } from 'dns-packet';
  */
 export interface FixtureDns {
   port: number;
-  /** `127.0.0.1:port`, as DNS_SERVERS takes it. */
+  /** `127.0.0.1:port` (`[::1]:port`), as DNS_SERVERS takes it. */
   server: string;
   /** Every question received, in order, as `TYPE name` (name lower-cased). */
   readonly queries: string[];
@@ -125,8 +125,9 @@ const AA = 0x0400;
 const RD = 0x0100;
 const RA = 0x0080;
 
-export async function startFixtureDns(): Promise<FixtureDns> {
-  const socket = dgram.createSocket('udp4');
+export async function startFixtureDns(host = '127.0.0.1'): Promise<FixtureDns> {
+  const v6 = host.includes(':');
+  const socket = dgram.createSocket(v6 ? 'udp6' : 'udp4');
   const queries: string[] = [];
   let held: Array<() => void> | undefined;
 
@@ -158,12 +159,12 @@ export async function startFixtureDns(): Promise<FixtureDns> {
     else reply();
   });
 
-  socket.bind(0, '127.0.0.1');
+  socket.bind(0, host);
   await once(socket, 'listening');
   const port = socket.address().port;
   return {
     port,
-    server: `127.0.0.1:${port}`,
+    server: v6 ? `[${host}]:${port}` : `${host}:${port}`,
     queries,
     count: (type, name) => queries.filter((q) => q === `${type} ${name}`).length,
     hold: () => {

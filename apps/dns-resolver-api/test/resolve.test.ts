@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { startSilentDns } from './fixture-dns.js';
+import { startFixtureDns, startSilentDns } from './fixture-dns.js';
 import { metricValue, request, type Started, useFixtureApi } from './helpers.js';
 
 const { api, fixture } = useFixtureApi();
@@ -165,6 +165,22 @@ describe('DNS outcomes map to the documented statuses', () => {
       expect(silent.received()).toBe(1);
     } finally {
       await silent.close();
+    }
+  });
+
+  it('asks a server on IPv6 loopback given as [::1]:port', async () => {
+    const v6 = await startFixtureDns('::1');
+    try {
+      const a = await api({ DNS_SERVERS: v6.server });
+      const res = await resolve(a, 'name=example.netlab.test&type=AAAA');
+      expect(res.json).toMatchObject({
+        Status: 0,
+        upstream: v6.server,
+        Answer: [{ data: '2001:db8::10' }],
+      });
+      expect(v6.count('AAAA', 'example.netlab.test')).toBe(1);
+    } finally {
+      await v6.close();
     }
   });
 
