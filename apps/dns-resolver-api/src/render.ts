@@ -17,9 +17,12 @@ export function renderAnswer(
   upstream: string,
   now: number,
 ): { body: string; maxAgeS: number } {
-  const maxAgeS = Math.max(0, Math.floor((entry.expiresAt - now) / 1000));
+  // A fresh answer is told as of its arrival: the few milliseconds it took
+  // to reach here must not turn a TTL of 300 into max-age=299.
+  const at = cached ? now : entry.storedAt;
+  const maxAgeS = Math.max(0, Math.floor((entry.expiresAt - at) / 1000));
   const answer = entry.value;
-  const ageS = cached ? Math.max(0, Math.floor((now - entry.storedAt) / 1000)) : 0;
+  const ageS = Math.max(0, Math.floor((at - entry.storedAt) / 1000));
   // Cache hits are the hot path, and one answer's body changes once a second at most.
   if (cached && answer.memo?.ageS === ageS) return { body: answer.memo.body, maxAgeS };
   const body = `${JSON.stringify({ ...dnsJson(answer, ageS), upstream, cached, age: ageS })}\n`;
