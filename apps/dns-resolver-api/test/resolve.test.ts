@@ -274,6 +274,16 @@ describe('the cache', () => {
     );
   });
 
+  it('tells a fresh answer as of its arrival: max-age is its whole lifetime, age 0', async () => {
+    // A clock that moves on every reading, as a busy server's does between
+    // storing an answer and writing the response.
+    let now = 4_000_000;
+    const a = await api({}, { now: () => (now += 7) });
+    const res = await resolve(a, 'name=example.netlab.test&type=AAAA');
+    expect(res.headers['cache-control']).toBe('max-age=300');
+    expect(res.json).toMatchObject({ cached: false, age: 0, Answer: [{ TTL: 300 }] });
+  });
+
   it('caches NXDOMAIN for CACHE_NEGATIVE_TTL_S', async () => {
     let now = 3_000_000;
     const a = await api({ CACHE_NEGATIVE_TTL_S: '10' }, { now: () => now });
