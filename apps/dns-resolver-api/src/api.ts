@@ -1,0 +1,434 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '@netlab/common';
+import { createAccessLog, isSaneRequestId, requestIdGenerator } from '@netlab/http-handlers';
+import { DnsApiError, type DnsApiErrorCode } from './errors.js';
+import type { Lookups } from './lookup.js';
+import { checkName } from './name.js';
+import { checkType, type RecordType } from './record-type.js';
+import { errorJson, failureJson, renderAnswer } from './render.js';
+import type { Resolution, Resolved } from './resolution.js';
+import { reverseName } from './reverse-name.js';
+
+export interface ApiOptions {
+  resolution: Resolution;
+  lookups: Lookups;
+  logger: Logger;
+  /** POST /resolve: more queries than this get 413 (BATCH_MAX_QUERIES). */
+  batchMaxQueries: number;
+  /** POST /resolve: a bigger body gets 413 (MAX_BODY_BYTES). */
+  maxBodyBytes: number;
+  requestId?: () => string;
+}
+
+export interface ApiHandler {
+  (req: IncomingMessage, res: ServerResponse): void;
+  /** From now on every response carries `Connection: close` (graceful drain). */
+  drain(): void;
+  flushLog(): void;
+  readonly stats: RouteStats;
+}
+
+/** The routes requests are counted by; `unmatched` is every 404. */
+export const ROUTES = [
+  '/',
+  '/resolve',
+  'POST /resolve',
+  '/lookup',
+  '/reverse',
+  'unmatched',
+] as const;
+const INDEX = 0;
+const RESOLVE = 1;
+const BATCH = 2;
+const LOOKUP = 3;
+const REVERSE = 4;
+const UNMATCHED = 5;
+
+/** Requests by route and status as plain numbers, read by /metrics at scrape time. */
+export class RouteStats {
+  readonly #counts = new Float64Array(ROUTES.length * 600);
+  started = 0;
+  finished = 0;
+
+  count(route: number, status: number): void {
+    this.finished++;
+    if (status >= 0 && status < 600) this.#counts[route * 600 + status]!++;
+  }
+
+  get inFlight(): number {
+    return this.started - this.finished;
+  }
+
+  *entries(): IterableIterator<{ route: string; status: number; count: number }> {
+    for (let i = 0; i < this.#counts.length; i++) {
+      const count = this.#counts[i]!;
+      if (count > 0) yield { route: ROUTES[Math.floor(i / 600)]!, status: i % 600, count };
+    }
+  }
+}
+
+function routeOf(path: string, method: string | undefined): number {
+  switch (path) {
+    case '/':
+      return INDEX;
+    case '/resolve':
+      return method === 'POST' ? BATCH : RESOLVE;
+    case '/lookup':
+      return LOOKUP;
+    case '/reverse':
+      return REVERSE;
+    default:
+      return UNMATCHED;
+  }
+}
+
+/**
+ * The client's X-Request-Id, found in `rawHeaders`: reading `req.headers`
+ * would make Node build the whole header object, on every cached answer.
+ */
+function requestIdOf(raw: string[]): string | undefined {
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 12 && name.toLowerCase() === 'x-request-id') return raw[i + 1];
+  }
+  return undefined;
+}
+
+/** One request on its way through the handler. */
+interface Exchange {
+  route: number;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  /** The request target, query included: the access log shows which name was asked. */
+  readonly target: string;
+  readonly start: number;
+  readonly requestId: string;
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+// nginx's code for a client that left before it was answered.
+const CLIENT_CLOSED = 499;
+const ALLOW_GET = 'GET, HEAD';
+const ALLOW_RESOLVE = 'GET, HEAD, POST';
+const FAMILIES: Record<string, 0 | 4 | 6> = { '0': 0, '4': 4, '6': 6 };
+const BOOLS: Record<string, boolean> = { true: true, '1': true, false: false, '0': false };
+
+const INDEX_BODY = `${JSON.stringify({
+  service: 'dns-resolver-api',
+  endpoints: [
+    'GET /resolve?name=&type=',
+    'POST /resolve [{"name","type"}, …]',
+    'GET /lookup?name=&family=0|4|6&all=true',
+    'GET /reverse?ip=',
+  ],
+})}\n`;
+
+/**
+ * The API: `/resolve` (c-ares, dns-json answers, cached), `POST /resolve`
+ * (a batch), `/lookup` (getaddrinfo, bounded), `/reverse` (PTR). Every
+ * parameter is checked before any query is sent; every refusal is a JSON
+ * `{ error, code, status, detail }`. Each response carries `X-Request-Id`
+ * and gets one access log line.
+ */
+export function createApiHandler(opts: ApiOptions): ApiHandler {
+  const { resolution, lookups, logger } = opts;
+  const nextId = opts.requestId ?? requestIdGenerator();
+  const accessLog = createAccessLog(logger);
+  const stats = new RouteStats();
+  let draining = false;
+
+  function done(x: Exchange, status: number, bytes: number, code?: string): void {
+    stats.count(x.route, status);
+    if (accessLog === undefined) return;
+    accessLog.write({
+      method: x.req.method,
+      path: x.target,
+      status,
+      bytes,
+      durationMs: Math.round((performance.now() - x.start) * 1000) / 1000,
+      requestId: x.requestId,
+      code,
+    });
+  }
+
+  function send(
+    x: Exchange,
+    status: number,
+    body: string,
+    cacheControl: string,
+    code?: string,
+    extra?: Record<string, string>,
+  ): void {
+    // The client left while its query was out: nobody to answer.
+    if (x.res.destroyed) {
+      done(x, CLIENT_CLOSED, 0, code);
+      return;
+    }
+    const length = Buffer.byteLength(body);
+    const headers: Record<string, string | number> = {
+      'content-type': JSON_TYPE,
+      'content-length': length,
+      'cache-control': cacheControl,
+      'x-request-id': x.requestId,
+      ...extra,
+    };
+    if (draining) headers.connection = 'close';
+    x.res.writeHead(status, headers);
+    if (x.req.method === 'HEAD') x.res.end();
+    else x.res.end(body);
+    done(x, status, x.req.method === 'HEAD' ? 0 : length, code);
+  }
+
+  function fail(x: Exchange, error: DnsApiError, extra?: Record<string, string>): void {
+    send(x, error.status, `${JSON.stringify(errorJson(error))}\n`, 'no-store', error.code, extra);
+  }
+
+  const refuse = (x: Exchange, code: DnsApiErrorCode, detail?: string) =>
+    fail(x, new DnsApiError(code, detail));
+
+  function sendResolved(x: Exchange, r: Resolved): void {
+    if (r.kind === 'answer') {
+      const { body, maxAgeS } = renderAnswer(
+        r.entry,
+        r.cached,
+        resolution.upstream,
+        resolution.now(),
+      );
+      send(x, 200, body, `max-age=${maxAgeS}`);
+    } else {
+      const body = `${JSON.stringify(failureJson(r, resolution.upstream))}\n`;
+      send(x, r.error.status, body, 'no-store', r.error.code);
+    }
+  }
+
+  /** GET /resolve and GET /reverse: one question, answered from the cache when it can be. */
+  function answer(x: Exchange, name: string, type: RecordType): void {
+    const hit = resolution.cached(name, type);
+    if (hit !== undefined) {
+      sendResolved(x, { kind: 'answer', entry: hit, cached: true });
+      return;
+    }
+    resolution.resolve(name, type).then(
+      (r) => sendResolved(x, r),
+      (err: unknown) => internalError(x, err),
+    );
+  }
+
+  // The three GET endpoints check every parameter first and return the
+  // refusal, if any; past the checks they answer on their own.
+
+  function resolveGet(x: Exchange, params: URLSearchParams): DnsApiError | undefined {
+    const name = checkName(params.get('name') ?? '');
+    if (!name.ok) return new DnsApiError('NETLAB_ERR_BAD_NAME', name.detail);
+    const type = checkType(params.get('type') ?? undefined);
+    if (!type.ok) return new DnsApiError('NETLAB_ERR_BAD_TYPE', type.detail);
+    answer(x, name.name, type.type);
+    return undefined;
+  }
+
+  function reverse(x: Exchange, params: URLSearchParams): DnsApiError | undefined {
+    const ip = params.get('ip') ?? '';
+    const name = reverseName(ip);
+    if (name === undefined) {
+      const shown = ip.length > 60 ? `${ip.slice(0, 57)}...` : ip;
+      return new DnsApiError('NETLAB_ERR_BAD_IP', `Invalid IP address \`${shown}\``);
+    }
+    answer(x, name, 'PTR');
+    return undefined;
+  }
+
+  function lookup(x: Exchange, params: URLSearchParams): DnsApiError | undefined {
+    const name = checkName(params.get('name') ?? '');
+    if (!name.ok) return new DnsApiError('NETLAB_ERR_BAD_NAME', name.detail);
+    const family = FAMILIES[params.get('family') ?? '0'];
+    if (family === undefined) return new DnsApiError('NETLAB_ERR_BAD_FAMILY');
+    const all = BOOLS[params.get('all') ?? 'false'];
+    if (all === undefined) {
+      return new DnsApiError('NETLAB_ERR_BAD_PARAMETER', 'all: expected true, false, 1 or 0');
+    }
+    // A client that leaves while queued gives its place up (see Limiter).
+    const gone = new AbortController();
+    const onClose = () => gone.abort();
+    x.res.once('close', onClose);
+    lookups.lookup(name.name, family, gone.signal).then(
+      (addresses) => {
+        x.res.off('close', onClose);
+        const list = (all ? addresses : addresses.slice(0, 1)).map((a) => ({
+          address: a.address,
+          family: a.family,
+        }));
+        const body = `${JSON.stringify({ name: name.name, addresses: list, source: 'getaddrinfo' })}\n`;
+        send(x, 200, body, 'no-store');
+      },
+      (err: NodeJS.ErrnoException) => {
+        x.res.off('close', onClose);
+        if (err.code === 'ABORT_ERR') done(x, CLIENT_CLOSED, 0);
+        else if (err instanceof DnsApiError) {
+          fail(x, err, err.status === 503 ? { 'retry-after': '1' } : undefined);
+        } else internalError(x, err);
+      },
+    );
+    return undefined;
+  }
+
+  function batch(x: Exchange): void {
+    readBody(x, opts.maxBodyBytes).then(
+      (body) => {
+        if (body === undefined) return; // already answered, or nobody to answer
+        let items: unknown;
+        try {
+          items = JSON.parse(body.toString('utf8'));
+        } catch {
+          return refuse(x, 'NETLAB_ERR_BAD_BODY', 'expected a JSON array of {"name", "type"}');
+        }
+        if (!Array.isArray(items)) {
+          return refuse(x, 'NETLAB_ERR_BAD_BODY', 'expected a JSON array of {"name", "type"}');
+        }
+        if (items.length > opts.batchMaxQueries) {
+          return refuse(
+            x,
+            'NETLAB_ERR_BATCH_TOO_LARGE',
+            `${items.length} queries; at most ${opts.batchMaxQueries} (BATCH_MAX_QUERIES)`,
+          );
+        }
+        Promise.all(items.map(batchItem)).then(
+          (parts) => send(x, 200, `[${parts.join(',')}]\n`, 'no-store'),
+          (err: unknown) => internalError(x, err),
+        );
+      },
+      (err: unknown) => internalError(x, err),
+    );
+  }
+
+  /** One query of a batch, as JSON text: its answer, or why it was refused or failed. */
+  async function batchItem(item: unknown): Promise<string> {
+    const q = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
+    const name = checkName(typeof q.name === 'string' ? q.name : '');
+    if (!name.ok) {
+      return JSON.stringify(errorJson(new DnsApiError('NETLAB_ERR_BAD_NAME', name.detail)));
+    }
+    const rawType = q.type === undefined ? undefined : String(q.type);
+    const type = checkType(rawType);
+    if (!type.ok) {
+      return JSON.stringify(errorJson(new DnsApiError('NETLAB_ERR_BAD_TYPE', type.detail)));
+    }
+    const hit = resolution.cached(name.name, type.type);
+    const r: Resolved = hit
+      ? { kind: 'answer', entry: hit, cached: true }
+      : await resolution.resolve(name.name, type.type);
+    if (r.kind === 'failure') return JSON.stringify(failureJson(r, resolution.upstream));
+    return renderAnswer(r.entry, r.cached, resolution.upstream, resolution.now()).body.trimEnd();
+  }
+
+  /**
+   * The whole body, at most `max` bytes. Over it, the client gets 413 and
+   * the connection closes (the rest of the body is never read, so the
+   * connection could not carry another request). Undefined when refused or
+   * when the client left first.
+   */
+  function readBody(x: Exchange, max: number): Promise<Buffer | undefined> {
+    const declared = x.req.headers['content-length'];
+    if (declared !== undefined && Number(declared) > max) {
+      refuseTooLarge(x, max);
+      return Promise.resolve(undefined);
+    }
+    return new Promise((resolve) => {
+      const chunks: Buffer[] = [];
+      let bytes = 0;
+      let settled = false;
+      x.req.on('data', (chunk: Buffer) => {
+        if (settled) return;
+        bytes += chunk.length;
+        if (bytes > max) {
+          settled = true;
+          chunks.length = 0;
+          refuseTooLarge(x, max);
+          resolve(undefined);
+          return;
+        }
+        chunks.push(chunk);
+      });
+      x.req.on('end', () => {
+        if (!settled) resolve(Buffer.concat(chunks));
+      });
+      // The client went away (or REQUEST_TIMEOUT_MS cut it) before its body
+      // was complete: nobody to answer, and nothing went wrong here.
+      x.req.on('error', () => {
+        if (settled) return;
+        settled = true;
+        done(x, CLIENT_CLOSED, 0);
+        resolve(undefined);
+      });
+    });
+  }
+
+  function refuseTooLarge(x: Exchange, max: number): void {
+    fail(x, new DnsApiError('NETLAB_ERR_BODY_TOO_LARGE', `at most ${max} bytes (MAX_BODY_BYTES)`), {
+      connection: 'close',
+    });
+  }
+
+  function internalError(x: Exchange, err: unknown): void {
+    logger.error({ err, requestId: x.requestId }, 'request failed');
+    if (!x.res.headersSent) {
+      const body = `${JSON.stringify({ error: 'internal error', code: 'NETLAB_ERR_INTERNAL', status: 500 })}\n`;
+      send(x, 500, body, 'no-store', 'NETLAB_ERR_INTERNAL');
+    } else {
+      x.res.destroy();
+      done(x, 500, 0, 'NETLAB_ERR_INTERNAL');
+    }
+  }
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    const start = performance.now();
+    stats.started++;
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const sent = requestIdOf(req.rawHeaders);
+    const requestId = sent !== undefined && isSaneRequestId(sent) ? sent : nextId();
+    const x: Exchange = { route: UNMATCHED, req, res, target: url, start, requestId };
+    const method = req.method;
+    const params = () => new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
+
+    x.route = routeOf(path, method);
+    if (x.route === UNMATCHED) {
+      refuse(x, 'NETLAB_ERR_NOT_FOUND');
+      return;
+    }
+    const allow = x.route === RESOLVE || x.route === BATCH ? ALLOW_RESOLVE : ALLOW_GET;
+    if (!(method === 'GET' || method === 'HEAD' || (method === 'POST' && x.route === BATCH))) {
+      fail(x, new DnsApiError('NETLAB_ERR_METHOD_NOT_ALLOWED'), { allow });
+      return;
+    }
+    let refusal: DnsApiError | undefined;
+    switch (x.route) {
+      case INDEX:
+        send(x, 200, INDEX_BODY, 'no-store');
+        break;
+      case RESOLVE:
+        refusal = resolveGet(x, params());
+        break;
+      case BATCH:
+        batch(x);
+        break;
+      case LOOKUP:
+        refusal = lookup(x, params());
+        break;
+      case REVERSE:
+        refusal = reverse(x, params());
+        break;
+    }
+    if (refusal !== undefined) fail(x, refusal);
+  }
+
+  return Object.assign(handle, {
+    drain() {
+      draining = true;
+    },
+    flushLog() {
+      accessLog?.flush();
+    },
+    stats,
+  });
+}

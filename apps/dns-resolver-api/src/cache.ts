@@ -1,0 +1,83 @@
+/** One cached value and when it stops being fresh. */
+export interface CacheEntry<V> {
+  readonly value: V;
+  /** Clock time (ms) it was stored: its age is measured from here. */
+  readonly storedAt: number;
+  /** Clock time (ms) after which it is never served. */
+  readonly expiresAt: number;
+}
+
+/**
+ * A bounded cache of values that expire: at most `maxEntries` (0 turns it
+ * off), least recently used evicted first, an expired entry never served.
+ * Pure: the caller passes the time, so tests drive the clock.
+ *
+ * A Map keeps insertion order, so re-inserting on every hit makes its first
+ * key the least recently used one: LRU without a linked list.
+ */
+export class TtlCache<V> {
+  readonly #entries = new Map<string, CacheEntry<V>>();
+  readonly #maxEntries: number;
+  #evictions = 0;
+
+  constructor(maxEntries: number) {
+    if (!Number.isInteger(maxEntries) || maxEntries < 0) {
+      throw new RangeError(`maxEntries must be an integer >= 0, got ${maxEntries}`);
+    }
+    this.#maxEntries = maxEntries;
+  }
+
+  /** The fresh entry for `key` at time `now`, or undefined (an expired one is dropped). */
+  get(key: string, now: number): CacheEntry<V> | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    this.#entries.delete(key);
+    if (now >= entry.expiresAt) return undefined;
+    this.#entries.set(key, entry);
+    return entry;
+  }
+
+  /** Stores `value` for `ttlMs` from `now`; a lifetime of 0 or less stores nothing. */
+  set(key: string, value: V, ttlMs: number, now: number): void {
+    if (this.#maxEntries === 0 || !(ttlMs > 0)) return;
+    this.#entries.delete(key);
+    while (this.#entries.size >= this.#maxEntries) {
+      const oldest = this.#entries.keys().next().value as string;
+      this.#entries.delete(oldest);
+      this.#evictions++;
+    }
+    this.#entries.set(key, { value, storedAt: now, expiresAt: now + ttlMs });
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Entries dropped to make room (not those that expired). */
+  get evictions(): number {
+    return this.#evictions;
+  }
+}
+
+export interface CachePolicy {
+  /** Lifetime of an answer whose records carry no TTL (CACHE_DEFAULT_TTL_S). */
+  defaultTtlS: number;
+  /** No answer lives longer (CACHE_MAX_TTL_S). */
+  maxTtlS: number;
+  /** Lifetime of NXDOMAIN and NODATA (CACHE_NEGATIVE_TTL_S). */
+  negativeTtlS: number;
+}
+
+/**
+ * How long an answer may be served from the cache, in seconds: the smallest
+ * TTL its records report (RFC 2181 §5.2: the records of one answer expire
+ * together), or the default when the resolver reports none; a negative
+ * answer gets the negative lifetime (RFC 2308). All capped at the maximum.
+ */
+export function cacheLifetimeS(
+  answer: { negative: boolean; minTtl: number | undefined },
+  policy: CachePolicy,
+): number {
+  const wanted = answer.negative ? policy.negativeTtlS : (answer.minTtl ?? policy.defaultTtlS);
+  return Math.max(0, Math.min(wanted, policy.maxTtlS));
+}

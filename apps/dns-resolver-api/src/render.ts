@@ -1,0 +1,62 @@
+import type { CacheEntry } from './cache.js';
+import type { DnsApiError } from './errors.js';
+import { RECORD_TYPES } from './record-type.js';
+import type { Answer, Resolved } from './resolution.js';
+
+/**
+ * An answer as the client gets it: dns-json's `Status`, `Question` and
+ * `Answer` (left out when empty, as Google and Cloudflare do), then where it
+ * came from: `upstream` (the servers asked), `cached` and `age` (seconds in
+ * the cache). A cached record's TTL counts down with its age, as any caching
+ * resolver's does (RFC 1035 §4.1.3). `maxAgeS` is what is left of the
+ * answer's cache lifetime, for `Cache-Control`.
+ */
+export function renderAnswer(
+  entry: CacheEntry<Answer>,
+  cached: boolean,
+  upstream: string,
+  now: number,
+): { body: string; maxAgeS: number } {
+  // A fresh answer is told as of its arrival: the few milliseconds it took
+  // to reach here must not turn a TTL of 300 into max-age=299.
+  const at = cached ? now : entry.storedAt;
+  const maxAgeS = Math.max(0, Math.floor((entry.expiresAt - at) / 1000));
+  const answer = entry.value;
+  const ageS = Math.max(0, Math.floor((at - entry.storedAt) / 1000));
+  // Cache hits are the hot path, and one answer's body changes once a second at most.
+  if (cached && answer.memo?.ageS === ageS) return { body: answer.memo.body, maxAgeS };
+  const body = `${JSON.stringify({ ...dnsJson(answer, ageS), upstream, cached, age: ageS })}\n`;
+  if (cached) answer.memo = { ageS, body };
+  return { body, maxAgeS };
+}
+
+function dnsJson(answer: Answer, ageS: number) {
+  const out: Record<string, unknown> = {
+    Status: answer.status,
+    Question: [{ name: answer.name, type: RECORD_TYPES[answer.type] }],
+  };
+  if (answer.records.answers.length > 0) {
+    out.Answer =
+      ageS === 0
+        ? answer.records.answers
+        : answer.records.answers.map((r) =>
+            r.TTL === undefined ? r : { ...r, TTL: Math.max(0, r.TTL - ageS) },
+          );
+  }
+  return out;
+}
+
+/** A resolution that got no answer: the error, with the RCODE and question where known. */
+export function failureJson(
+  failure: Extract<Resolved, { kind: 'failure' }>,
+  upstream: string,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (failure.status !== undefined) out.Status = failure.status;
+  out.Question = [{ name: failure.name, type: RECORD_TYPES[failure.type] }];
+  return { ...out, ...errorJson(failure.error), upstream };
+}
+
+export function errorJson(error: DnsApiError): Record<string, unknown> {
+  return error.toJSON();
+}
