@@ -1,10 +1,11 @@
-import { type ConfigOf, commonVars, int, string } from '@netlab/common';
+import { type ConfigOf, commonVars, int, string, workerVars } from '@netlab/common';
 import { tlsVars } from '@netlab/tls';
 
 /** Every variable https-secure reads; the README table is generated from this. */
 export const schema = {
   ...commonVars({ port: 8443, adminPort: 9002 }),
   ...tlsVars(),
+  ...workerVars(),
   HSTS_MAX_AGE_S: int({
     default: 300,
     min: 0,

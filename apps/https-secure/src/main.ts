@@ -1,10 +1,19 @@
 #!/usr/bin/env node
 import { hostname } from 'node:os';
-import { EXIT_CONFIG, formatIssue, parseConfig, runService } from '@netlab/common';
+import { fileURLToPath } from 'node:url';
+import {
+  type ClusterPrimary,
+  createClusterPrimary,
+  EXIT_CONFIG,
+  formatIssue,
+  parseConfig,
+  runService,
+} from '@netlab/common';
 import { type PreparedTls, prepareTls } from '@netlab/tls';
 import { schema } from './config.js';
 import { createHttpsServer, type HttpsServer } from './server.js';
 import { SERVICE, version } from './version.js';
+import { shareWithWorkers } from './worker-tls.js';
 
 // The certificate is part of the config: a missing, unreadable or mismatched
 // one stops the start with one line per variable and exit 78, like any bad
@@ -22,15 +31,34 @@ if (parsed.ok) {
 }
 
 let server: HttpsServer | undefined;
-// The conventional "reload your config" signal: read the certificate files again.
-process.on('SIGHUP', () => void server?.reloadCertificate('SIGHUP'));
+let primary: ClusterPrimary | undefined;
+// The conventional "reload your config" signal: read the certificate files
+// again (each worker reads its own; the primary passes the signal on).
+process.on('SIGHUP', () => {
+  void server?.reloadCertificate('SIGHUP');
+  for (const pid of primary?.pids ?? []) process.kill(pid, 'SIGHUP');
+});
 
 await runService(
   {
     name: SERVICE,
     version,
     schema,
+    envPrefixes: ['HSTS_', 'H2_', 'HTTP_REDIRECT_'],
     create: ({ config, logger, registry }) => {
+      if (config.WORKERS > 1) {
+        // Workers inherit the environment: give them the primary's certificate and ticket keys.
+        const shared = shareWithWorkers(tls!);
+        Object.assign(process.env, shared.env);
+        process.on('exit', shared.cleanup);
+        primary = createClusterPrimary(config, {
+          logger,
+          registry,
+          workerEntry: fileURLToPath(new URL('./worker.js', import.meta.url)),
+          metricPrefix: 'netlab_http',
+        });
+        return primary;
+      }
       server = createHttpsServer(config, {
         logger,
         registry,

@@ -53,6 +53,13 @@ export interface HttpsDeps {
   version: string;
   pid: number;
   hostname?: string;
+  /** Set in cluster workers, which share the primary's stdout. */
+  sharedLogOutput?: boolean;
+  /**
+   * Session ticket keys shared by every cluster worker, so a client resumes
+   * whichever worker its next connection lands on. Default: the server's own.
+   */
+  ticketKeys?: Buffer;
 }
 
 // See apps/http-hello/src/server.ts: keep-alive connections that go idle
@@ -77,6 +84,7 @@ export function createHttpsServer(config: HttpsConfig, deps: HttpsDeps): HttpsSe
     pid: deps.pid,
     hostname: deps.hostname ?? osHostname(),
     logger,
+    sharedLogOutput: deps.sharedLogOutput ?? false,
     // Over HTTP/2 req.socket is a proxy that forwards these reads to the TLS socket.
     whoamiExtra: (req) => ({ tls: describeTlsSession(req.socket as TLSSocket) }),
   });
@@ -102,6 +110,7 @@ export function createHttpsServer(config: HttpsConfig, deps: HttpsDeps): HttpsSe
     {
       ...secureContextOptions(tls.credentials, tls.clientAuth, tls.sessionTickets),
       ...clientAuthOptions(tls.clientAuth),
+      ...(deps.ticketKeys ? { ticketKeys: deps.ticketKeys } : {}),
       allowHTTP1: true,
       handshakeTimeout: config.TLS_HANDSHAKE_TIMEOUT_MS,
       settings: {
