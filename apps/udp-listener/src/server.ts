@@ -1,6 +1,6 @@
 import type dgram from 'node:dgram';
 import type { AddressInfo } from 'node:net';
-import { type Logger, type Registry, type Service, peerAddress } from '@netlab/common';
+import { type Logger, peerAddress, type Registry, type Service } from '@netlab/common';
 import { isAnswerable } from './addresses.js';
 import type { ListenerConfig } from './config.js';
 import { MulticastJoinError } from './errors.js';
