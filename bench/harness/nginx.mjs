@@ -11,13 +11,14 @@ export function nginxMissing() {
 }
 
 /**
- * The C reference for HTTP hello: one nginx worker answering every request
- * with `return 200 'Hello HTTP'`. Everything it writes (pid, temp files, error
+ * The C reference for HTTP: one nginx worker answering every request with
+ * `return 200 'Hello HTTP'`, or with `location` as the body of its
+ * `location /` block when given (video-streamer serves files with it). Everything it writes (pid, temp files, error
  * log) lives in a fresh temp dir, so it runs as the current user without root
  * paths. keepalive_requests is raised because nginx's default (1000) would make
  * wrk reconnect, which the Node servers never ask for.
  */
-export async function startNginx(ctx, body = 'Hello HTTP') {
+export async function startNginx(ctx, body = 'Hello HTTP', location = undefined) {
   const port = await freePort();
   const dir = join(ctx.tmpDir, `nginx-${port}`);
   mkdirSync(dir, { recursive: true });
@@ -41,8 +42,11 @@ http {
   server {
     listen 127.0.0.1:${port};
     location / {
-      default_type text/plain;
-      return 200 '${body}';
+      ${
+        location ??
+        `default_type text/plain;
+      return 200 '${body}';`
+      }
     }
   }
 }

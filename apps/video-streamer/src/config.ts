@@ -36,7 +36,7 @@ export const schema = {
     doc: 'Cache-Control of every media file response (and its 304s). The page and the list are always `no-cache`.',
   }),
   STREAM_CHUNK_BYTES: int({
-    default: 512 * 1024,
+    default: 256 * 1024,
     min: 16 * 1024,
     max: 16 * 1024 * 1024,
     doc: 'Size of each file read, and so of each write to the socket. Each download holds about two chunks of memory while its client reads; bigger is faster up to a point (see bench/).',

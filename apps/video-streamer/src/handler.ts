@@ -1,10 +1,10 @@
-import { close, createReadStream } from 'node:fs';
+import { close } from 'node:fs';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream';
 import type { Logger } from '@netlab/common';
 import { createAccessLog, isSaneRequestId, requestIdGenerator } from '@netlab/http-handlers';
 import { evaluatePreconditions, ifRangeMatches, validatorsOf } from './conditional.js';
 import { errorBody, STREAMER_ERRORS, type StreamerErrorCode } from './errors.js';
+import { BufferPool, sendFileBody } from './file-body.js';
 import type { MediaDir, MediaFile } from './media-dir.js';
 import { mediaName } from './media-path.js';
 import type { StreamerMetrics } from './metrics.js';
@@ -60,7 +60,9 @@ const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/;
  * `X-Content-Type-Options: nosniff`, and gets one access log line.
  */
 export function createStreamerHandler(opts: StreamerHandlerOptions): StreamerHandler {
-  const { media, metrics, chunkBytes } = opts;
+  const { media, metrics } = opts;
+  // Up to 16 MiB of idle buffers kept for the next downloads.
+  const pool = new BufferPool(opts.chunkBytes, 16 * 1024 * 1024);
   const nextId = opts.requestId ?? requestIdGenerator();
   const accessLog = createAccessLog(opts.logger);
   let draining = false;
@@ -212,25 +214,18 @@ export function createStreamerHandler(opts: StreamerHandlerOptions): StreamerHan
     return true;
   }
 
-  /**
-   * The body: the file's bytes from `start` to `end` through pipeline(), so a
-   * client that reads slowly slows the reads (backpressure), and one that
-   * goes away destroys the read stream, which closes the file at once.
-   */
+  /** The body; `sendFileBody` owns (and closes) the file from here on. */
   function stream(x: Exchange, f: MediaFile, status: number, start: number, end: number): void {
-    const body = createReadStream('', {
-      fd: f.fd,
-      start,
-      end,
-      highWaterMark: chunkBytes,
-      autoClose: true,
-    });
     streams++;
-    pipeline(body, x.res, (err) => {
+    sendFileBody(x.res, f.fd, start, end, pool, (result) => {
       streams--;
-      const sent = body.bytesRead;
-      if (err === undefined || err === null) done(x, status, sent);
-      else done(x, CLIENT_CLOSED, sent);
+      if (result.error !== undefined) {
+        opts.logger.warn(
+          { err: result.error, path: x.path, requestId: x.requestId },
+          'read failed',
+        );
+      }
+      done(x, result.complete ? status : CLIENT_CLOSED, result.bytes);
     });
   }
 
