@@ -83,6 +83,12 @@ export function createStreamerServer(config: StreamerConfig, deps: StreamerDeps)
     handler,
   );
   server.keepAliveTimeout = config.KEEP_ALIVE_TIMEOUT_MS;
+  // A client that sends its request and half-closes (`nc -N`, `socat`) still
+  // gets its answer. Node's default aborts every request still in progress
+  // when the client's FIN arrives, and a file is always answered after an
+  // await (it is opened first), so such a client would get nothing at all.
+  // (A public property since Node 0.x, missing from @types/node.)
+  (server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   const idle =
     config.IDLE_TIMEOUT_MS > 0
       ? sweepIdle(connections, config.IDLE_TIMEOUT_MS, (socket) => {
