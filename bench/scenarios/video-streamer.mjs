@@ -41,7 +41,7 @@ const subjects = [
     label: 'naive createReadStream().pipe(res)',
     start: (ctx) =>
       startNodeScript(ctx, 'naive-files', 'baselines/video-streamer-naive.mjs', {
-        MEDIA_DIR: mediaDir(ctx),
+        NETLAB_MEDIA_DIR: mediaDir(ctx),
       }),
   },
   {

@@ -7,6 +7,16 @@ import { SAMPLE, type Started, startStreamer } from './helpers.js';
 // browser is never downloaded. CHROMIUM_PATH points elsewhere if needed.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
+/** The slice of HTMLVideoElement the test drives (the tests compile without the DOM lib). */
+interface Video {
+  muted: boolean;
+  currentTime: number;
+  readonly duration: number;
+  readonly error: { code: number } | null;
+  play(): Promise<void>;
+  addEventListener(type: string, listener: () => void, opts?: { once: boolean }): void;
+}
+
 let app: Started;
 let browser: Browser;
 beforeAll(async () => {
@@ -40,7 +50,7 @@ describe('the player page in headless Chromium', () => {
 
     // The page has no script of its own (its CSP allows none); the test drives the element.
     const duration = await video.evaluate(
-      (v: HTMLVideoElement) =>
+      (v: Video) =>
         new Promise<number>((resolve, reject) => {
           v.muted = true;
           v.addEventListener('error', () => reject(new Error(`media error ${v.error?.code}`)));
@@ -53,7 +63,7 @@ describe('the player page in headless Chromium', () => {
 
     const target = duration / 2;
     const after = await video.evaluate(
-      (v: HTMLVideoElement, to: number) =>
+      (v: Video, to: number) =>
         new Promise<number>((resolve) => {
           v.addEventListener('seeked', () => resolve(v.currentTime), { once: true });
           v.currentTime = to;
