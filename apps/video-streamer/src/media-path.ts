@@ -7,15 +7,15 @@ import type { StreamerErrorCode } from './errors.js';
  * Only the files directly in MEDIA_DIR are served, so a name is one path
  * segment. It is percent-decoded exactly once: decoding twice would let
  * `%252e%252e` become `..` after the checks. In order:
- * - a separator in the raw name (`../x`, `//etc/passwd`, `a/b`) → 403;
  * - bad percent-encoding (`%zz`, or bytes that are not UTF-8, like `%99`) → 400;
  * - a NUL byte (`%00`) → 400: the OS would end the path there;
- * - an encoded separator (`%2f`, `%5c`) or `.`/`..` (raw or as `%2e%2e`) → 403;
+ * - a separator, raw or encoded (`../x`, `//etc/passwd`, `a/b`, `%2f`, `%5c`,
+ *   `\`: one on Windows and to some proxies), or a name that is `.` or `..`
+ *   (raw or as `%2e%2e`) → 403;
  * - a dotfile (`.hidden`, `.env`) → 404, as if it were not there.
  * Symlinks are checked when the file is opened (media-dir.ts).
  */
 export function mediaName(raw: string): { name: string } | { code: StreamerErrorCode } {
-  if (raw.includes('/')) return { code: 'NETLAB_ERR_FORBIDDEN_PATH' };
   let name: string;
   try {
     name = decodeURIComponent(raw);
