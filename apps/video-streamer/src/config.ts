@@ -39,7 +39,7 @@ export const schema = {
     default: 256 * 1024,
     min: 16 * 1024,
     max: 16 * 1024 * 1024,
-    doc: 'Size of each file read, and so of each write to the socket. Each download holds about two chunks of memory while its client reads; bigger is faster up to a point (see bench/).',
+    doc: 'Size of each file read, and so of each write to the socket. A download holds at most four chunks of memory; bigger is faster up to a point (see bench/).',
   }),
   MAX_LISTED_FILES: int({
     default: 1000,
@@ -51,7 +51,7 @@ export const schema = {
     default: 1000,
     min: 1,
     max: 1_000_000,
-    doc: 'Open connections at most; one more is closed at once. Each download holds an open file and about two STREAM_CHUNK_BYTES of memory.',
+    doc: 'Open connections at most; one more is closed at once. Each download holds an open file and at most four STREAM_CHUNK_BYTES of memory.',
   }),
   HEADERS_TIMEOUT_MS: int({
     default: 10_000,

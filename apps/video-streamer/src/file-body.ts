@@ -34,9 +34,12 @@ export interface BodyResult {
   error?: Error;
 }
 
-// One chunk being written while the next is read: the least that keeps both
-// the disk and the socket busy, and the most memory one download holds.
-const IN_FLIGHT = 2;
+// Chunks read and not yet written, at most: so the most memory one download
+// holds. Two (one written while the next is read) is the least that keeps
+// both the file and the socket busy; on 32 downloads at once, with a busy
+// thread pool, four measured about 1.2x two (32 x 256 MiB, three
+// alternating rounds, noisy shared machine: 1,526 vs 1,264 MB/s median).
+const IN_FLIGHT = 4;
 
 /**
  * Sends bytes `start`..`end` (inclusive) of the open file `fd` as the body
@@ -50,7 +53,7 @@ const IN_FLIGHT = 2;
  *
  * Backpressure is stricter than a pipe's high-water mark: a chunk is read
  * only while fewer than IN_FLIGHT are unwritten, so a client that stops
- * reading stops the reads and the download holds at most 2 chunks. A client
+ * reading stops the reads and the download holds at most IN_FLIGHT chunks. A client
  * that goes away stops it at once; the file is closed as soon as no read
  * is using it (closing it under a pending read could let the number be
  * reused by another open file before that read runs).
