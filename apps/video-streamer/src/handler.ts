@@ -70,7 +70,6 @@ export function createStreamerHandler(opts: StreamerHandlerOptions): StreamerHan
 
   function done(x: Exchange, status: number, bytes: number, code?: string): void {
     metrics.requests.inc({ route: x.route, status: String(status) });
-    if (bytes > 0) metrics.bytesSent.inc(bytes);
     accessLog?.write({
       method: x.req.method,
       path: x.path,
@@ -219,6 +218,7 @@ export function createStreamerHandler(opts: StreamerHandlerOptions): StreamerHan
     streams++;
     sendFileBody(x.res, f.fd, start, end, pool, (result) => {
       streams--;
+      metrics.bytesSent.inc(result.bytes);
       if (result.error !== undefined) {
         opts.logger.warn(
           { err: result.error, path: x.path, requestId: x.requestId },
