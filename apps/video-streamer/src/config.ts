@@ -39,7 +39,13 @@ export const schema = {
     default: 256 * 1024,
     min: 16 * 1024,
     max: 16 * 1024 * 1024,
-    doc: 'Size of each file read, and so of each write to the socket. A download holds at most four chunks of memory; bigger is faster up to a point (see bench/).',
+    doc: 'Size of each file read, and so of each write to the socket. A download holds one to four such chunks (see READ_AHEAD_BYTES); bigger is faster up to a point (see bench/).',
+  }),
+  READ_AHEAD_BYTES: int({
+    default: 32 * 1024 * 1024,
+    min: 0,
+    max: 4 * 1024 * 1024 * 1024,
+    doc: 'Memory all downloads share to read ahead of their sockets. Each download always has one STREAM_CHUNK_BYTES buffer and gets up to three more from here while it lasts, so memory stays under MAX_CONNECTIONS x STREAM_CHUNK_BYTES + this, however many clients stop reading.',
   }),
   MAX_LISTED_FILES: int({
     default: 1000,
@@ -51,7 +57,7 @@ export const schema = {
     default: 1000,
     min: 1,
     max: 1_000_000,
-    doc: 'Open connections at most; one more is closed at once. Each download holds an open file and at most four STREAM_CHUNK_BYTES of memory.',
+    doc: 'Open connections at most; one more is closed at once. Each download holds an open file and at least one STREAM_CHUNK_BYTES buffer.',
   }),
   HEADERS_TIMEOUT_MS: int({
     default: 10_000,

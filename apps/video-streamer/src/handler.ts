@@ -15,6 +15,8 @@ export interface StreamerHandlerOptions {
   media: MediaDir;
   cacheControl: string;
   chunkBytes: number;
+  /** Shared read-ahead memory (see BufferPool). */
+  readAheadBytes: number;
   maxListedFiles: number;
   logger: Logger;
   metrics: StreamerMetrics;
@@ -30,6 +32,8 @@ export interface StreamerHandler {
   flushLog(): void;
   /** File bodies being sent now. */
   readonly streams: number;
+  /** Bytes of read buffers lent to downloads now. */
+  readonly bufferBytes: number;
 }
 
 type Route = '/' | '/api/videos' | '/videos' | 'unmatched';
@@ -61,8 +65,7 @@ const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/;
  */
 export function createStreamerHandler(opts: StreamerHandlerOptions): StreamerHandler {
   const { media, metrics } = opts;
-  // Up to 16 MiB of idle buffers kept for the next downloads.
-  const pool = new BufferPool(opts.chunkBytes, 16 * 1024 * 1024);
+  const pool = new BufferPool(opts.chunkBytes, opts.readAheadBytes);
   const nextId = opts.requestId ?? requestIdGenerator();
   const accessLog = createAccessLog(opts.logger);
   let draining = false;
@@ -280,5 +283,6 @@ export function createStreamerHandler(opts: StreamerHandlerOptions): StreamerHan
     drain: { value: () => (draining = true) },
     flushLog: { value: () => accessLog?.flush() },
     streams: { get: () => streams },
+    bufferBytes: { get: () => pool.lentBytes },
   }) as StreamerHandler;
 }

@@ -16,7 +16,7 @@ export interface StreamerMetrics {
  */
 export function createStreamerMetrics(
   registry: Registry,
-  live: { connections: () => number; streams: () => number },
+  live: { connections: () => number; streams: () => number; bufferBytes: () => number },
 ): StreamerMetrics {
   new Gauge({
     name: 'netlab_http_connections_active',
@@ -32,6 +32,14 @@ export function createStreamerMetrics(
     registers: [registry],
     collect() {
       this.set(live.streams());
+    },
+  });
+  new Gauge({
+    name: 'netlab_media_buffer_bytes',
+    help: 'Bytes of read buffers held by downloads now (bounded by connections x STREAM_CHUNK_BYTES + READ_AHEAD_BYTES)',
+    registers: [registry],
+    collect() {
+      this.set(live.bufferBytes());
     },
   });
   return {

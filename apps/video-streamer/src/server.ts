@@ -55,11 +55,13 @@ export function createStreamerServer(config: StreamerConfig, deps: StreamerDeps)
   const metrics = createStreamerMetrics(deps.registry, {
     connections: () => connections.size,
     streams: () => handler?.streams ?? 0,
+    bufferBytes: () => handler?.bufferBytes ?? 0,
   });
   handler = createStreamerHandler({
     media: new MediaDir(mediaDir),
     cacheControl: config.CACHE_CONTROL,
     chunkBytes: config.STREAM_CHUNK_BYTES,
+    readAheadBytes: config.READ_AHEAD_BYTES,
     maxListedFiles: config.MAX_LISTED_FILES,
     logger,
     metrics,
