@@ -122,6 +122,12 @@ export function sendFileBody(
     done(error === undefined ? { bytes: written, complete } : { bytes: written, complete, error });
   };
 
+  // The client may have gone while the file was being opened: its 'close'
+  // has been and gone, so nothing below would ever end this body.
+  if (res.destroyed) {
+    finish(false);
+    return;
+  }
   res.once('close', () => {
     if (!res.writableFinished) finish(false);
   });
@@ -153,7 +159,10 @@ export function sendFileBody(
       res.write(n === buf.length ? buf : buf.subarray(0, n), (writeErr) => {
         if (!unwritten.delete(buf)) return; // already forgotten by finish()
         pool.give(buf);
-        if (writeErr) return; // the 'close' listener ends it
+        if (writeErr) {
+          finish(false);
+          return;
+        }
         written += n;
         if (position > end && unwritten.size === 0) {
           res.end(() => finish(true));

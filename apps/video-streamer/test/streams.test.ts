@@ -35,11 +35,14 @@ async function activeStreams(adminPort: number): Promise<number> {
   return Number(line?.slice(line.lastIndexOf(' ') + 1));
 }
 
-/** Starts a download of big.mp4, waits for its first body bytes, then resets the connection. */
-async function abortMidStream(port: number): Promise<void> {
+/**
+ * Starts a download of big.mp4 and resets the connection: once its first
+ * body bytes arrive, or at once, before the server has even opened the file.
+ */
+async function abortMidStream(port: number, when: 'streaming' | 'at once'): Promise<void> {
   const socket = await connect(port);
   socket.write('GET /videos/big.mp4 HTTP/1.1\r\nHost: x\r\n\r\n');
-  await once(socket, 'data');
+  if (when === 'streaming') await once(socket, 'data');
   socket.resetAndDestroy();
 }
 
@@ -47,12 +50,12 @@ describe('files and memory under load', () => {
   it('closes the file of every client that leaves mid-stream: open fds return to their baseline', async () => {
     const app = await start({ MEDIA_DIR: dir.path });
     // One full request first, so whatever Node opens lazily is in the baseline.
-    await abortMidStream(app.port);
+    await abortMidStream(app.port, 'streaming');
     await waitUntil(async () => (await activeStreams(app.adminPort)) === 0);
     const baseline = await openFds(app.pid);
 
-    for (let batch = 0; batch < 4; batch++) {
-      await Promise.all(Array.from({ length: 50 }, () => abortMidStream(app.port)));
+    for (const when of ['streaming', 'at once', 'streaming', 'at once'] as const) {
+      await Promise.all(Array.from({ length: 50 }, () => abortMidStream(app.port, when)));
     }
     await waitUntil(async () => (await activeStreams(app.adminPort)) === 0, {
       what: 'every stream to end',
@@ -60,10 +63,10 @@ describe('files and memory under load', () => {
     await waitUntil(async () => (await openFds(app.pid)) <= baseline, {
       what: `open fds back to ${baseline}`,
     });
-    // Each one is logged as abandoned (499), with what it got so far.
+    // Each one that got as far as a response is logged as abandoned (499).
     await waitUntil(
-      () => app.logs.find((l) => l.path === '/videos/big.mp4' && l.status === 499).length === 201,
-      { what: '201 access log lines with 499' },
+      () => app.logs.find((l) => l.path === '/videos/big.mp4' && l.status === 499).length > 100,
+      { what: 'access log lines with 499' },
     );
   });
 
