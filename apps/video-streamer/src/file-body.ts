@@ -65,10 +65,11 @@ export interface BodyResult {
 }
 
 // Chunks read and not yet written, at most, when the pool's budget allows:
-// so the most memory one download holds. Two (one written while the next is read) is the least that keeps
-// both the file and the socket busy; on 32 downloads at once, with a busy
-// thread pool, four measured about 1.2x two (32 x 256 MiB, three
-// alternating rounds, noisy shared machine: 1,526 vs 1,264 MB/s median).
+// so the most memory one download holds. Two (one written while the next
+// is read) is the least that keeps both the file and the socket busy; on 32
+// downloads at once, with a busy thread pool, four measured about 1.2x two
+// (32 x 256 MiB, three alternating rounds, noisy shared machine: 1,526 vs
+// 1,264 MB/s median).
 const IN_FLIGHT = 4;
 
 /**
@@ -84,10 +85,10 @@ const IN_FLIGHT = 4;
  * Backpressure is stricter than a pipe's high-water mark: a chunk is read
  * only while fewer than IN_FLIGHT are unwritten (and only one when the
  * pool's budget is spent), so a client that stops reading stops the reads
- * and the download holds at most IN_FLIGHT chunks. A client
- * that goes away stops it at once; the file is closed as soon as no read
- * is using it (closing it under a pending read could let the number be
- * reused by another open file before that read runs).
+ * and the download holds at most IN_FLIGHT chunks. A client that goes away
+ * stops it at once; the file is closed as soon as no read is using it
+ * (closing it under a pending read could let the number be reused by
+ * another open file before that read runs).
  */
 export function sendFileBody(
   res: ServerResponse,

@@ -44,7 +44,8 @@ const DRAIN_SWEEP_MS = 100;
  * against slowloris, header size cap (431), keep-alive and idle timeouts
  * (the idle one also frees the file of a download whose client stopped
  * reading), a connection cap. Drains gracefully: downloads in flight get
- * SHUTDOWN_TIMEOUT_MS to finish, with `Connection: close`.
+ * SHUTDOWN_TIMEOUT_MS to finish, new responses carry `Connection: close`,
+ * and idle keep-alive connections are closed.
  */
 export function createStreamerServer(config: StreamerConfig, deps: StreamerDeps): StreamerServer {
   const { logger } = deps;
