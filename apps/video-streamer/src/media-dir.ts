@@ -39,6 +39,15 @@ export function typeOf(name: string): string {
   return contentType(extname(name)) || 'application/octet-stream';
 }
 
+// What "this name is not a file we serve" looks like. Anything else (EMFILE:
+// out of file descriptors, EIO) is the server's problem, not a 404.
+const ABSENT = new Set(['ENOENT', 'ENOTDIR', 'ELOOP', 'EACCES', 'EPERM', 'ENAMETOOLONG']);
+
+function absent(err: unknown): undefined {
+  if (ABSENT.has((err as NodeJS.ErrnoException).code ?? '')) return undefined;
+  throw err;
+}
+
 /**
  * The files of one folder, by name. `root` must be a real path (no symlink
  * in it): a file is served only if its own real path is inside it, so a
@@ -46,9 +55,11 @@ export function typeOf(name: string): string {
  */
 export class MediaDir {
   readonly root: string;
+  readonly #prefix: string;
 
   constructor(root: string) {
     this.root = root;
+    this.#prefix = root.endsWith(sep) ? root : root + sep; // MEDIA_DIR=/ works too
   }
 
   /**
@@ -59,15 +70,15 @@ export class MediaDir {
     let real: string;
     try {
       real = await realpathAsync(join(this.root, name));
-    } catch {
-      return undefined;
+    } catch (err) {
+      return absent(err);
     }
-    if (!real.startsWith(this.root + sep)) return undefined;
+    if (!real.startsWith(this.#prefix)) return undefined;
     let fd: number;
     try {
       fd = await openAsync(real, OPEN_FLAGS);
-    } catch {
-      return undefined;
+    } catch (err) {
+      return absent(err);
     }
     try {
       const stat = await fstatBig(fd);
