@@ -11,8 +11,8 @@ export function nginxMissing() {
 }
 
 /**
- * The C reference for HTTP hello: one nginx worker answering every request
- * with `return 200 'Hello HTTP'`. Everything it writes (pid, temp files, error
+ * The C reference for HTTP: one nginx worker answering every request with
+ * `return 200 'Hello HTTP'`. Everything it writes (pid, temp files, error
  * log) lives in a fresh temp dir, so it runs as the current user without root
  * paths. keepalive_requests is raised because nginx's default (1000) would make
  * wrk reconnect, which the Node servers never ask for.
@@ -20,6 +20,8 @@ export function nginxMissing() {
  * `opts.tls` ({ cert, key, ciphers, tickets }: PEM file paths, an OpenSSL
  * cipher list, session tickets on or off) makes it the HTTPS reference:
  * HTTP/2 and HTTP/1.1 on one port, TLS 1.2/1.3, no session cache.
+ * `opts.location` replaces the body of `location /` (video-streamer serves
+ * files with sendfile there).
  */
 export async function startNginx(ctx, body = 'Hello HTTP', opts = {}) {
   const port = await freePort();
@@ -45,8 +47,11 @@ http {
   server {
     listen 127.0.0.1:${port}${opts.tls ? ' ssl http2' : ''};${opts.tls ? tlsBlock(opts.tls) : ''}
     location / {
-      default_type text/plain;
-      return 200 '${body}';
+      ${
+        opts.location ??
+        `default_type text/plain;
+      return 200 '${body}';`
+      }
     }
   }
 }

@@ -1,0 +1,288 @@
+import { close } from 'node:fs';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Logger } from '@netlab/common';
+import { createAccessLog, isSaneRequestId, requestIdGenerator } from '@netlab/http-handlers';
+import { evaluatePreconditions, ifRangeMatches, validatorsOf } from './conditional.js';
+import { errorBody, STREAMER_ERRORS, type StreamerErrorCode } from './errors.js';
+import { BufferPool, sendFileBody } from './file-body.js';
+import type { MediaDir, MediaFile } from './media-dir.js';
+import { mediaName } from './media-path.js';
+import type { StreamerMetrics } from './metrics.js';
+import { PAGE_CSP, playerPage } from './page.js';
+import { parseRange, type RangeResult } from './range.js';
+
+export interface StreamerHandlerOptions {
+  media: MediaDir;
+  cacheControl: string;
+  chunkBytes: number;
+  /** Shared read-ahead memory (see BufferPool). */
+  readAheadBytes: number;
+  maxListedFiles: number;
+  logger: Logger;
+  metrics: StreamerMetrics;
+  /** Makes request ids; default: a random per-process prefix and a counter. */
+  requestId?: () => string;
+}
+
+export interface StreamerHandler {
+  (req: IncomingMessage, res: ServerResponse): void;
+  /** From now on every response carries `Connection: close` (graceful drain). */
+  drain(): void;
+  /** Hands pending access log lines to the logger now; call before the process exits. */
+  flushLog(): void;
+  /** File bodies being sent now. */
+  readonly streams: number;
+  /** Bytes of read buffers lent to downloads now. */
+  readonly bufferBytes: number;
+}
+
+type Route = '/' | '/api/videos' | '/videos' | 'unmatched';
+
+/** One request and what the handler has learnt about it, from routing to the access log. */
+interface Exchange {
+  readonly route: Route;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  /** The raw path of the request target, without the query. */
+  readonly path: string;
+  readonly query: string;
+  readonly start: number;
+  readonly requestId: string;
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+const HTML_TYPE = 'text/html; charset=utf-8';
+// nginx's code for "the client went away before the response was complete".
+const CLIENT_CLOSED = 499;
+// absolute-form request targets (RFC 9112 §3.2.2), which a server MUST accept.
+const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/;
+
+/**
+ * `/` (the player page), `/api/videos` (the list as JSON) and
+ * `/videos/{name}` (a file, with Range and conditional requests). GET and
+ * HEAD only. Every response carries `X-Request-Id` and
+ * `X-Content-Type-Options: nosniff`, and gets one access log line.
+ */
+export function createStreamerHandler(opts: StreamerHandlerOptions): StreamerHandler {
+  const { media, metrics } = opts;
+  const pool = new BufferPool(opts.chunkBytes, opts.readAheadBytes);
+  const nextId = opts.requestId ?? requestIdGenerator();
+  const accessLog = createAccessLog(opts.logger);
+  let draining = false;
+  let streams = 0;
+
+  function done(x: Exchange, status: number, bytes: number, code?: string): void {
+    metrics.requests.inc({ route: x.route, status: String(status) });
+    accessLog?.write({
+      method: x.req.method,
+      path: x.path,
+      status,
+      bytes,
+      durationMs: Math.round((performance.now() - x.start) * 1000) / 1000,
+      requestId: x.requestId,
+      code,
+    });
+  }
+
+  /** Every response's head goes out here, so a drain marks each one `Connection: close`. */
+  function writeHead(x: Exchange, status: number, headers: OutgoingHttpHeaders): void {
+    headers['x-request-id'] = x.requestId;
+    headers['x-content-type-options'] = 'nosniff';
+    if (draining) headers.connection = 'close';
+    x.res.writeHead(status, headers);
+  }
+
+  /** A whole small body (or none for HEAD) in one write. */
+  function send(
+    x: Exchange,
+    status: number,
+    headers: OutgoingHttpHeaders,
+    body: string,
+    code?: string,
+  ): void {
+    const length = Buffer.byteLength(body);
+    headers['content-length'] = length;
+    writeHead(x, status, headers);
+    if (x.req.method === 'HEAD') {
+      x.res.end();
+      done(x, status, 0, code);
+    } else {
+      x.res.end(body);
+      done(x, status, length, code);
+    }
+  }
+
+  function fail(x: Exchange, code: StreamerErrorCode, extra: OutgoingHttpHeaders = {}): void {
+    const headers: OutgoingHttpHeaders = {
+      'content-type': JSON_TYPE,
+      'cache-control': 'no-store',
+      ...extra,
+    };
+    send(x, STREAMER_ERRORS[code].status, headers, errorBody(code), code);
+  }
+
+  async function page(x: Exchange): Promise<void> {
+    const chosen = new URLSearchParams(x.query).get('v') ?? undefined;
+    const files = await media.list(opts.maxListedFiles);
+    send(
+      x,
+      200,
+      {
+        'content-type': HTML_TYPE,
+        'cache-control': 'no-cache',
+        'content-security-policy': PAGE_CSP,
+      },
+      playerPage(files, chosen),
+    );
+  }
+
+  async function list(x: Exchange): Promise<void> {
+    const files = await media.list(opts.maxListedFiles);
+    send(
+      x,
+      200,
+      { 'content-type': JSON_TYPE, 'cache-control': 'no-cache' },
+      `${JSON.stringify(files)}\n`,
+    );
+  }
+
+  async function file(x: Exchange, raw: string): Promise<void> {
+    const checked = mediaName(raw);
+    if ('code' in checked) return fail(x, checked.code);
+    const f = await media.open(checked.name);
+    if (f === undefined) return fail(x, 'NETLAB_ERR_NOT_FOUND');
+    let streaming = false;
+    try {
+      streaming = answerFile(x, f);
+    } finally {
+      if (!streaming) close(f.fd, () => {});
+    }
+  }
+
+  /** Answers with `f`; true when its body is being streamed (the stream then owns the fd). */
+  function answerFile(x: Exchange, f: MediaFile): boolean {
+    const { req } = x;
+    const v = validatorsOf(f.stat);
+    // The validators and caching headers go on 200, 206 and 304 alike (RFC 9110 §15.4.5).
+    const headers: OutgoingHttpHeaders = {
+      etag: v.etag,
+      'last-modified': v.lastModified,
+      'cache-control': opts.cacheControl,
+    };
+    const precondition = evaluatePreconditions(req.headers, v);
+    if (precondition === 'failed') {
+      fail(x, 'NETLAB_ERR_PRECONDITION_FAILED');
+      return false;
+    }
+    if (precondition === 'not-modified') {
+      writeHead(x, 304, headers);
+      x.res.end();
+      done(x, 304, 0);
+      return false;
+    }
+
+    headers['accept-ranges'] = 'bytes';
+    let range: RangeResult = { type: 'none' };
+    const rangeHeader = req.headers.range;
+    const ifRange = req.headers['if-range'];
+    if (
+      rangeHeader !== undefined &&
+      (typeof ifRange !== 'string' || ifRangeMatches(ifRange, v, Date.now()))
+    ) {
+      range = parseRange(rangeHeader, f.size);
+    }
+    if (range.type === 'unsatisfiable') {
+      fail(x, 'NETLAB_ERR_RANGE_NOT_SATISFIABLE', { 'content-range': `bytes */${f.size}` });
+      return false;
+    }
+    let status = 200;
+    let start = 0;
+    let end = f.size - 1;
+    if (range.type === 'range') {
+      status = 206;
+      ({ start, end } = range);
+      headers['content-range'] = `bytes ${start}-${end}/${f.size}`;
+    }
+    const length = end - start + 1;
+    headers['content-type'] = f.type;
+    headers['content-length'] = length;
+    writeHead(x, status, headers);
+    if (req.method === 'HEAD' || length === 0) {
+      x.res.end();
+      done(x, status, 0);
+      return false;
+    }
+    stream(x, f, status, start, end);
+    return true;
+  }
+
+  /** The body; `sendFileBody` owns (and closes) the file from here on. */
+  function stream(x: Exchange, f: MediaFile, status: number, start: number, end: number): void {
+    streams++;
+    sendFileBody(x.res, f.fd, start, end, pool, (result) => {
+      streams--;
+      metrics.bytesSent.inc(result.bytes);
+      if (result.error !== undefined) {
+        opts.logger.warn(
+          { err: result.error, path: x.path, requestId: x.requestId },
+          'read failed',
+        );
+      }
+      done(x, result.complete ? status : CLIENT_CLOSED, result.bytes);
+    });
+  }
+
+  function route(path: string): Route {
+    if (path === '/') return '/';
+    if (path === '/api/videos') return '/api/videos';
+    if (path.startsWith('/videos/')) return '/videos';
+    return 'unmatched';
+  }
+
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    const start = performance.now();
+    const sent = req.headers['x-request-id'];
+    const requestId = typeof sent === 'string' && isSaneRequestId(sent) ? sent : nextId();
+    let target = req.url ?? '/';
+    const absolute = ABSOLUTE_FORM.exec(target);
+    if (absolute !== null) target = target.slice(absolute[0].length) || '/';
+    const q = target.indexOf('?');
+    const path = q === -1 ? target : target.slice(0, q);
+    const x: Exchange = {
+      route: route(path),
+      req,
+      res,
+      path,
+      query: q === -1 ? '' : target.slice(q + 1),
+      start,
+      requestId,
+    };
+    if (x.route === 'unmatched') {
+      fail(x, 'NETLAB_ERR_NOT_FOUND');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      // The body, if any, is not read: the connection cannot carry another request.
+      fail(x, 'NETLAB_ERR_METHOD_NOT_ALLOWED', { allow: 'GET, HEAD', connection: 'close' });
+      return;
+    }
+    const work =
+      x.route === '/'
+        ? page(x)
+        : x.route === '/api/videos'
+          ? list(x)
+          : file(x, path.slice('/videos/'.length));
+    work.catch((err: unknown) => {
+      opts.logger.error({ err, path, requestId }, 'request failed');
+      if (res.headersSent) res.destroy();
+      else fail(x, 'NETLAB_ERR_INTERNAL', { connection: 'close' });
+    });
+  };
+
+  return Object.defineProperties(handler, {
+    drain: { value: () => (draining = true) },
+    flushLog: { value: () => accessLog?.flush() },
+    streams: { get: () => streams },
+    bufferBytes: { get: () => pool.lentBytes },
+  }) as StreamerHandler;
+}

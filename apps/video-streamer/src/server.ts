@@ -1,0 +1,179 @@
+import { realpathSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import {
+  ConnectionSet,
+  drain,
+  type Logger,
+  limitConnections,
+  listen,
+  type Registry,
+  type Service,
+  sweepIdle,
+} from '@netlab/common';
+import { type HttpErrorCode, rawErrorResponse } from '@netlab/http-handlers';
+import type { StreamerConfig } from './config.js';
+import { createStreamerHandler, type StreamerHandler } from './handler.js';
+import { MediaDir } from './media-dir.js';
+import { createStreamerMetrics } from './metrics.js';
+
+/** The sample media shipped with the app (src/ and dist/ both sit beside media/). */
+export const SAMPLE_MEDIA_DIR = fileURLToPath(new URL('../media', import.meta.url));
+
+export interface StreamerServer extends Service {
+  readonly handler: StreamerHandler;
+  /** The real path of the folder served. */
+  readonly mediaDir: string;
+  /** Connections open now. */
+  readonly connections: number;
+}
+
+export interface StreamerDeps {
+  logger: Logger;
+  registry: Registry;
+}
+
+// How often, during a drain, keep-alive connections that have just gone idle
+// are closed (see http-hello's server.ts: server.close() closes only those
+// idle at that moment).
+const DRAIN_SWEEP_MS = 100;
+
+/**
+ * The media server on node:http, every limit from config: header timeout
+ * against slowloris, header size cap (431), keep-alive and idle timeouts
+ * (the idle one also frees the file of a download whose client stopped
+ * reading), a connection cap. Drains gracefully: downloads in flight get
+ * SHUTDOWN_TIMEOUT_MS to finish, new responses carry `Connection: close`,
+ * and idle keep-alive connections are closed.
+ */
+export function createStreamerServer(config: StreamerConfig, deps: StreamerDeps): StreamerServer {
+  const { logger } = deps;
+  // Resolved once: a file is served only when its real path is inside this one.
+  const mediaDir = realpathSync(config.MEDIA_DIR ?? SAMPLE_MEDIA_DIR);
+  const connections = new ConnectionSet();
+  let handler: StreamerHandler | undefined;
+  const metrics = createStreamerMetrics(deps.registry, {
+    connections: () => connections.size,
+    streams: () => handler?.streams ?? 0,
+    bufferBytes: () => handler?.bufferBytes ?? 0,
+  });
+  handler = createStreamerHandler({
+    media: new MediaDir(mediaDir),
+    cacheControl: config.CACHE_CONTROL,
+    chunkBytes: config.STREAM_CHUNK_BYTES,
+    readAheadBytes: config.READ_AHEAD_BYTES,
+    maxListedFiles: config.MAX_LISTED_FILES,
+    logger,
+    metrics,
+  });
+
+  const server = http.createServer(
+    {
+      headersTimeout: config.HEADERS_TIMEOUT_MS,
+      // Only GET and HEAD are served, so a whole request is its head; a body
+      // someone sends anyway is not read (405 closes the connection).
+      requestTimeout: config.HEADERS_TIMEOUT_MS,
+      keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+      maxHeaderSize: config.MAX_HEADER_SIZE,
+      // Node checks the two timeouts above only this often (default 30 s).
+      connectionsCheckingInterval: Math.max(
+        100,
+        Math.min(1000, Math.floor(config.HEADERS_TIMEOUT_MS / 4)),
+      ),
+      noDelay: true,
+    },
+    handler,
+  );
+  server.keepAliveTimeout = config.KEEP_ALIVE_TIMEOUT_MS;
+  // A client that sends its request and half-closes (`nc -N`, `socat`) still
+  // gets its answer. Node's default aborts every request still in progress
+  // when the client's FIN arrives, and a file is always answered after an
+  // await (it is opened first), so such a client would get nothing at all.
+  // (A public property since Node 0.x, missing from @types/node.)
+  (server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+  const idle =
+    config.IDLE_TIMEOUT_MS > 0
+      ? sweepIdle(connections, config.IDLE_TIMEOUT_MS, (socket) => {
+          metrics.idleClosed.inc();
+          logger.info(
+            {
+              remoteAddress: socket.remoteAddress,
+              remotePort: socket.remotePort,
+              idleMs: config.IDLE_TIMEOUT_MS,
+            },
+            'idle connection closed',
+          );
+          socket.destroy();
+        })
+      : undefined;
+
+  server.on('connection', (socket: Socket) => {
+    connections.add(socket);
+    metrics.connections.inc();
+  });
+  limitConnections(server, {
+    limit: config.MAX_CONNECTIONS,
+    logger,
+    onDrop: () => metrics.dropped.inc(),
+  });
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    const code = clientErrorCode(err.code);
+    if (code === undefined || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    metrics.clientErrors.inc({ code });
+    logger.info(
+      { code, err: err.code, remoteAddress: socket.remoteAddress, remotePort: socket.remotePort },
+      'client error: connection closed',
+    );
+    // A response already under way cannot get a second status line.
+    const current = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (current?.headersSent) {
+      socket.destroy();
+      return;
+    }
+    socket.end(rawErrorResponse(code), () => socket.destroy());
+  });
+
+  return {
+    handler,
+    mediaDir,
+    get connections() {
+      return connections.size;
+    },
+    address: () => server.address() as AddressInfo | null,
+    async listen() {
+      await listen(server, config.PORT, config.HOST);
+    },
+    async close({ timeoutMs }) {
+      handler.drain();
+      const drained = drain(server, connections, { timeoutMs, logger });
+      server.closeIdleConnections();
+      const sweep = setInterval(() => server.closeIdleConnections(), DRAIN_SWEEP_MS);
+      try {
+        await drained;
+      } finally {
+        clearInterval(sweep);
+        idle?.stop();
+        handler.flushLog();
+      }
+    },
+  };
+}
+
+function clientErrorCode(code: string | undefined): HttpErrorCode | undefined {
+  switch (code) {
+    // The client went away or reset: nobody to answer.
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return undefined;
+    case 'HPE_HEADER_OVERFLOW':
+      return 'NETLAB_ERR_HEADERS_TOO_LARGE';
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return 'NETLAB_ERR_REQUEST_TIMEOUT';
+    default:
+      return 'NETLAB_ERR_BAD_REQUEST';
+  }
+}

@@ -1,0 +1,87 @@
+import { closeSync, ftruncateSync, openSync } from 'node:fs';
+import http from 'node:http';
+import { join } from 'node:path';
+import { metricValue, waitUntil } from '@netlab/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Started, startStreamer, tempDir } from './helpers.js';
+
+const CHUNK = 64 * 1024;
+const CLIENTS = 10;
+
+let dir: Awaited<ReturnType<typeof tempDir>>;
+beforeAll(async () => {
+  dir = await tempDir();
+  const fd = openSync(join(dir.path, 'big.mp4'), 'w');
+  ftruncateSync(fd, 256 * 1024 * 1024); // sparse
+  closeSync(fd);
+});
+afterAll(() => dir.remove());
+
+/** Starts CLIENTS downloads that never read past their response head. */
+async function stalledDownloads(app: Started): Promise<http.IncomingMessage[]> {
+  return Promise.all(
+    Array.from(
+      { length: CLIENTS },
+      () =>
+        new Promise<http.IncomingMessage>((resolve, reject) =>
+          http
+            .get(`${app.url}/videos/big.mp4`, { agent: false }, (res) => {
+              res.pause();
+              res.on('error', () => {});
+              resolve(res);
+            })
+            .on('error', reject),
+        ),
+    ),
+  );
+}
+
+/** Resolves once every download is under way and the buffers they hold stop changing. */
+async function untilStalled(app: Started): Promise<void> {
+  let last = -1;
+  let still = 0;
+  await waitUntil(
+    async () => {
+      const held = await metricValue(app.registry, 'netlab_media_buffer_bytes');
+      still = held === last && app.server.handler.streams === CLIENTS ? still + 1 : 0;
+      last = held;
+      return still >= 5;
+    },
+    { intervalMs: 100, timeoutMs: 15_000, what: 'the downloads to stall' },
+  );
+}
+
+describe('read buffers', () => {
+  it('a stalled download holds one chunk once READ_AHEAD_BYTES is spent, and gives it back when cut', async () => {
+    const app = await startStreamer(dir.path, {
+      STREAM_CHUNK_BYTES: String(CHUNK),
+      READ_AHEAD_BYTES: '0',
+    });
+    try {
+      const clients = await stalledDownloads(app);
+      await untilStalled(app);
+      expect(await metricValue(app.registry, 'netlab_media_buffer_bytes')).toBe(CLIENTS * CHUNK);
+      for (const res of clients) res.destroy();
+      await waitUntil(async () => app.server.handler.streams === 0);
+      expect(await metricValue(app.registry, 'netlab_media_buffer_bytes')).toBe(0);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('with read-ahead memory to spare, a stalled download holds up to four chunks', async () => {
+    const app = await startStreamer(dir.path, { STREAM_CHUNK_BYTES: String(CHUNK) });
+    try {
+      const clients = await stalledDownloads(app);
+      await untilStalled(app);
+      expect(await metricValue(app.registry, 'netlab_media_buffer_bytes')).toBe(
+        CLIENTS * 4 * CHUNK,
+      );
+      for (const res of clients) res.destroy();
+      await waitUntil(async () => app.server.handler.streams === 0);
+      expect(await metricValue(app.registry, 'netlab_media_buffer_bytes')).toBe(0);
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -1,0 +1,50 @@
+import { copyFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request, SAMPLE, type Started, startStreamer, tempDir } from './helpers.js';
+
+const HOSTILE = '<img src=x onerror=alert(1)>.mp4';
+
+let app: Started;
+let dir: Awaited<ReturnType<typeof tempDir>>;
+beforeAll(async () => {
+  dir = await tempDir();
+  await copyFile(SAMPLE, join(dir.path, 'clip.mp4'));
+  await writeFile(join(dir.path, HOSTILE), 'x');
+  app = await startStreamer(dir.path);
+});
+afterAll(async () => {
+  await app.close();
+  await dir.remove();
+});
+
+describe('the player page', () => {
+  it('lists every file, plays the first, and escapes names', async () => {
+    const res = await request(`${app.url}/`);
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(res.headers['content-security-policy']).toContain("default-src 'none'");
+    const html = res.body.toString();
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;.mp4');
+    expect(html).not.toContain('<img');
+    // "<" sorts before "c": the hostile name is first, and so is the one in the player.
+    expect(html).toContain(`src="/videos/${encodeURIComponent(HOSTILE)}"`);
+    expect(html).toContain('href="/?v=clip.mp4"');
+    expect(html).toContain('6.0 s');
+  });
+
+  it('plays the file named by ?v=', async () => {
+    const html = (await request(`${app.url}/?v=clip.mp4`)).body.toString();
+    expect(html).toContain(
+      '<video id="player" controls preload="metadata" src="/videos/clip.mp4">',
+    );
+  });
+
+  it('reads the duration of an MP4 for /api/videos', async () => {
+    const list = JSON.parse((await request(`${app.url}/api/videos`)).body.toString());
+    expect(list.find((f: { name: string }) => f.name === 'clip.mp4')).toMatchObject({
+      duration: 6,
+      size: 126244,
+    });
+  });
+});
