@@ -56,6 +56,12 @@ export const schema = {
     max: 1_048_576,
     doc: 'Largest request head (request line and headers) in bytes; above it the answer is 431.',
   }),
+  MAX_HEADERS_COUNT: int({
+    default: 100,
+    min: 1,
+    max: 10_000,
+    doc: 'Most request header lines; more get 431 (Node would otherwise drop those past its own limit without a word).',
+  }),
   WORKERS: int({
     default: 1,
     min: 1,

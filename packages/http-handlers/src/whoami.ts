@@ -21,7 +21,10 @@ export function whoami(
   extra?: Record<string, unknown>,
 ): Record<string, unknown> {
   const url = req.url ?? '/';
-  const q = url.indexOf('?');
+  // An absolute-form target (`GET http://host/p?q`, as sent to a forward
+  // proxy, RFC 9112 §3.2.2) still names a path; `url` keeps it as sent.
+  const target = url.charCodeAt(0) === 47 /* / */ ? url : originForm(url);
+  const q = target.indexOf('?');
   // No prototype: a header or query key named `__proto__` is data, not a setter.
   const headers: Record<string, string | string[]> = Object.create(null);
   const raw = req.rawHeaders;
@@ -44,8 +47,8 @@ export function whoami(
     requestId,
     method: req.method,
     url,
-    path: q === -1 ? url : url.slice(0, q),
-    query: parseQuery(q === -1 ? '' : url.slice(q + 1)),
+    path: q === -1 ? target : target.slice(0, q),
+    query: parseQuery(q === -1 ? '' : target.slice(q + 1)),
     httpVersion: req.httpVersion,
     headers,
     rawHeaders,
@@ -53,6 +56,14 @@ export function whoami(
     local: { address: unmapped(socket.localAddress).address, port: socket.localPort },
     ...extra,
   };
+}
+
+/** `http://host/p?q` → `/p?q`; anything that is not an http(s) URL (`*`, `host:port`) as it came. */
+export function originForm(target: string): string {
+  if (!URL.canParse(target)) return target;
+  const url = new URL(target);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return target;
+  return url.pathname + url.search;
 }
 
 const MAPPED_IPV4 = /^::ffff:(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/i;
