@@ -1,5 +1,5 @@
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import { waitUntil } from '@netlab/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, metricValue, type Started, startHello } from './helpers.js';
@@ -50,30 +50,75 @@ const accessLine = (a: Started, code: string) =>
 
 describe('refusals: JSON, an access line, a count', () => {
   it.each([
-    ['a duplicate Host (RFC 9112 §3.2)', 'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n', 400, 'NETLAB_ERR_DUPLICATE_HOST', '/'],
-    ['an HTTP/1.1 request without Host', 'GET /whoami HTTP/1.1\r\n\r\n', 400, 'NETLAB_ERR_MISSING_HOST', '/whoami'],
-    ['Expect: 200-ok', 'GET / HTTP/1.1\r\nHost: a\r\nExpect: 200-ok\r\n\r\n', 417, 'NETLAB_ERR_EXPECTATION_FAILED', '/'],
+    [
+      'a duplicate Host (RFC 9112 §3.2)',
+      'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n',
+      400,
+      'NETLAB_ERR_DUPLICATE_HOST',
+      '/',
+    ],
+    [
+      'an HTTP/1.1 request without Host',
+      'GET /whoami HTTP/1.1\r\n\r\n',
+      400,
+      'NETLAB_ERR_MISSING_HOST',
+      '/whoami',
+    ],
+    [
+      'Expect: 200-ok',
+      'GET / HTTP/1.1\r\nHost: a\r\nExpect: 200-ok\r\n\r\n',
+      417,
+      'NETLAB_ERR_EXPECTATION_FAILED',
+      '/',
+    ],
     ['GET / HTTP/0.9', 'GET / HTTP/0.9\r\n\r\n', 505, 'NETLAB_ERR_HTTP_VERSION', '/'],
-    ['an HTTP/2.0 request line over HTTP/1', 'GET / HTTP/2.0\r\nHost: a\r\n\r\n', 505, 'NETLAB_ERR_HTTP_VERSION', '/'],
-    ['Transfer-Encoding: gzip', 'POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\nabc', 501, 'NETLAB_ERR_UNSUPPORTED_TRANSFER_ENCODING', '/echo'],
-    ['Transfer-Encoding: identity, chunked', 'POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: identity, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n', 501, 'NETLAB_ERR_UNSUPPORTED_TRANSFER_ENCODING', '/echo'],
-    ['Transfer-Encoding: " chunked "', 'POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: " chunked "\r\n\r\n3\r\nabc\r\n0\r\n\r\n', 501, 'NETLAB_ERR_UNSUPPORTED_TRANSFER_ENCODING', '/echo'],
-  ])('answers %s with its status and code, closes, logs and counts it', async (_name, request, status, code, route) => {
-    app = await startHello();
-    const { text, end } = await wire(app.port, [request]);
-    expect(text).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
-    expect(text.toLowerCase()).toContain('connection: close');
-    expect(bodyOf(text)).toMatchObject({ code, status });
-    expect(end).toBe('eof');
-    expect(await accessLine(app, code)).toMatchObject({ status, code });
-    expect(
-      await metricValue(
-        app.registry,
-        'netlab_http_requests_total',
-        `route="${route}",status="${status}"`,
-      ),
-    ).toBe(1);
-  });
+    [
+      'an HTTP/2.0 request line over HTTP/1',
+      'GET / HTTP/2.0\r\nHost: a\r\n\r\n',
+      505,
+      'NETLAB_ERR_HTTP_VERSION',
+      '/',
+    ],
+    [
+      'Transfer-Encoding: gzip',
+      'POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\nabc',
+      501,
+      'NETLAB_ERR_UNSUPPORTED_TRANSFER_ENCODING',
+      '/echo',
+    ],
+    [
+      'Transfer-Encoding: identity, chunked',
+      'POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: identity, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n',
+      501,
+      'NETLAB_ERR_UNSUPPORTED_TRANSFER_ENCODING',
+      '/echo',
+    ],
+    [
+      'Transfer-Encoding: " chunked "',
+      'POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: " chunked "\r\n\r\n3\r\nabc\r\n0\r\n\r\n',
+      501,
+      'NETLAB_ERR_UNSUPPORTED_TRANSFER_ENCODING',
+      '/echo',
+    ],
+  ])(
+    'answers %s with its status and code, closes, logs and counts it',
+    async (_name, request, status, code, route) => {
+      app = await startHello();
+      const { text, end } = await wire(app.port, [request]);
+      expect(text).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+      expect(text.toLowerCase()).toContain('connection: close');
+      expect(bodyOf(text)).toMatchObject({ code, status });
+      expect(end).toBe('eof');
+      expect(await accessLine(app, code)).toMatchObject({ status, code });
+      expect(
+        await metricValue(
+          app.registry,
+          'netlab_http_requests_total',
+          `route="${route}",status="${status}"`,
+        ),
+      ).toBe(1);
+    },
+  );
 
   it('answers two Transfer-Encoding lines (refused by Node’s parser itself) with 501 JSON, logged and counted', async () => {
     app = await startHello();
@@ -185,7 +230,9 @@ describe('malformed body framing on /echo', () => {
     app = await startHello();
     const socket = await connect(app.port);
     socket.on('error', () => {});
-    socket.write('POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n');
+    socket.write(
+      'POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n',
+    );
     await new Promise((resolve) => socket.once('data', resolve));
     socket.write('zz\r\n');
     await new Promise((resolve) => socket.once('close', resolve));
@@ -202,17 +249,25 @@ describe('Expect: 100-continue and unread bodies', () => {
     `POST ${target} HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: ${length}\r\n\r\n`;
 
   it.each([
-    ['an absolute-form echo over MAX_BODY_BYTES', 'http://x/echo', 413, 'NETLAB_ERR_BODY_TOO_LARGE'],
+    [
+      'an absolute-form echo over MAX_BODY_BYTES',
+      'http://x/echo',
+      413,
+      'NETLAB_ERR_BODY_TOO_LARGE',
+    ],
     ['a body to / (which takes none)', '/', 405, 'NETLAB_ERR_METHOD_NOT_ALLOWED'],
     ['a body to an unknown path', '/nope', 404, 'NETLAB_ERR_NOT_FOUND'],
-  ])('never invites %s: the refusal comes instead of 100 Continue', async (_name, target, status, code) => {
-    app = await startHello();
-    const { text } = await wire(app.port, [expect100(target, 1_000_000_000)]);
-    expect(text).not.toContain('100 Continue');
-    expect(text).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
-    expect(text.toLowerCase()).toContain('connection: close');
-    expect(bodyOf(text)).toMatchObject({ code });
-  });
+  ])(
+    'never invites %s: the refusal comes instead of 100 Continue',
+    async (_name, target, status, code) => {
+      app = await startHello();
+      const { text } = await wire(app.port, [expect100(target, 1_000_000_000)]);
+      expect(text).not.toContain('100 Continue');
+      expect(text).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+      expect(text.toLowerCase()).toContain('connection: close');
+      expect(bodyOf(text)).toMatchObject({ code });
+    },
+  );
 
   it('invites an echo it will read, and echoes it', async () => {
     app = await startHello();
@@ -291,7 +346,9 @@ describe('server-side cuts are logged with who cut and why', () => {
     const socket = await connect(app.port);
     socket.on('error', () => {});
     // Head and the first chunk, then silence: the echo is under way.
-    socket.write('POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n');
+    socket.write(
+      'POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n',
+    );
     socket.resume();
     await new Promise((resolve) => socket.once('close', resolve));
     expect(await accessLine(app, 'NETLAB_ERR_IDLE_TIMEOUT')).toMatchObject({
@@ -361,7 +418,13 @@ describe('draining under keep-alive load', () => {
           const echo = i % 2 === 1;
           const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
             const req = http.request(
-              { port, host: '127.0.0.1', agent, path: echo ? '/echo' : '/', method: echo ? 'POST' : 'GET' },
+              {
+                port,
+                host: '127.0.0.1',
+                agent,
+                path: echo ? '/echo' : '/',
+                method: echo ? 'POST' : 'GET',
+              },
               resolve,
             );
             req.on('error', reject);

@@ -100,54 +100,62 @@ export function installHttpGuards(
   });
 
   const refused = new WeakSet<Socket>();
-  server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: unknown }, socket: Socket) => {
-    const code = clientErrorCode(err.code);
-    // The client went away or reset: nobody to answer.
-    if (code === undefined || socket.destroyed) {
-      socket.destroy();
-      return;
-    }
-    // We closed this connection already (a refusal, `Connection: close`):
-    // what the parser makes of the bytes still arriving, or of the client
-    // leaving mid-body, is nobody's business. A failed parser also fails
-    // again on every later chunk: answer once.
-    if (lingering.has(socket) || refused.has(socket)) return;
-    refused.add(socket);
-    const current = currentResponse(socket);
-    // The handler already refused this request (501 for a transfer coding
-    // the parser then choked on): just close.
-    if (current?.writableEnded) {
-      linger(socket);
-      return;
-    }
-    opts.onClientError?.(code);
-    const reason: CutReason = code === 'NETLAB_ERR_REQUEST_TIMEOUT' ? 'timeout' : 'protocol-error';
-    if (current !== undefined) {
-      handler.noteCut(socket, code, reason);
-      // Node's own default handler makes the same check: a response already
-      // under way (an echo mid-body) cannot get a second status line.
-      if (current.headersSent) {
+  server.on(
+    'clientError',
+    (err: NodeJS.ErrnoException & { rawPacket?: unknown }, socket: Socket) => {
+      const code = clientErrorCode(err.code);
+      // The client went away or reset: nobody to answer.
+      if (code === undefined || socket.destroyed) {
         socket.destroy();
         return;
       }
-    } else {
-      handler.logRefusal(
-        {
-          code,
-          reason,
-          ...requestLine(err.rawPacket),
-          detail: { err: err.code, remoteAddress: socket.remoteAddress, remotePort: socket.remotePort },
-        },
-        false,
-      );
-    }
-    if (!socket.writable) {
-      socket.destroy();
-      return;
-    }
-    socket.write(rawErrorResponse(code));
-    linger(socket);
-  });
+      // We closed this connection already (a refusal, `Connection: close`):
+      // what the parser makes of the bytes still arriving, or of the client
+      // leaving mid-body, is nobody's business. A failed parser also fails
+      // again on every later chunk: answer once.
+      if (lingering.has(socket) || refused.has(socket)) return;
+      refused.add(socket);
+      const current = currentResponse(socket);
+      // The handler already refused this request (501 for a transfer coding
+      // the parser then choked on): just close.
+      if (current?.writableEnded) {
+        linger(socket);
+        return;
+      }
+      opts.onClientError?.(code);
+      const reason: CutReason =
+        code === 'NETLAB_ERR_REQUEST_TIMEOUT' ? 'timeout' : 'protocol-error';
+      if (current !== undefined) {
+        handler.noteCut(socket, code, reason);
+        // Node's own default handler makes the same check: a response already
+        // under way (an echo mid-body) cannot get a second status line.
+        if (current.headersSent) {
+          socket.destroy();
+          return;
+        }
+      } else {
+        handler.logRefusal(
+          {
+            code,
+            reason,
+            ...requestLine(err.rawPacket),
+            detail: {
+              err: err.code,
+              remoteAddress: socket.remoteAddress,
+              remotePort: socket.remotePort,
+            },
+          },
+          false,
+        );
+      }
+      if (!socket.writable) {
+        socket.destroy();
+        return;
+      }
+      socket.write(rawErrorResponse(code));
+      linger(socket);
+    },
+  );
 
   // Without these listeners Node answers `Expect` itself: 100 Continue to
   // anything (inviting a body it will then refuse), a bare 417 otherwise.
@@ -162,7 +170,9 @@ export function installHttpGuards(
       return;
     }
     handler.logRefusal({ code: 'NETLAB_ERR_NOT_A_PROXY', method: req.method, path: req.url }, true);
-    socketOrRes.write(rawErrorResponse('NETLAB_ERR_NOT_A_PROXY', 'Allow: GET, HEAD, POST, PUT\r\n'));
+    socketOrRes.write(
+      rawErrorResponse('NETLAB_ERR_NOT_A_PROXY', 'Allow: GET, HEAD, POST, PUT\r\n'),
+    );
     linger(socketOrRes);
   });
 
@@ -181,7 +191,8 @@ export function installHttpGuards(
         const now = performance.now();
         for (const socket of sockets) {
           // HTTP/2 sessions end with their own GOAWAY.
-          if ((socket as Socket & { alpnProtocol?: string | false }).alpnProtocol === 'h2') continue;
+          if ((socket as Socket & { alpnProtocol?: string | false }).alpnProtocol === 'h2')
+            continue;
           const bytes = socket.bytesRead + socket.bytesWritten;
           const last = seen.get(socket);
           if (last === undefined || last.bytes !== bytes) seen.set(socket, { bytes, since: now });

@@ -562,4 +562,3 @@ function headerOf(req: HttpRequest, lowerName: string): string | undefined {
   }
   return undefined;
 }
-
