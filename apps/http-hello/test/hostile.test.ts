@@ -340,6 +340,22 @@ describe('Expect: 100-continue and unread bodies', () => {
   });
 });
 
+describe('after Connection: close', () => {
+  it('does not process a request pipelined behind an answer that closed the connection (RFC 9112 §9.6)', async () => {
+    app = await startHello();
+    const { text, end } = await wire(app.port, [
+      'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhelloGET /whoami HTTP/1.1\r\nHost: a\r\n\r\n',
+    ]);
+    expect(text).toMatch(/^HTTP\/1\.1 405 /);
+    expect(text.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+    expect(end).toBe('eof');
+    await accessLine(app, 'NETLAB_ERR_METHOD_NOT_ALLOWED');
+    app.server.handler.flushLog();
+    expect(app.logs.find((l) => l.path === '/whoami')).toEqual([]);
+    expect(app.server.handler.stats.inFlight).toBe(0);
+  });
+});
+
 describe('server-side cuts are logged with who cut and why', () => {
   it('an echo cut by the idle sweep is logged as idle (408), not as a client that left (499)', async () => {
     app = await startHello({ IDLE_TIMEOUT_MS: '200' });

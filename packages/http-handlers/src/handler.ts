@@ -165,6 +165,8 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
   const maxHeadersCount = opts.maxHeadersCount ?? 100;
   const maxRawHeaders = maxHeadersCount * 2;
   const cuts = new WeakMap<object, { code: HttpErrorCode; reason: CutReason }>();
+  // Connections an answer has said `Connection: close` on.
+  const closing = new WeakSet<object>();
   const logRequests = accessLog !== undefined;
 
   /** Answered (or abandoned): count it, and log it when the access log is on. */
@@ -217,7 +219,10 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
    * marks each one `Connection: close`.
    */
   function writeHead(x: Exchange, status: number, headers: Headers): void {
-    if ((draining || x.close) && x.req.httpVersionMajor === 1) headers.connection = 'close';
+    if ((draining || x.close) && x.req.httpVersionMajor === 1) {
+      headers.connection = 'close';
+      closing.add(x.req.socket);
+    }
     x.res.writeHead(status, headers);
   }
 
@@ -382,6 +387,12 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
   }
 
   function handle(req: HttpRequest, res: HttpResponse, expect = PLAIN): void {
+    // A request pipelined behind one answered with `Connection: close`:
+    // Node parses it anyway, but our side of the connection is shut, so its
+    // answer could never be sent. It is neither answered nor logged as if
+    // it were (RFC 9112 §9.6: a server MUST NOT process further requests
+    // after sending close).
+    if (closing.has(req.socket)) return;
     const start = performance.now();
     stats.start();
     const method = req.method;
