@@ -106,6 +106,8 @@ export function createHelloServer(config: HelloConfig, deps: HelloDeps): HelloSe
   // keep-alive handling: shared with https-secure.
   const guards = installHttpGuards(server, handler, {
     onClientError: (code) => metrics.clientErrors.inc({ code }),
+    lingerMs: config.LINGER_TIMEOUT_MS,
+    lingerBytes: config.LINGER_MAX_BYTES,
   });
 
   return {

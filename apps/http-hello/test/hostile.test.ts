@@ -1,5 +1,6 @@
+import { once } from 'node:events';
 import http from 'node:http';
-import type net from 'node:net';
+import net from 'node:net';
 import { waitUntil } from '@netlab/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, metricValue, type Started, startHello } from './helpers.js';
@@ -353,6 +354,45 @@ describe('after Connection: close', () => {
     app.server.handler.flushLog();
     expect(app.logs.find((l) => l.path === '/whoami')).toEqual([]);
     expect(app.server.handler.stats.inFlight).toBe(0);
+  });
+});
+
+describe('lingering close is bounded', () => {
+  /** A client that keeps its side open after our EOF (allowHalfOpen), and sees a refusal. */
+  async function refusedHalfOpen(port: number) {
+    const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    await once(socket, 'connect');
+    socket.on('error', () => {});
+    socket.resume();
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 500000000\r\n\r\n');
+    return { socket, closed };
+  }
+
+  it('cuts a client still sending after LINGER_MAX_BYTES', async () => {
+    app = await startHello({ LINGER_MAX_BYTES: '65536', LINGER_TIMEOUT_MS: '60000' });
+    const { socket, closed } = await refusedHalfOpen(app.port);
+    const chunk = Buffer.alloc(64 * 1024);
+    let done = false;
+    void closed.then(() => {
+      done = true;
+    });
+    // At most 64 MiB: without the bound the server reads on for a minute.
+    for (let i = 0; i < 1024 && !done; i++) {
+      if (!socket.write(chunk)) {
+        await Promise.race([new Promise((r) => socket.once('drain', r)), closed]);
+      }
+    }
+    await closed;
+    expect(socket.bytesWritten).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('closes a client that neither sends nor closes after LINGER_TIMEOUT_MS', async () => {
+    app = await startHello({ LINGER_TIMEOUT_MS: '100' });
+    const { socket } = await refusedHalfOpen(app.port);
+    // The client keeps its side open: the server's own close is what ends it.
+    await waitUntil(() => app!.server.connections === 0, { what: 'the server to close' });
+    socket.destroy();
   });
 });
 

@@ -229,20 +229,25 @@ const lingering = new WeakSet<Socket>();
  * destroy our answer in the client's buffers before it is read.
  */
 export function lingeringClose(socket: Socket, timeMs: number, maxBytes: number): void {
-  if (socket.destroyed) return;
-  if (!socket.writableEnded) socket.end();
-  if (lingering.has(socket)) return;
+  if (socket.destroyed || lingering.has(socket)) return;
   lingering.add(socket);
-  const from = socket.bytesRead;
-  const since = performance.now();
-  const timer = setInterval(() => {
-    if (socket.bytesRead - from > maxBytes || performance.now() - since >= timeMs) {
-      socket.destroy();
-    }
-  }, SWEEP_MS);
-  socket.once('close', () => clearInterval(timer));
+  socket.end();
   // A paused socket never reads the client's EOF.
   socket.resume();
+  const from = socket.bytesRead;
+  // The clock starts once our side is flushed: a big answer to a slow
+  // reader is not cut short (IDLE_TIMEOUT_MS still bounds a reader that stopped).
+  const start = () => {
+    const since = performance.now();
+    const timer = setInterval(() => {
+      if (socket.bytesRead - from > maxBytes || performance.now() - since >= timeMs) {
+        socket.destroy();
+      }
+    }, SWEEP_MS);
+    socket.once('close', () => clearInterval(timer));
+  };
+  if (socket.writableFinished) start();
+  else socket.once('finish', start);
 }
 
 /** The response Node's http server is writing on `socket` now, if any (the same field its closeIdleConnections reads). */
