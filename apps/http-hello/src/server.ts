@@ -11,7 +11,12 @@ import {
   type Service,
   sweepIdle,
 } from '@netlab/common';
-import { createHttpHandler, type HttpHandler, installHttpGuards } from '@netlab/http-handlers';
+import {
+  createHttpHandler,
+  type HttpHandler,
+  installHttpGuards,
+  unmapped,
+} from '@netlab/http-handlers';
 import type { HelloConfig } from './config.js';
 import { createHelloMetrics } from './metrics.js';
 
@@ -83,7 +88,7 @@ export function createHelloServer(config: HelloConfig, deps: HelloDeps): HelloSe
           handler.noteCut(socket, 'NETLAB_ERR_IDLE_TIMEOUT', 'idle');
           logger.info(
             {
-              remoteAddress: socket.remoteAddress,
+              remoteAddress: unmapped(socket.remoteAddress).address,
               remotePort: socket.remotePort,
               idleMs: config.IDLE_TIMEOUT_MS,
               reason: 'idle',

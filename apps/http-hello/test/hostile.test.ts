@@ -189,6 +189,19 @@ describe('refusals: JSON, an access line, a count', () => {
     });
   });
 
+  it('logs an IPv4 peer as 127.0.0.1 on a dual-stack listener, not ::ffff:127.0.0.1', async (ctx) => {
+    try {
+      app = await startHello({ HOST: '::' });
+    } catch {
+      ctx.skip(); // no IPv6 on this machine: nothing is mapped
+      return;
+    }
+    await wire(app.port, ['NOT HTTP\r\n\r\n']);
+    expect(await accessLine(app, 'NETLAB_ERR_BAD_REQUEST')).toMatchObject({
+      remoteAddress: '127.0.0.1',
+    });
+  });
+
   it('refuses more header lines than MAX_HEADERS_COUNT with 431, and takes exactly that many', async () => {
     app = await startHello({ MAX_HEADERS_COUNT: '50' });
     const head = (n: number) =>

@@ -4,6 +4,7 @@ import { Server as TlsServer } from 'node:tls';
 import type { HttpErrorCode } from './errors.js';
 import type { CutReason, HttpHandler } from './handler.js';
 import { type HttpRequest, type HttpResponse, rawErrorResponse } from './respond.js';
+import { unmapped } from './whoami.js';
 
 export interface HttpGuardOptions {
   /** Counts a request Node's own parser refused ('clientError'), by code. */
@@ -141,7 +142,7 @@ export function installHttpGuards(
             ...requestLine(err.rawPacket),
             detail: {
               err: err.code,
-              remoteAddress: socket.remoteAddress,
+              remoteAddress: unmapped(socket.remoteAddress).address,
               remotePort: socket.remotePort,
             },
           },

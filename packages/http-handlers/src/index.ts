@@ -28,4 +28,4 @@ export {
   rawErrorResponse,
 } from './respond.js';
 export { RequestStats, ROUTES, type RouteName } from './stats.js';
-export { type Identity, originForm, whoami } from './whoami.js';
+export { type Identity, originForm, unmapped, whoami } from './whoami.js';
