@@ -14,32 +14,76 @@ afterEach(async () => {
   app = undefined;
 });
 
-interface Wire {
+/** What the server sent on a connection so far, and how the connection ended. */
+interface Watched {
   /** Everything the server sent, as latin1. */
-  text: string;
-  /** How the connection ended: `eof` (a clean close) or the socket error's code (`ECONNRESET`). */
-  end: string;
-  socket: net.Socket;
+  readonly text: string;
+  /** `open`, `eof` (a clean close) or the socket error's code (`ECONNRESET`, `EPIPE`). */
+  readonly end: string;
+  /** Resolves when the socket has closed (never rejects). */
+  readonly closed: Promise<void>;
+  readonly isClosed: boolean;
 }
 
-/** Sends `parts` (one write each) and collects the answer until the server closes, or `timeoutMs`. */
-async function wire(port: number, parts: Array<string | Buffer>, timeoutMs = 5000): Promise<Wire> {
-  const socket = await connect(port);
-  const chunks: Buffer[] = [];
+function watch(socket: net.Socket): Watched {
+  let text = '';
   let end = 'open';
-  socket.on('data', (d: Buffer) => chunks.push(d));
+  socket.on('data', (d: Buffer) => {
+    text += d.toString('latin1');
+  });
   socket.on('end', () => {
     if (end === 'open') end = 'eof';
   });
   socket.on('error', (err: NodeJS.ErrnoException) => {
     end = err.code ?? 'error';
   });
-  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  let isClosed = false;
+  const closed = new Promise<void>((resolve) =>
+    socket.once('close', () => {
+      isClosed = true;
+      resolve();
+    }),
+  );
+  return {
+    get isClosed() {
+      return isClosed;
+    },
+    get text() {
+      return text;
+    },
+    get end() {
+      return end;
+    },
+    closed,
+  };
+}
+
+/**
+ * Sends up to `maxBytes` of body in 64 KiB writes, waiting when the socket
+ * is full, while `more()` holds and the connection is open.
+ */
+async function pump(socket: net.Socket, seen: Watched, maxBytes: number, more = () => true) {
+  const chunk = Buffer.alloc(64 * 1024, 'a');
+  for (let sent = 0; sent < maxBytes && !seen.isClosed && more(); sent += chunk.length) {
+    if (!socket.write(chunk)) {
+      await Promise.race([new Promise((r) => socket.once('drain', r)), seen.closed]);
+    }
+  }
+}
+
+/** Sends `parts` (one write each) and collects the answer until the server closes, or `timeoutMs`. */
+async function wire(
+  port: number,
+  parts: Array<string | Buffer>,
+  timeoutMs = 5000,
+): Promise<{ text: string; end: string }> {
+  const socket = await connect(port);
+  const seen = watch(socket);
   for (const part of parts) socket.write(part);
   const timer = setTimeout(() => socket.destroy(), timeoutMs);
-  await closed;
+  await seen.closed;
   clearTimeout(timer);
-  return { text: Buffer.concat(chunks).toString('latin1'), end, socket };
+  return { text: seen.text, end: seen.end };
 }
 
 function bodyOf(text: string): Record<string, unknown> {
@@ -302,24 +346,14 @@ describe('Expect: 100-continue and unread bodies', () => {
   it('refuses a 500 MB body to POST / with Connection: close instead of reading it all', async () => {
     app = await startHello();
     const socket = await connect(app.port);
-    let text = '';
-    socket.on('data', (d: Buffer) => {
-      text += d.toString('latin1');
-    });
-    socket.on('error', () => {});
-    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    const seen = watch(socket);
     socket.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 500000000\r\n\r\n');
     // At most 64 MiB of it: a server that drains the body keeps reading and
     // never closes, and the test times out.
-    const chunk = Buffer.alloc(64 * 1024);
-    for (let i = 0; i < 1024 && !socket.destroyed && !socket.writableEnded; i++) {
-      if (!socket.write(chunk)) {
-        await Promise.race([new Promise((r) => socket.once('drain', r)), closed]);
-      }
-    }
-    await closed;
-    expect(text).toMatch(/^HTTP\/1\.1 405 /);
-    expect(text.toLowerCase()).toContain('connection: close');
+    await pump(socket, seen, 64 * 1024 * 1024, () => !socket.writableEnded);
+    await seen.closed;
+    expect(seen.text).toMatch(/^HTTP\/1\.1 405 /);
+    expect(seen.text.toLowerCase()).toContain('connection: close');
     expect(socket.bytesWritten).toBeLessThan(64 * 1024 * 1024);
   });
 
@@ -327,29 +361,13 @@ describe('Expect: 100-continue and unread bodies', () => {
     app = await startHello({ MAX_BODY_BYTES: '1000' });
     for (let i = 0; i < 3; i++) {
       const socket = await connect(app.port);
-      let text = '';
-      let end = 'open';
-      socket.on('data', (d: Buffer) => {
-        text += d.toString('latin1');
-      });
-      socket.on('end', () => {
-        end = 'eof';
-      });
-      socket.on('error', (err: NodeJS.ErrnoException) => {
-        end = err.code ?? 'error';
-      });
-      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      const seen = watch(socket);
       // Like curl without Expect: keep sending the body until the answer comes.
       socket.write('PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n');
-      const chunk = Buffer.alloc(64 * 1024, 'a');
-      for (let n = 0; n < 150 && text === '' && end === 'open'; n++) {
-        if (!socket.write(chunk)) {
-          await Promise.race([new Promise((r) => socket.once('drain', r)), closed]);
-        }
-      }
-      await closed;
-      expect(text).toMatch(/^HTTP\/1\.1 413 /);
-      expect(end).toBe('eof');
+      await pump(socket, seen, 150 * 64 * 1024, () => seen.text === '' && seen.end === 'open');
+      await seen.closed;
+      expect(seen.text).toMatch(/^HTTP\/1\.1 413 /);
+      expect(seen.end).toBe('eof');
     }
   });
 });
@@ -375,28 +393,17 @@ describe('lingering close is bounded', () => {
   async function refusedHalfOpen(port: number) {
     const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
     await once(socket, 'connect');
-    socket.on('error', () => {});
-    socket.resume();
-    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    const seen = watch(socket);
     socket.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 500000000\r\n\r\n');
-    return { socket, closed };
+    return { socket, seen };
   }
 
   it('cuts a client still sending after LINGER_MAX_BYTES', async () => {
     app = await startHello({ LINGER_MAX_BYTES: '65536', LINGER_TIMEOUT_MS: '60000' });
-    const { socket, closed } = await refusedHalfOpen(app.port);
-    const chunk = Buffer.alloc(64 * 1024);
-    let done = false;
-    void closed.then(() => {
-      done = true;
-    });
+    const { socket, seen } = await refusedHalfOpen(app.port);
     // At most 64 MiB: without the bound the server reads on for a minute.
-    for (let i = 0; i < 1024 && !done; i++) {
-      if (!socket.write(chunk)) {
-        await Promise.race([new Promise((r) => socket.once('drain', r)), closed]);
-      }
-    }
-    await closed;
+    await pump(socket, seen, 64 * 1024 * 1024);
+    await seen.closed;
     expect(socket.bytesWritten).toBeLessThan(64 * 1024 * 1024);
   });
 
