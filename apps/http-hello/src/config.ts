@@ -63,10 +63,10 @@ export const schema = {
     doc: 'Lingering close: after the server closes a connection the client may still be sending on (a refusal, Connection: close), it reads and discards for at most this long once its answer is flushed, so the client sees the answer and an EOF instead of a reset.',
   }),
   LINGER_MAX_BYTES: int({
-    default: 1024 * 1024,
+    default: 16 * 1024 * 1024,
     min: 0,
     max: 1024 * 1024 * 1024,
-    doc: 'Lingering close: at most this many bytes are read and discarded before the connection is cut anyway.',
+    doc: 'Lingering close: at most this many bytes are read and discarded before the connection is cut anyway (room for what a fast uploader has in flight when it sees the answer).',
   }),
   MAX_HEADERS_COUNT: int({
     default: 100,

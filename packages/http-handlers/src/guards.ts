@@ -15,7 +15,11 @@ export interface HttpGuardOptions {
    * reset. Default 2 s (nginx: `lingering_timeout` 5 s, `lingering_time` 30 s).
    */
   lingerMs?: number;
-  /** …and how many bytes at most; past either, the socket is destroyed. Default 1 MiB. */
+  /**
+   * …and how many bytes at most; past either, the socket is destroyed.
+   * Default 16 MiB: more than a fast uploader can have in flight in the two
+   * kernels' socket buffers when it sees the answer (a few MiB on loopback).
+   */
   lingerBytes?: number;
   /**
    * During a drain, a keep-alive connection is closed once it has been
@@ -43,7 +47,7 @@ export type GuardedServer = EventEmitter & {
   closeIdleConnections?: () => void;
 };
 
-// How often a drain looks for idle connections, and a lingering close for its limits.
+// How often a drain looks for idle connections.
 const SWEEP_MS = 100;
 
 /**
@@ -77,7 +81,7 @@ export function installHttpGuards(
   opts: HttpGuardOptions = {},
 ): HttpGuards {
   const lingerMs = opts.lingerMs ?? 2000;
-  const lingerBytes = opts.lingerBytes ?? 1024 * 1024;
+  const lingerBytes = opts.lingerBytes ?? 16 * 1024 * 1024;
   const drainIdleMs = opts.drainIdleMs ?? 1000;
   const linger = (socket: Socket) => lingeringClose(socket, lingerMs, lingerBytes);
 
@@ -233,19 +237,31 @@ export function lingeringClose(socket: Socket, timeMs: number, maxBytes: number)
   if (socket.destroyed || lingering.has(socket)) return;
   lingering.add(socket);
   socket.end();
-  // A paused socket never reads the client's EOF.
+  // Counted as it arrives, so the bound holds however fast the client
+  // sends. (On an http server socket a 'data' listener also takes the
+  // reading back from the parser's native fast path, which no longer matters.)
+  let read = 0;
+  socket.on('data', (chunk: Buffer) => {
+    read += chunk.length;
+    if (read > maxBytes) socket.destroy();
+  });
+  // Reading must go on, or the client's EOF is never seen and what it sends
+  // piles up unread (a reset when we close). Node's http server may have
+  // stopped it (nobody reads the refused body), and its stream state still
+  // says "reading" from when the parser read natively, so resume() alone
+  // would not restart it: restart the handle as Node's own resume hook does.
   socket.resume();
-  const from = socket.bytesRead;
+  const handle = (socket as Socket & { _handle?: { reading?: boolean; readStart?(): unknown } })
+    ._handle;
+  if (handle?.reading === false && typeof handle.readStart === 'function') {
+    handle.reading = true;
+    handle.readStart();
+  }
   // The clock starts once our side is flushed: a big answer to a slow
   // reader is not cut short (IDLE_TIMEOUT_MS still bounds a reader that stopped).
   const start = () => {
-    const since = performance.now();
-    const timer = setInterval(() => {
-      if (socket.bytesRead - from > maxBytes || performance.now() - since >= timeMs) {
-        socket.destroy();
-      }
-    }, SWEEP_MS);
-    socket.once('close', () => clearInterval(timer));
+    const timer = setTimeout(() => socket.destroy(), timeMs);
+    socket.once('close', () => clearTimeout(timer));
   };
   if (socket.writableFinished) start();
   else socket.once('finish', start);
