@@ -479,6 +479,23 @@ describe('/whoami', () => {
 });
 
 describe('draining under keep-alive load', () => {
+  it('does not process a request sent after the drain closed its idle connection', async () => {
+    app = await startHello();
+    const socket = net.connect({ port: app.port, host: '127.0.0.1', allowHalfOpen: true });
+    await once(socket, 'connect');
+    const seen = watch(socket);
+    socket.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    await waitUntil(() => seen.text.endsWith('Hello HTTP\n'));
+    const drained = app.server.close({ timeoutMs: 5000 });
+    // Our EOF: the server closed the idle connection (it keeps reading a while).
+    await waitUntil(() => seen.end === 'eof', { what: 'the server to close the connection' });
+    socket.write('GET /whoami HTTP/1.1\r\nHost: a\r\n\r\n');
+    await drained;
+    expect(seen.text.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+    expect(app.logs.find((l) => l.path === '/whoami')).toEqual([]);
+    socket.destroy();
+  });
+
   it('no client request fails: in-flight answers say Connection: close, idle connections close cleanly', async () => {
     app = await startHello({ KEEP_ALIVE_TIMEOUT_MS: '30000' });
     const { port } = app;

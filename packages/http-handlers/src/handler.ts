@@ -387,12 +387,16 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
   }
 
   function handle(req: HttpRequest, res: HttpResponse, expect = PLAIN): void {
-    // A request pipelined behind one answered with `Connection: close`:
-    // Node parses it anyway, but our side of the connection is shut, so its
-    // answer could never be sent. It is neither answered nor logged as if
-    // it were (RFC 9112 §9.6: a server MUST NOT process further requests
-    // after sending close).
-    if (closing.has(req.socket)) return;
+    // A request pipelined behind one answered with `Connection: close`, or
+    // arriving on a connection the server is closing (a drain): Node parses
+    // it anyway, but our side of the connection is shut, so its answer could
+    // never be sent. It is neither answered nor logged as if it were
+    // (RFC 9112 §9.6: a server MUST NOT process further requests after
+    // sending close).
+    const socket = req.socket;
+    if (closing.has(socket) || (req.httpVersionMajor === 1 && socket.writableEnded === true)) {
+      return;
+    }
     const start = performance.now();
     stats.start();
     const method = req.method;

@@ -20,6 +20,7 @@ export interface HttpRequest extends Readable {
     readonly remoteFamily?: string | undefined;
     readonly localAddress?: string | undefined;
     readonly localPort?: number | undefined;
+    readonly writableEnded?: boolean;
   };
 }
 
