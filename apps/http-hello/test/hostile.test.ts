@@ -1,9 +1,11 @@
 import { once } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
-import { waitUntil } from '@netlab/testkit';
+import { useApps, waitUntil } from '@netlab/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, metricValue, type Started, startHello } from './helpers.js';
+import { connect, MAIN, metricValue, type Started, startHello } from './helpers.js';
+
+const startProcess = useApps(MAIN);
 
 // Bytes on the wire, as a hostile or broken client sends them: no client
 // library here, since one would fix the request before it left.
@@ -496,19 +498,19 @@ describe('draining under keep-alive load', () => {
     socket.destroy();
   });
 
-  it('no client request fails: in-flight answers say Connection: close, idle connections close cleanly', async () => {
-    app = await startHello({ KEEP_ALIVE_TIMEOUT_MS: '30000' });
-    const { port } = app;
+  /**
+   * Eight clients on one keep-alive connection each, requests back to back
+   * (GET /, or a 1 MiB echo), each until the server says Connection: close
+   * (a client must not reuse the connection then).
+   */
+  function keepAliveLoad(port: number) {
     const body = Buffer.alloc(1024 * 1024, 'e');
-    let answered = 0;
-    const failures: string[] = [];
-    // Each client: one keep-alive connection, requests back to back, until
-    // the server says Connection: close (a client must not reuse it then).
+    const load = { answered: 0, failures: [] as string[], done: Promise.resolve() };
     const client = async (i: number) => {
       const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      const echo = i % 2 === 1;
       try {
         for (let n = 0; n < 2000; n++) {
-          const echo = i % 2 === 1;
           const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
             const req = http.request(
               {
@@ -529,21 +531,37 @@ describe('draining under keep-alive load', () => {
           });
           await new Promise((resolve, reject) => res.on('end', resolve).on('error', reject));
           if (res.statusCode !== 200 || (echo && got !== body.length)) {
-            failures.push(`status ${res.statusCode}, ${got} bytes`);
+            load.failures.push(`status ${res.statusCode}, ${got} bytes`);
           }
-          answered++;
+          load.answered++;
           if (res.headers.connection === 'close') return;
         }
       } catch (err) {
-        failures.push((err as NodeJS.ErrnoException).code ?? String(err));
+        load.failures.push((err as NodeJS.ErrnoException).code ?? String(err));
       } finally {
         agent.destroy();
       }
     };
-    const clients = Array.from({ length: 8 }, (_, i) => client(i));
-    await waitUntil(() => answered >= 40, { what: 'the load to run' });
+    load.done = Promise.all(Array.from({ length: 8 }, (_, i) => client(i))).then(() => {});
+    return load;
+  }
+
+  it('no client request fails: in-flight answers say Connection: close, idle connections close cleanly', async () => {
+    app = await startHello({ KEEP_ALIVE_TIMEOUT_MS: '30000' });
+    const load = keepAliveLoad(app.port);
+    await waitUntil(() => load.answered >= 40, { what: 'the load to run' });
     await app.server.close({ timeoutMs: 10_000 });
-    await Promise.all(clients);
-    expect(failures).toEqual([]);
+    await load.done;
+    expect(load.failures).toEqual([]);
+  });
+
+  it('no client request fails at SIGTERM (the real process), and it exits 0', async () => {
+    const proc = await startProcess({ KEEP_ALIVE_TIMEOUT_MS: '30000' });
+    const load = keepAliveLoad(proc.port);
+    await waitUntil(() => load.answered >= 40, { what: 'the load to run' });
+    proc.child.kill('SIGTERM');
+    await load.done;
+    expect(load.failures).toEqual([]);
+    expect((await proc.exited).code).toBe(0);
   });
 });
