@@ -13,9 +13,9 @@ import {
 } from '@netlab/common';
 import {
   createHttpHandler,
-  type HttpErrorCode,
   type HttpHandler,
-  rawErrorResponse,
+  installHttpGuards,
+  unmapped,
 } from '@netlab/http-handlers';
 import type { HelloConfig } from './config.js';
 import { createHelloMetrics } from './metrics.js';
@@ -37,12 +37,6 @@ export interface HelloDeps {
   sharedLogOutput?: boolean;
 }
 
-// How often, during a drain, keep-alive connections that have just gone idle
-// are closed. Node's server.close() closes the ones idle at that moment; one
-// that finishes its in-flight response later would otherwise sit out its
-// keep-alive timeout and hold the drain open.
-const DRAIN_SWEEP_MS = 100;
-
 /**
  * hello, whoami, echo, status and delay (see @netlab/http-handlers) on a
  * node:http server whose every limit comes from config: header and request
@@ -56,6 +50,7 @@ export function createHelloServer(config: HelloConfig, deps: HelloDeps): HelloSe
     helloMessage: config.HELLO_MESSAGE,
     maxBodyBytes: config.MAX_BODY_BYTES,
     maxDelayMs: config.MAX_DELAY_MS,
+    maxHeadersCount: config.MAX_HEADERS_COUNT,
     version: deps.version,
     pid: deps.pid,
     hostname: deps.hostname ?? osHostname(),
@@ -90,21 +85,19 @@ export function createHelloServer(config: HelloConfig, deps: HelloDeps): HelloSe
     config.IDLE_TIMEOUT_MS > 0
       ? sweepIdle(connections, config.IDLE_TIMEOUT_MS, (socket) => {
           metrics.idleClosed.inc();
+          handler.noteCut(socket, 'NETLAB_ERR_IDLE_TIMEOUT', 'idle');
           logger.info(
             {
-              remoteAddress: socket.remoteAddress,
+              remoteAddress: unmapped(socket.remoteAddress).address,
               remotePort: socket.remotePort,
               idleMs: config.IDLE_TIMEOUT_MS,
+              reason: 'idle',
             },
             'idle connection closed',
           );
           socket.destroy();
         })
       : undefined;
-  // Without this listener Node answers `Expect: 100-continue` itself, and an
-  // oversized echo body would be invited before we could refuse it.
-  server.on('checkContinue', handler.checkContinue);
-
   server.on('connection', (socket: Socket) => {
     connections.add(socket);
     metrics.connections.inc();
@@ -114,25 +107,12 @@ export function createHelloServer(config: HelloConfig, deps: HelloDeps): HelloSe
     logger,
     onDrop: () => metrics.dropped.inc(),
   });
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    const code = clientErrorCode(err.code);
-    if (code === undefined || !socket.writable) {
-      socket.destroy();
-      return;
-    }
-    metrics.clientErrors.inc({ code });
-    logger.info(
-      { code, err: err.code, remoteAddress: socket.remoteAddress, remotePort: socket.remotePort },
-      'client error: connection closed',
-    );
-    // Node's own default handler makes the same check: a response already
-    // under way (a request timeout mid-echo) cannot get a second status line.
-    const current = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-    if (current?.headersSent) {
-      socket.destroy();
-      return;
-    }
-    socket.end(rawErrorResponse(code), () => socket.destroy());
+  // Parser refusals, Expect, CONNECT, lingering close and the drain's
+  // keep-alive handling: shared with https-secure.
+  const guards = installHttpGuards(server, handler, {
+    onClientError: (code) => metrics.clientErrors.inc({ code }),
+    lingerMs: config.LINGER_TIMEOUT_MS,
+    lingerBytes: config.LINGER_MAX_BYTES,
   });
 
   return {
@@ -145,32 +125,18 @@ export function createHelloServer(config: HelloConfig, deps: HelloDeps): HelloSe
       await listen(server, config.PORT, config.HOST);
     },
     async close({ timeoutMs }) {
-      handler.drain();
-      const drained = drain(server, connections, { timeoutMs, logger });
-      server.closeIdleConnections();
-      const sweep = setInterval(() => server.closeIdleConnections(), DRAIN_SWEEP_MS);
+      guards.drain();
       try {
-        await drained;
+        await drain(server, connections, {
+          timeoutMs,
+          logger,
+          onExpire: (socket) => handler.noteCut(socket, 'NETLAB_ERR_SHUTTING_DOWN', 'shutdown'),
+        });
       } finally {
-        clearInterval(sweep);
+        guards.stop();
         idle?.stop();
         handler.flushLog();
       }
     },
   };
-}
-
-function clientErrorCode(code: string | undefined): HttpErrorCode | undefined {
-  switch (code) {
-    // The client went away or reset: nobody to answer.
-    case 'ECONNRESET':
-    case 'EPIPE':
-      return undefined;
-    case 'HPE_HEADER_OVERFLOW':
-      return 'NETLAB_ERR_HEADERS_TOO_LARGE';
-    case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return 'NETLAB_ERR_REQUEST_TIMEOUT';
-    default:
-      return 'NETLAB_ERR_BAD_REQUEST';
-  }
 }

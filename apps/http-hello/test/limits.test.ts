@@ -37,7 +37,7 @@ describe('slow and oversized clients', () => {
       clearInterval(drip);
     }
     await app.logs.waitFor(
-      (l) => l.msg === 'client error: connection closed' && l.code === 'NETLAB_ERR_REQUEST_TIMEOUT',
+      (l) => l.msg === 'request' && l.code === 'NETLAB_ERR_REQUEST_TIMEOUT' && l.status === 408,
     );
     expect(
       await metricValue(

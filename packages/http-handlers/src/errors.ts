@@ -18,6 +18,34 @@ export const HTTP_ERRORS = {
   },
   NETLAB_ERR_REQUEST_TIMEOUT: { status: 408, message: 'request not received in time' },
   NETLAB_ERR_BAD_REQUEST: { status: 400, message: 'malformed HTTP request' },
+  // RFC 9112 §3.2: a server MUST answer 400 to an HTTP/1.1 request without
+  // a Host, and to any request with more than one.
+  NETLAB_ERR_MISSING_HOST: { status: 400, message: 'an HTTP/1.1 request needs a Host header' },
+  NETLAB_ERR_DUPLICATE_HOST: { status: 400, message: 'more than one Host header' },
+  NETLAB_ERR_TOO_MANY_HEADERS: {
+    status: 431,
+    message: 'more request headers than MAX_HEADERS_COUNT',
+  },
+  // RFC 9110 §10.1.1: 100-continue is the only expectation there is.
+  NETLAB_ERR_EXPECTATION_FAILED: {
+    status: 417,
+    message: 'the only expectation supported is 100-continue',
+  },
+  // RFC 9112 §6.1: a transfer coding the server does not understand is a 501,
+  // as nginx and Go answer it.
+  NETLAB_ERR_UNSUPPORTED_TRANSFER_ENCODING: {
+    status: 501,
+    message: 'the only Transfer-Encoding supported is chunked',
+  },
+  NETLAB_ERR_HTTP_VERSION: { status: 505, message: 'HTTP version not supported' },
+  NETLAB_ERR_NOT_A_PROXY: { status: 405, message: 'this server is not a proxy: CONNECT refused' },
+  // Cuts the server makes on its own: logged with these, and answered with
+  // them when the connection can still carry an answer.
+  NETLAB_ERR_IDLE_TIMEOUT: { status: 408, message: 'no traffic for IDLE_TIMEOUT_MS' },
+  NETLAB_ERR_SHUTTING_DOWN: {
+    status: 503,
+    message: 'not finished within SHUTDOWN_TIMEOUT_MS of shutdown',
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type HttpErrorCode = keyof typeof HTTP_ERRORS;

@@ -13,7 +13,7 @@ import {
   TEXT_TYPE,
 } from './respond.js';
 import { RequestStats } from './stats.js';
-import { type Identity, whoami } from './whoami.js';
+import { type Identity, originForm, whoami } from './whoami.js';
 
 export interface HttpHandlerOptions extends Identity {
   /** The body of `GET /`. */
@@ -22,6 +22,14 @@ export interface HttpHandlerOptions extends Identity {
   maxBodyBytes: number;
   /** `GET /delay/{ms}` over this gets 400. */
   maxDelayMs: number;
+  /**
+   * Requests with more header lines than this get 431. Node's parser keeps
+   * only `server.maxHeadersCount` of them (2,000 by default) and drops the
+   * rest without a word, so installHttpGuards sets that to one more than
+   * this, and the handler sees whether there were too many. Default 100 (as
+   * Apache's LimitRequestFields).
+   */
+  maxHeadersCount?: number;
   logger: Logger;
   /** Makes request ids; default: a random per-process prefix and a counter. */
   requestId?: () => string;
@@ -35,15 +43,45 @@ export interface HttpHandlerOptions extends Identity {
 export interface HttpHandler {
   (req: HttpRequest, res: HttpResponse): void;
   /**
-   * For the server's 'checkContinue' event: refuses an oversized echo body
-   * with 413 before the client sends it, and lets everything else go on.
+   * For the server's 'checkContinue' event: decides the request like any
+   * other, and sends `100 Continue` only to an echo it will read. Everything
+   * it would refuse (413, 405, 404, a bad Host) is answered without inviting
+   * the body.
    */
   checkContinue(req: HttpRequest, res: HttpResponse): void;
+  /** For the server's 'checkExpectation' event (an `Expect` other than 100-continue): 417. */
+  checkExpectation(req: HttpRequest, res: HttpResponse): void;
+  /**
+   * The server is about to cut `socket` (idle, shutdown deadline, a parse
+   * error): the request on it, if any, is logged with this code and reason
+   * instead of 499 ("the client left").
+   */
+  noteCut(socket: object, code: HttpErrorCode, reason: CutReason): void;
+  /**
+   * Logs a refusal no request object reached (a parse error, CONNECT): an
+   * access line with its status and code. `counted` also counts it as a
+   * request (route `unmatched`).
+   */
+  logRefusal(refusal: Refusal, counted: boolean): void;
   /** From now on every HTTP/1 response carries `Connection: close` (graceful drain). */
   drain(): void;
   /** Hands pending access log lines to the logger now; call before the process exits. */
   flushLog(): void;
   readonly stats: RequestStats;
+  /** The `maxHeadersCount` option, for the server's parser (see installHttpGuards). */
+  readonly maxHeadersCount: number;
+}
+
+/** Why the server, not the client, ended a connection. */
+export type CutReason = 'idle' | 'shutdown' | 'protocol-error' | 'timeout';
+
+export interface Refusal {
+  code: HttpErrorCode;
+  method?: string | undefined;
+  path?: string | undefined;
+  reason?: CutReason | undefined;
+  /** More fields for the log line: the parser's error, the peer. */
+  detail?: Record<string, unknown>;
 }
 
 // Route indexes into stats.ROUTES.
@@ -68,6 +106,8 @@ interface Exchange {
   /** performance.now() when the request arrived. */
   readonly start: number;
   readonly requestId: string;
+  /** Answer with `Connection: close` (HTTP/1): the request's body will not be read. */
+  close: boolean;
 }
 
 function routeOf(path: string): number {
@@ -87,6 +127,10 @@ function routeOf(path: string): number {
 const GET_HEAD = 'GET, HEAD';
 const POST_PUT = 'POST, PUT';
 const DIGITS = /^\d{1,15}$/;
+// What handle() was called for: a plain request, `Expect: 100-continue`, or another expectation.
+const PLAIN = 0;
+const CONTINUE = 1;
+const UNSUPPORTED_EXPECTATION = 2;
 // nginx's code for "the client went away before we answered": a response
 // was never sent, and the access log should say so rather than invent one.
 const CLIENT_CLOSED = 499;
@@ -118,6 +162,12 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
   const helloJson = `${JSON.stringify({ message: opts.helloMessage })}\n`;
   const helloJsonLength = Buffer.byteLength(helloJson);
   let draining = false;
+  const maxHeadersCount = opts.maxHeadersCount ?? 100;
+  const maxRawHeaders = maxHeadersCount * 2;
+  const cuts = new WeakMap<object, { code: HttpErrorCode; reason: CutReason }>();
+  // Connections an answer has said `Connection: close` on.
+  const closing = new WeakSet<object>();
+  const logRequests = accessLog !== undefined;
 
   /** Answered (or abandoned): count it, and log it when the access log is on. */
   function done(x: Exchange, status: number, bytes: number, code?: string): void {
@@ -135,9 +185,44 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
     });
   }
 
-  /** Every response's head goes out here, so a drain marks each one `Connection: close`. */
+  /**
+   * The connection closed before the answer was complete. The server may
+   * have cut it (it said why in noteCut); otherwise the client left: 499.
+   */
+  function closed(x: Exchange, bytes: number): void {
+    const cut = cuts.get(x.req.socket);
+    if (cut === undefined) {
+      done(x, CLIENT_CLOSED, bytes);
+      return;
+    }
+    const status = HTTP_ERRORS[cut.code].status;
+    stats.count(x.route, status);
+    // Rare, so through pino itself: the access log's fast line has no reason field.
+    if (!logRequests) return;
+    logger.info(
+      {
+        method: x.req.method,
+        path: x.path,
+        status,
+        bytes,
+        durationMs: Math.round((performance.now() - x.start) * 1000) / 1000,
+        requestId: x.requestId,
+        code: cut.code,
+        reason: cut.reason,
+      },
+      'request',
+    );
+  }
+
+  /**
+   * Every response's head goes out here, so a drain (or a body left unread)
+   * marks each one `Connection: close`.
+   */
   function writeHead(x: Exchange, status: number, headers: Headers): void {
-    if (draining && x.req.httpVersionMajor === 1) headers.connection = 'close';
+    if ((draining || x.close) && x.req.httpVersionMajor === 1) {
+      headers.connection = 'close';
+      closing.add(x.req.socket);
+    }
     x.res.writeHead(status, headers);
   }
 
@@ -195,14 +280,15 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
     send(x, 200, headers, asJson ? helloJson : helloText, length);
   }
 
-  function echo(x: Exchange): void {
+  function echo(x: Exchange, declared: string | undefined, expectContinue: boolean): void {
     const { req, res } = x;
-    const declared = headerOf(req, 'content-length');
     // Refuse before reading a byte when the client says up front it is too big.
     if (declared !== undefined && Number(declared) > maxBodyBytes) {
       refuseTooLarge(x);
       return;
     }
+    // This route reads the body, so the connection can carry the next request.
+    x.close = false;
     const headers: Headers = {
       'content-type': headerOf(req, 'content-type') ?? 'application/octet-stream',
       'cache-control': 'no-store',
@@ -210,7 +296,15 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
     };
     // Same length back, so the client sees a plain sized body, not chunks.
     if (declared !== undefined) headers['content-length'] = declared;
-    writeHead(x, 200, headers);
+    // The 200 goes out with the body's first byte, not before: a body whose
+    // framing turns out broken before then (a bad chunk size) can still be
+    // answered 400 (see installHttpGuards), instead of a 200 cut short.
+    let headed = false;
+    const head = () => {
+      if (headed) return;
+      headed = true;
+      writeHead(x, 200, headers);
+    };
 
     let bytes = 0;
     let tooLarge = false;
@@ -219,6 +313,7 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
     // answer left is to cut the response: the client sees a truncated chunked
     // body, never a clean 200.
     req.on('data', (chunk: Buffer) => {
+      head();
       bytes += chunk.length;
       if (bytes > maxBodyBytes && !tooLarge) {
         tooLarge = true;
@@ -228,10 +323,15 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
     });
     // A client that resets mid-body: without a listener the 'error' would be uncaught.
     req.on('error', () => res.destroy());
+    // Before pipe()'s own 'end' listener, which ends the response.
+    req.once('end', head);
     res.once('close', () => {
       if (tooLarge) done(x, 413, bytes, 'NETLAB_ERR_BODY_TOO_LARGE');
-      else done(x, res.writableFinished ? 200 : CLIENT_CLOSED, bytes);
+      else if (res.writableFinished) done(x, 200, bytes);
+      else closed(x, bytes);
     });
+    // Only now that the body is wanted (RFC 9110 §10.1.1).
+    if (expectContinue) res.writeContinue?.();
     // pipe() stops reading the request while the response's buffer is full,
     // so a client that sends without reading cannot grow our heap.
     req.pipe(res);
@@ -240,9 +340,8 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
   function refuseTooLarge(x: Exchange): void {
     // We will not read the body, so the connection cannot be reused: the
     // next request would start somewhere in the middle of it.
-    const extra: Headers | undefined =
-      x.req.httpVersionMajor === 1 ? { connection: 'close' } : undefined;
-    fail(x, 'NETLAB_ERR_BODY_TOO_LARGE', extra);
+    x.close = true;
+    fail(x, 'NETLAB_ERR_BODY_TOO_LARGE');
   }
 
   function status(x: Exchange): void {
@@ -283,38 +382,90 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
     x.res.once('close', () => {
       if (answered) return;
       clearTimeout(timer);
-      done(x, CLIENT_CLOSED, 0);
+      closed(x, 0);
     });
   }
 
-  function handle(req: HttpRequest, res: HttpResponse): void {
+  function handle(req: HttpRequest, res: HttpResponse, expect = PLAIN): void {
+    // A request pipelined behind one answered with `Connection: close`, or
+    // arriving on a connection the server is closing (a drain): Node parses
+    // it anyway, but our side of the connection is shut, so its answer could
+    // never be sent. It is neither answered nor logged as if it were
+    // (RFC 9112 §9.6: a server MUST NOT process further requests after
+    // sending close).
+    const socket = req.socket;
+    if (closing.has(socket) || (req.httpVersionMajor === 1 && socket.writableEnded === true)) {
+      return;
+    }
     const start = performance.now();
     stats.start();
     const method = req.method;
     let url = req.url ?? '/';
     // Absolute-form targets (`GET http://host/path`) arrive when a client
     // treats us as a forward proxy; route them by their path.
-    if (url.charCodeAt(0) !== 47 /* / */) url = pathOfAbsolute(url);
+    if (url.charCodeAt(0) !== 47 /* / */) url = originForm(url);
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
 
+    // One pass over rawHeaders, choosing by name length before comparing
+    // names, for the few headers that decide the answer.
     let requestId: string | undefined;
     let accept: string | undefined;
+    let hosts = 0;
+    let contentLength: string | undefined;
+    let codings: string | undefined;
+    let codingLines = 0;
     const raw = req.rawHeaders;
     for (let i = 0; i + 1 < raw.length; i += 2) {
       const name = raw[i]!;
-      if (name.length === 12) {
-        if (requestId === undefined && name.toLowerCase() === 'x-request-id') {
-          const value = raw[i + 1]!;
-          if (isSaneRequestId(value)) requestId = value;
-        }
-      } else if (name.length === 6 && accept === undefined && name.toLowerCase() === 'accept') {
-        accept = raw[i + 1];
+      switch (name.length) {
+        case 4:
+          if (name === 'Host' || name.toLowerCase() === 'host') hosts++;
+          break;
+        case 6:
+          if (accept === undefined && name.toLowerCase() === 'accept') accept = raw[i + 1];
+          break;
+        case 12:
+          if (requestId === undefined && name.toLowerCase() === 'x-request-id') {
+            const value = raw[i + 1]!;
+            if (isSaneRequestId(value)) requestId = value;
+          }
+          break;
+        case 14:
+          if (name.toLowerCase() === 'content-length') contentLength = raw[i + 1];
+          break;
+        case 17:
+          if (name.toLowerCase() === 'transfer-encoding') {
+            codings = raw[i + 1];
+            codingLines++;
+          }
+          break;
       }
     }
     if (requestId === undefined) requestId = nextId();
 
-    const x: Exchange = { route: routeOf(path), req, res, path, start, requestId };
+    // A body on a route that takes none is not read: Node would otherwise
+    // read and discard it to reuse the connection, however big it is (a
+    // 500 MB `POST /`). The answer closes the connection instead, and the
+    // guards' lingering close bounds what is still read after it.
+    const close = codingLines > 0 || (contentLength !== undefined && contentLength !== '0');
+    const x: Exchange = { route: routeOf(path), req, res, path, start, requestId, close };
+
+    const problem =
+      raw.length > maxRawHeaders
+        ? 'NETLAB_ERR_TOO_MANY_HEADERS'
+        : req.httpVersionMajor !== 1
+          ? versionProblem(req)
+          : hosts !== 1 || codingLines !== 0
+            ? framingProblem(req, hosts, codings, codingLines)
+            : undefined;
+    if (problem !== undefined || expect === UNSUPPORTED_EXPECTATION) {
+      // A malformed request: whatever follows it on the connection cannot be trusted.
+      x.close = true;
+      fail(x, problem ?? 'NETLAB_ERR_EXPECTATION_FAILED');
+      return;
+    }
+
     const readOnly = method === 'GET' || method === 'HEAD';
     switch (x.route) {
       case HELLO:
@@ -327,7 +478,7 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
         return;
       case ECHO:
         if (method !== 'POST' && method !== 'PUT') break;
-        echo(x);
+        echo(x, contentLength, expect === CONTINUE);
         return;
       case STATUS:
         if (!readOnly) break;
@@ -345,24 +496,37 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
     fail(x, 'NETLAB_ERR_METHOD_NOT_ALLOWED', x.route === ECHO ? ALLOW_POST : ALLOW_GET);
   }
 
-  function checkContinue(req: HttpRequest, res: HttpResponse & { writeContinue(): void }): void {
-    const url = req.url ?? '/';
-    const isEcho = url === '/echo' || url.startsWith('/echo?');
-    const declared = headerOf(req, 'content-length');
-    if (isEcho && declared !== undefined && Number(declared) > maxBodyBytes) {
-      const raw = headerOf(req, 'x-request-id');
-      const requestId = raw !== undefined && isSaneRequestId(raw) ? raw : nextId();
+  function logRefusal(refusal: Refusal, counted: boolean): void {
+    const status = HTTP_ERRORS[refusal.code].status;
+    if (counted) {
       stats.start();
-      const start = performance.now();
-      refuseTooLarge({ route: ECHO, req, res, path: '/echo', start, requestId });
-      return;
+      stats.count(UNMATCHED, status);
     }
-    res.writeContinue();
-    handle(req, res);
+    if (!logRequests) return;
+    logger.info(
+      {
+        method: refusal.method,
+        path: refusal.path,
+        status,
+        bytes: 0,
+        durationMs: 0,
+        requestId: nextId(),
+        code: refusal.code,
+        reason: refusal.reason,
+        ...refusal.detail,
+      },
+      'request',
+    );
   }
 
   return Object.assign(handle, {
-    checkContinue: checkContinue as HttpHandler['checkContinue'],
+    checkContinue: (req: HttpRequest, res: HttpResponse) => handle(req, res, CONTINUE),
+    checkExpectation: (req: HttpRequest, res: HttpResponse) =>
+      handle(req, res, UNSUPPORTED_EXPECTATION),
+    noteCut(socket: object, code: HttpErrorCode, reason: CutReason) {
+      cuts.set(socket, { code, reason });
+    },
+    logRefusal,
     drain() {
       draining = true;
     },
@@ -370,7 +534,36 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
       accessLog?.flush();
     },
     stats,
+    maxHeadersCount,
   });
+}
+
+/**
+ * An HTTP/1 parser also takes `HTTP/0.9` and `HTTP/2.0` request lines; Go
+ * answers both 505, and so do we. HTTP/2 proper (https-secure) arrives as
+ * an Http2ServerRequest, which has a stream.
+ */
+function versionProblem(req: HttpRequest): HttpErrorCode | undefined {
+  return 'stream' in req ? undefined : 'NETLAB_ERR_HTTP_VERSION';
+}
+
+/**
+ * RFC 9112 §3.2: exactly one Host (none is allowed in HTTP/1.0). §6.1: the
+ * only transfer coding we decode is `chunked`, alone and on one line; Node's
+ * parser takes `identity, chunked` as chunked, where nginx and Go answer 501.
+ */
+function framingProblem(
+  req: HttpRequest,
+  hosts: number,
+  codings: string | undefined,
+  codingLines: number,
+): HttpErrorCode | undefined {
+  if (hosts > 1) return 'NETLAB_ERR_DUPLICATE_HOST';
+  if (hosts === 0 && req.httpVersionMinor !== 0) return 'NETLAB_ERR_MISSING_HOST';
+  if (codingLines > 1 || (codingLines === 1 && codings!.toLowerCase() !== 'chunked')) {
+    return 'NETLAB_ERR_UNSUPPORTED_TRANSFER_ENCODING';
+  }
+  return undefined;
 }
 
 const ALLOW_GET: Headers = { allow: GET_HEAD };
@@ -383,13 +576,4 @@ function headerOf(req: HttpRequest, lowerName: string): string | undefined {
       return raw[i + 1];
   }
   return undefined;
-}
-
-function pathOfAbsolute(target: string): string {
-  try {
-    const url = new URL(target);
-    return url.pathname + url.search;
-  } catch {
-    return target;
-  }
 }

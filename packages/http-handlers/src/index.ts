@@ -6,7 +6,20 @@ export {
   createAccessLog,
 } from './access-log.js';
 export { HTTP_ERRORS, HttpError, type HttpErrorCode } from './errors.js';
-export { createHttpHandler, type HttpHandler, type HttpHandlerOptions } from './handler.js';
+export {
+  type GuardedServer,
+  type HttpGuardOptions,
+  type HttpGuards,
+  installHttpGuards,
+  lingeringClose,
+} from './guards.js';
+export {
+  type CutReason,
+  createHttpHandler,
+  type HttpHandler,
+  type HttpHandlerOptions,
+  type Refusal,
+} from './handler.js';
 export { isSaneRequestId, requestIdGenerator } from './request-id.js';
 export {
   errorBody,
@@ -15,4 +28,4 @@ export {
   rawErrorResponse,
 } from './respond.js';
 export { RequestStats, ROUTES, type RouteName } from './stats.js';
-export { type Identity, whoami } from './whoami.js';
+export { type Identity, originForm, unmapped, whoami } from './whoami.js';

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import type { Readable, Writable } from 'node:stream';
 import { HTTP_ERRORS, type HttpErrorCode } from './errors.js';
 
@@ -11,6 +12,7 @@ export interface HttpRequest extends Readable {
   readonly url?: string | undefined;
   readonly httpVersion: string;
   readonly httpVersionMajor: number;
+  readonly httpVersionMinor: number;
   readonly rawHeaders: string[];
   readonly socket: {
     readonly remoteAddress?: string | undefined;
@@ -18,6 +20,7 @@ export interface HttpRequest extends Readable {
     readonly remoteFamily?: string | undefined;
     readonly localAddress?: string | undefined;
     readonly localPort?: number | undefined;
+    readonly writableEnded?: boolean;
   };
 }
 
@@ -26,6 +29,8 @@ export interface HttpResponse extends Writable {
   statusCode: number;
   readonly headersSent: boolean;
   writeHead(status: number, headers?: Record<string, string | number>): unknown;
+  /** `100 Continue` (both Node's HTTP/1 and HTTP/2 responses have it). */
+  writeContinue?(): void;
 }
 
 export type Headers = Record<string, string | number>;
@@ -37,24 +42,17 @@ export function errorBody(code: HttpErrorCode, message?: string): string {
 }
 
 /** A raw HTTP/1.1 error response, for the server's 'clientError' hook where no response object exists. */
-export function rawErrorResponse(code: HttpErrorCode): string {
+export function rawErrorResponse(code: HttpErrorCode, extra = ''): string {
   const { status } = HTTP_ERRORS[code];
   const body = errorBody(code);
   return (
-    `HTTP/1.1 ${status} ${REASONS[status] ?? ''}\r\n` +
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n` +
     'Content-Type: application/json; charset=utf-8\r\n' +
     `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-    'Connection: close\r\n\r\n' +
+    `${extra}Connection: close\r\n\r\n` +
     body
   );
 }
-
-const REASONS: Record<number, string> = {
-  400: 'Bad Request',
-  408: 'Request Timeout',
-  413: 'Payload Too Large',
-  431: 'Request Header Fields Too Large',
-};
 
 export const JSON_TYPE = 'application/json; charset=utf-8';
 export const TEXT_TYPE = 'text/plain; charset=utf-8';

@@ -22,7 +22,10 @@ export function whoami(
   extra?: Record<string, unknown>,
 ): Record<string, unknown> {
   const url = req.url ?? '/';
-  const q = url.indexOf('?');
+  // An absolute-form target (`GET http://host/p?q`, as sent to a forward
+  // proxy, RFC 9112 §3.2.2) still names a path; `url` keeps it as sent.
+  const target = url.charCodeAt(0) === 47 /* / */ ? url : originForm(url);
+  const q = target.indexOf('?');
   // No prototype: a header or query key named `__proto__` is data, not a setter.
   const headers: Record<string, string | string[]> = Object.create(null);
   const raw = req.rawHeaders;
@@ -45,8 +48,8 @@ export function whoami(
     requestId,
     method: req.method,
     url,
-    path: q === -1 ? url : url.slice(0, q),
-    query: parseQuery(q === -1 ? '' : url.slice(q + 1)),
+    path: q === -1 ? target : target.slice(0, q),
+    query: parseQuery(q === -1 ? '' : target.slice(q + 1)),
     httpVersion: req.httpVersion,
     headers,
     rawHeaders,
@@ -56,13 +59,21 @@ export function whoami(
   };
 }
 
+/** `http://host/p?q` → `/p?q`; anything that is not an http(s) URL (`*`, `host:port`) as it came. */
+export function originForm(target: string): string {
+  if (!URL.canParse(target)) return target;
+  const url = new URL(target);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return target;
+  return url.pathname + url.search;
+}
+
 /**
  * A dual-stack listener (HOST unset binds `::`) sees IPv4 clients as
  * IPv4-mapped IPv6 addresses (`::ffff:127.0.0.1`, RFC 4291 §2.5.5.2). They
  * are IPv4 clients on the wire, and that is what a person checking a proxy
  * or NAT wants to read.
  */
-function unmapped(
+export function unmapped(
   address: string | undefined,
   family?: string,
 ): { address: string | undefined; family?: string | undefined } {

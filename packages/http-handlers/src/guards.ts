@@ -1,0 +1,300 @@
+import type { EventEmitter } from 'node:events';
+import { Socket } from 'node:net';
+import { Server as TlsServer } from 'node:tls';
+import type { HttpErrorCode } from './errors.js';
+import type { CutReason, HttpHandler } from './handler.js';
+import { type HttpRequest, type HttpResponse, rawErrorResponse } from './respond.js';
+import { unmapped } from './whoami.js';
+
+export interface HttpGuardOptions {
+  /** Counts a request Node's own parser refused ('clientError'), by code. */
+  onClientError?: (code: HttpErrorCode) => void;
+  /**
+   * Lingering close: how long a connection we closed may still be read (and
+   * what it sends discarded) so the client sees our answer and an EOF, not a
+   * reset. Default 2 s (nginx: `lingering_timeout` 5 s, `lingering_time` 30 s).
+   */
+  lingerMs?: number;
+  /**
+   * …and how many bytes at most; past either, the socket is destroyed.
+   * Default 16 MiB: more than a fast uploader can have in flight in the two
+   * kernels' socket buffers when it sees the answer (a few MiB on loopback).
+   */
+  lingerBytes?: number;
+  /**
+   * During a drain, a keep-alive connection is closed once it has been
+   * quiet this long; a request arriving before then is answered with
+   * `Connection: close`. Default 1 s.
+   */
+  drainIdleMs?: number;
+}
+
+export interface HttpGuards {
+  /**
+   * Starts a graceful drain: every response from now on says
+   * `Connection: close`, and keep-alive connections close (lingering) once
+   * idle. The caller still stops the listener and enforces the deadline.
+   */
+  drain(): void;
+  /** Stops the drain's sweep (once the connections are gone). */
+  stop(): void;
+}
+
+/** The servers this works on: `http.Server`, `https.Server`, `http2.createSecureServer({ allowHTTP1: true })`. */
+export type GuardedServer = EventEmitter & {
+  maxHeadersCount?: number | null;
+  requireHostHeader?: boolean;
+  closeIdleConnections?: () => void;
+};
+
+// How often a drain looks for idle connections.
+const SWEEP_MS = 100;
+
+/**
+ * Wires the server-level half of HTTP/1 hardening around a handler: what
+ * Node's http server does on its own before (or after) the request listener
+ * runs, done here the way nginx and Go do it.
+ *
+ * - Node's parser refusals ('clientError': bad syntax, headers too large,
+ *   request timeout, a bad chunk size mid-body) get our JSON error with
+ *   `Connection: close`, an access line with status, code and `reason`,
+ *   and a count. A request under way when its connection fails is logged
+ *   by the handler with that code, not as 499.
+ * - `Expect: 100-continue` and other expectations go to the handler, which
+ *   decides the route and limits before inviting a body (417 for others).
+ * - CONNECT gets 405 (`NETLAB_ERR_NOT_A_PROXY`) instead of a silent close.
+ * - Missing Host is answered by the handler (JSON) instead of Node's bare
+ *   400; headers past the handler's `maxHeadersCount` get 431 instead of
+ *   being dropped by Node's parser without a word.
+ * - Lingering close: where Node would close a connection whose client may
+ *   still be sending (after `Connection: close`, after a refusal), we shut
+ *   down our side, read and discard for a bounded time and size, then close,
+ *   so the client reads our answer and an EOF, not a TCP reset.
+ * - `drain()`: see HttpGuards.
+ *
+ * Installs listeners only; the handler must already be the server's request
+ * listener.
+ */
+export function installHttpGuards(
+  server: GuardedServer,
+  handler: HttpHandler,
+  opts: HttpGuardOptions = {},
+): HttpGuards {
+  const lingerMs = opts.lingerMs ?? 2000;
+  const lingerBytes = opts.lingerBytes ?? 16 * 1024 * 1024;
+  const drainIdleMs = opts.drainIdleMs ?? 1000;
+  const linger = (socket: Socket) => lingeringClose(socket, lingerMs, lingerBytes);
+
+  server.requireHostHeader = false;
+  // One more than the limit, so the handler can tell "too many" from "exactly the limit".
+  server.maxHeadersCount = handler.maxHeadersCount + 1;
+
+  // The sockets HTTP/1 is spoken on: the TLS socket on a TLS server, not the TCP one under it.
+  const sockets = new Set<Socket>();
+  server.on(server instanceof TlsServer ? 'secureConnection' : 'connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    // Node's http server ends a connection after a `Connection: close`
+    // response with socket.destroySoon(): end, then destroy as soon as our
+    // side is flushed, whatever the client is still sending (its body, a
+    // pipelined request), which makes its kernel answer with a reset and
+    // can take our response away from the client before it read it.
+    socket.destroySoon = function (this: Socket) {
+      linger(this);
+    };
+  });
+
+  const refused = new WeakSet<Socket>();
+  server.on(
+    'clientError',
+    (err: NodeJS.ErrnoException & { rawPacket?: unknown }, socket: Socket) => {
+      const code = clientErrorCode(err.code);
+      // The client went away or reset: nobody to answer.
+      if (code === undefined || socket.destroyed) {
+        socket.destroy();
+        return;
+      }
+      // We closed this connection already (a refusal, `Connection: close`):
+      // what the parser makes of the bytes still arriving, or of the client
+      // leaving mid-body, is nobody's business. A failed parser also fails
+      // again on every later chunk: answer once.
+      if (lingering.has(socket) || refused.has(socket)) return;
+      refused.add(socket);
+      const current = currentResponse(socket);
+      // The handler already refused this request (501 for a transfer coding
+      // the parser then choked on): just close.
+      if (current?.writableEnded) {
+        linger(socket);
+        return;
+      }
+      opts.onClientError?.(code);
+      const reason: CutReason =
+        code === 'NETLAB_ERR_REQUEST_TIMEOUT' ? 'timeout' : 'protocol-error';
+      if (current !== undefined) {
+        handler.noteCut(socket, code, reason);
+        // Node's own default handler makes the same check: a response already
+        // under way (an echo mid-body) cannot get a second status line.
+        if (current.headersSent) {
+          socket.destroy();
+          return;
+        }
+      } else {
+        handler.logRefusal(
+          {
+            code,
+            reason,
+            ...requestLine(err.rawPacket),
+            detail: {
+              err: err.code,
+              remoteAddress: unmapped(socket.remoteAddress).address,
+              remotePort: socket.remotePort,
+            },
+          },
+          false,
+        );
+      }
+      if (!socket.writable) {
+        socket.destroy();
+        return;
+      }
+      socket.write(rawErrorResponse(code));
+      linger(socket);
+    },
+  );
+
+  // Without these listeners Node answers `Expect` itself: 100 Continue to
+  // anything (inviting a body it will then refuse), a bare 417 otherwise.
+  server.on('checkContinue', handler.checkContinue);
+  server.on('checkExpectation', handler.checkExpectation);
+
+  // Without a listener Node closes a CONNECT without a word.
+  server.on('connect', (req: HttpRequest, socketOrRes: Socket | HttpResponse) => {
+    // HTTP/2 (https-secure) hands CONNECT over as a request and a response.
+    if (!(socketOrRes instanceof Socket)) {
+      handler(req, socketOrRes);
+      return;
+    }
+    handler.logRefusal({ code: 'NETLAB_ERR_NOT_A_PROXY', method: req.method, path: req.url }, true);
+    socketOrRes.write(
+      rawErrorResponse('NETLAB_ERR_NOT_A_PROXY', 'Allow: GET, HEAD, POST, PUT\r\n'),
+    );
+    linger(socketOrRes);
+  });
+
+  let sweep: NodeJS.Timeout | undefined;
+  const guards: HttpGuards = {
+    drain() {
+      handler.drain();
+      if (sweep !== undefined) return;
+      // A connection idle right now may carry a request on the wire to us:
+      // closing it would fail that request. Closing it once it has been
+      // quiet for a while (and answering anything that arrives before with
+      // Connection: close) leaves only clients that pause that long exposed,
+      // as any keep-alive timeout does.
+      const seen = new WeakMap<Socket, { bytes: number; since: number }>();
+      const check = () => {
+        const now = performance.now();
+        for (const socket of sockets) {
+          // HTTP/2 sessions end with their own GOAWAY.
+          if ((socket as Socket & { alpnProtocol?: string | false }).alpnProtocol === 'h2')
+            continue;
+          const bytes = socket.bytesRead + socket.bytesWritten;
+          const last = seen.get(socket);
+          if (last === undefined || last.bytes !== bytes) seen.set(socket, { bytes, since: now });
+          else if (now - last.since >= drainIdleMs && currentResponse(socket) === undefined) {
+            linger(socket);
+          }
+        }
+      };
+      check();
+      sweep = setInterval(check, SWEEP_MS);
+    },
+    stop() {
+      clearInterval(sweep);
+    },
+  };
+  // http.Server's close() (Node 19+) starts with closeIdleConnections(),
+  // which destroys every keep-alive connection idle at that instant; a
+  // request already on its way on one of them then gets a reset. Here a
+  // close() drains them instead.
+  if (typeof server.closeIdleConnections === 'function') {
+    server.closeIdleConnections = () => guards.drain();
+  }
+  return guards;
+}
+
+const lingering = new WeakSet<Socket>();
+
+/**
+ * Closes `socket` the way nginx does (`lingering_close`): shut down our
+ * side (the client reads everything we sent, then EOF), then keep reading
+ * and discarding what the client still sends until it closes its side, or
+ * for at most `timeMs` and `maxBytes`. Closing at once would leave unread
+ * bytes in the kernel, which then resets the connection, and a reset can
+ * destroy our answer in the client's buffers before it is read.
+ */
+export function lingeringClose(socket: Socket, timeMs: number, maxBytes: number): void {
+  if (socket.destroyed || lingering.has(socket)) return;
+  lingering.add(socket);
+  socket.end();
+  // Counted as it arrives, so the bound holds however fast the client
+  // sends. (On an http server socket a 'data' listener also takes the
+  // reading back from the parser's native fast path, which no longer matters.)
+  let read = 0;
+  socket.on('data', (chunk: Buffer) => {
+    read += chunk.length;
+    if (read > maxBytes) socket.destroy();
+  });
+  // Reading must go on, or the client's EOF is never seen and what it sends
+  // piles up unread (a reset when we close). Node's http server may have
+  // stopped it (nobody reads the refused body), and its stream state still
+  // says "reading" from when the parser read natively, so resume() alone
+  // would not restart it: restart the handle as Node's own resume hook does.
+  socket.resume();
+  const handle = (socket as Socket & { _handle?: { reading?: boolean; readStart?(): unknown } })
+    ._handle;
+  if (handle?.reading === false && typeof handle.readStart === 'function') {
+    handle.reading = true;
+    handle.readStart();
+  }
+  // The clock starts once our side is flushed: a big answer to a slow
+  // reader is not cut short (IDLE_TIMEOUT_MS still bounds a reader that stopped).
+  const start = () => {
+    const timer = setTimeout(() => socket.destroy(), timeMs);
+    socket.once('close', () => clearTimeout(timer));
+  };
+  if (socket.writableFinished) start();
+  else socket.once('finish', start);
+}
+
+/** The response Node's http server is writing on `socket` now, if any (the same field its closeIdleConnections reads). */
+function currentResponse(socket: Socket): HttpResponse | undefined {
+  return (socket as Socket & { _httpMessage?: HttpResponse | null })._httpMessage ?? undefined;
+}
+
+function clientErrorCode(code: string | undefined): HttpErrorCode | undefined {
+  switch (code) {
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return undefined;
+    case 'HPE_HEADER_OVERFLOW':
+      return 'NETLAB_ERR_HEADERS_TOO_LARGE';
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return 'NETLAB_ERR_REQUEST_TIMEOUT';
+    // Two Transfer-Encoding lines, or a coding that is not chunked where the
+    // parser decides first: 501, as the handler answers the same codings.
+    case 'HPE_INVALID_TRANSFER_ENCODING':
+      return 'NETLAB_ERR_UNSUPPORTED_TRANSFER_ENCODING';
+    default:
+      return 'NETLAB_ERR_BAD_REQUEST';
+  }
+}
+
+const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}) (\S{1,1024})/;
+
+/** Method and target of a request the parser refused, when its bytes start with them. */
+function requestLine(packet: unknown): { method?: string; path?: string } {
+  if (!Buffer.isBuffer(packet)) return {};
+  const m = REQUEST_LINE.exec(packet.subarray(0, 1100).toString('latin1'));
+  return m ? { method: m[1]!, path: m[2]! } : {};
+}
