@@ -1,4 +1,5 @@
 import { type ConfigOf, commonVars, int, string, workerVars } from '@netlab/common';
+import { guardVars } from '@netlab/http-handlers';
 
 /** Every variable http-hello reads; the README table is generated from this. */
 export const schema = {
@@ -56,24 +57,7 @@ export const schema = {
     max: 1_048_576,
     doc: 'Largest request head (request line and headers) in bytes; above it the answer is 431.',
   }),
-  LINGER_TIMEOUT_MS: int({
-    default: 2000,
-    min: 0,
-    max: 60_000,
-    doc: 'Lingering close: after the server closes a connection the client may still be sending on (a refusal, Connection: close), it reads and discards for at most this long once its answer is flushed, so the client sees the answer and an EOF instead of a reset.',
-  }),
-  LINGER_MAX_BYTES: int({
-    default: 16 * 1024 * 1024,
-    min: 0,
-    max: 1024 * 1024 * 1024,
-    doc: 'Lingering close: at most this many bytes are read and discarded before the connection is cut anyway (room for what a fast uploader has in flight when it sees the answer).',
-  }),
-  MAX_HEADERS_COUNT: int({
-    default: 100,
-    min: 1,
-    max: 10_000,
-    doc: 'Most request header lines; more get 431 (Node would otherwise drop those past its own limit without a word).',
-  }),
+  ...guardVars(),
   ...workerVars(),
 };
 

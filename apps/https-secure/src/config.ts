@@ -1,4 +1,5 @@
 import { type ConfigOf, commonVars, int, string, workerVars } from '@netlab/common';
+import { guardVars } from '@netlab/http-handlers';
 import { tlsVars } from '@netlab/tls';
 
 /** Every variable https-secure reads; the README table is generated from this. */
@@ -77,6 +78,7 @@ export const schema = {
     max: 1_048_576,
     doc: 'Largest request head in bytes: 431 over HTTP/1.1; over HTTP/2 the limit is announced (SETTINGS_MAX_HEADER_LIST_SIZE) and a bigger header block is refused.',
   }),
+  ...guardVars(),
 };
 
 export type HttpsConfig = ConfigOf<typeof schema>;

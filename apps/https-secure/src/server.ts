@@ -9,18 +9,12 @@ import {
   type Logger,
   limitConnections,
   listen,
+  peerAddress,
   type Registry,
   type Service,
   sweepIdle,
 } from '@netlab/common';
-import {
-  createHttpHandler,
-  type HttpErrorCode,
-  type HttpHandler,
-  type HttpRequest,
-  type HttpResponse,
-  rawErrorResponse,
-} from '@netlab/http-handlers';
+import { createHttpHandler, type HttpHandler, installHttpGuards } from '@netlab/http-handlers';
 import {
   type CertificateReloader,
   certificateLogFields,
@@ -87,6 +81,9 @@ export function createHttpsServer(config: HttpsConfig, deps: HttpsDeps): HttpsSe
     sharedLogOutput: deps.sharedLogOutput ?? false,
     // Over HTTP/2 req.socket is a proxy that forwards these reads to the TLS socket.
     whoamiExtra: (req) => ({ tls: describeTlsSession(req.socket as TLSSocket) }),
+    maxHeadersCount: config.MAX_HEADERS_COUNT,
+    // On every response over either HTTP version, refusals included.
+    responseHeaders: { 'strict-transport-security': `max-age=${config.HSTS_MAX_AGE_S}` },
   });
   const connections = new ConnectionSet();
   const handshaken = new WeakSet<Socket>();
@@ -98,13 +95,6 @@ export function createHttpsServer(config: HttpsConfig, deps: HttpsDeps): HttpsSe
     () => connections.size,
     () => Date.parse((reloader?.current ?? tls.credentials).info.validTo) / 1000,
   );
-
-  // setHeader before the handler's writeHead: both HTTP versions merge the two.
-  const hsts = `max-age=${config.HSTS_MAX_AGE_S}`;
-  const onRequest = (req: HttpRequest, res: HttpResponse & SetHeader) => {
-    res.setHeader('strict-transport-security', hsts);
-    handler(req, res);
-  };
 
   const server = http2.createSecureServer(
     {
@@ -118,15 +108,13 @@ export function createHttpsServer(config: HttpsConfig, deps: HttpsDeps): HttpsSe
         maxHeaderListSize: config.MAX_HEADER_SIZE,
       },
     },
-    onRequest as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
+    handler as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
   );
 
   // ---- HTTP/1.1 server wiring -------------------------------------------
-  // The same limits and hooks as apps/http-hello/src/server.ts, applied to
-  // the HTTP/1.1 side of this HTTP/2 server (allowHTTP1 runs node:http's
-  // connection handling on it, which reads these properties). Issue 8 moves
-  // this wiring into @netlab/http-handlers as one function; this block is
-  // what that function replaces.
+  // The same limits as apps/http-hello/src/server.ts, on the HTTP/1.1 side of
+  // this HTTP/2 server (allowHTTP1 runs node:http's connection handling on
+  // it, which reads these properties).
   const http1 = server as unknown as Http1Side;
   // Node refuses headersTimeout > requestTimeout; a header deadline past the
   // whole-request deadline would never fire anyway.
@@ -143,36 +131,18 @@ export function createHttpsServer(config: HttpsConfig, deps: HttpsDeps): HttpsSe
     100,
     Math.min(1000, Math.floor(http1.headersTimeout / 4)),
   );
-  // Without this listener Node answers `Expect: 100-continue` itself, and an
-  // oversized echo body would be invited before we could refuse it.
-  server.on('checkContinue', (req: HttpRequest, res: HttpResponse & SetHeader) => {
-    res.setHeader('strict-transport-security', hsts);
-    handler.checkContinue(req, res as unknown as HttpResponse & { writeContinue(): void });
+  // Parser refusals, Expect, CONNECT, lingering close and the drain's
+  // keep-alive handling: the same guards as http-hello (@netlab/http-handlers).
+  const guards = installHttpGuards(server, handler, {
+    onClientError: (code) => metrics.clientErrors.inc({ code }),
+    lingerMs: config.LINGER_TIMEOUT_MS,
+    lingerBytes: config.LINGER_MAX_BYTES,
   });
+  // Http2SecureServer reports failed TLS handshakes as 'clientError' too
+  // ('tlsClientError' re-emitted): no HTTP has been spoken, so there is
+  // nobody to answer. (The guards answer only sockets past their handshake.)
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    // Http2SecureServer reports failed TLS handshakes here too ('tlsClientError'
-    // re-emitted): no HTTP has been spoken, so there is nobody to answer.
-    if (!handshaken.has(socket)) {
-      onHandshakeError(err, socket);
-      return;
-    }
-    const code = clientErrorCode(err.code);
-    if (code === undefined || !socket.writable) {
-      socket.destroy();
-      return;
-    }
-    metrics.clientErrors.inc({ code });
-    logger.info(
-      { code, err: err.code, remoteAddress: socket.remoteAddress, remotePort: socket.remotePort },
-      'client error: connection closed',
-    );
-    // A response already under way cannot get a second status line.
-    const current = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-    if (current?.headersSent) {
-      socket.destroy();
-      return;
-    }
-    socket.end(rawErrorResponse(code), () => socket.destroy());
+    if (!handshaken.has(socket)) onHandshakeError(err, socket);
   });
   // ---- end of HTTP/1.1 server wiring -----------------------------------
 
@@ -185,7 +155,7 @@ export function createHttpsServer(config: HttpsConfig, deps: HttpsDeps): HttpsSe
     // bad client certificate) is.
     const hangUp = code === 'ECONNRESET' || code === 'EPIPE';
     logger[hangUp ? 'debug' : 'info'](
-      { code, remoteAddress: socket.remoteAddress, remotePort: socket.remotePort },
+      { code, remoteAddress: peerAddress(socket.remoteAddress), remotePort: socket.remotePort },
       'TLS handshake failed',
     );
     socket.destroy();
@@ -212,9 +182,10 @@ export function createHttpsServer(config: HttpsConfig, deps: HttpsDeps): HttpsSe
     config.IDLE_TIMEOUT_MS > 0
       ? sweepIdle(connections, config.IDLE_TIMEOUT_MS, (socket) => {
           metrics.idleClosed.inc();
+          handler.noteCut(socket, 'NETLAB_ERR_IDLE_TIMEOUT', 'idle');
           logger.info(
             {
-              remoteAddress: socket.remoteAddress,
+              remoteAddress: peerAddress(socket.remoteAddress),
               remotePort: socket.remotePort,
               idleMs: config.IDLE_TIMEOUT_MS,
             },
@@ -248,23 +219,26 @@ export function createHttpsServer(config: HttpsConfig, deps: HttpsDeps): HttpsSe
     },
     async close({ timeoutMs }) {
       reloader?.stop();
-      handler.drain();
+      // HTTP/1.1: Connection: close on every answer from now on, keep-alive
+      // connections closed (lingering) once quiet.
+      guards.drain();
       const drained = Promise.all([
-        drain(server, connections, { timeoutMs, logger }),
+        drain(server, connections, {
+          timeoutMs,
+          logger,
+          onExpire: (socket) => handler.noteCut(socket, 'NETLAB_ERR_SHUTTING_DOWN', 'shutdown'),
+        }),
         redirect && drain(redirect.server, redirect.connections, { timeoutMs, logger }),
       ]);
       // HTTP/2: GOAWAY; streams in flight finish, the client opens no new ones.
       for (const session of sessions) session.close();
-      http1.closeIdleConnections();
       redirect?.server.closeIdleConnections();
-      const sweep = setInterval(() => {
-        http1.closeIdleConnections();
-        redirect?.server.closeIdleConnections();
-      }, DRAIN_SWEEP_MS);
+      const sweep = setInterval(() => redirect?.server.closeIdleConnections(), DRAIN_SWEEP_MS);
       try {
         await drained;
       } finally {
         clearInterval(sweep);
+        guards.stop();
         idle?.stop();
         handler.flushLog();
       }
@@ -274,8 +248,6 @@ export function createHttpsServer(config: HttpsConfig, deps: HttpsDeps): HttpsSe
 
 /** The node:http server properties allowHTTP1 reads; Http2SecureServer's types leave them out. */
 type Http1Side = http.Server & { maxHeaderSize: number; connectionsCheckingInterval: number };
-
-type SetHeader = { setHeader(name: string, value: string): unknown };
 
 function logCertificate(logger: Logger, tls: PreparedTls): void {
   const { source } = tls;
@@ -338,19 +310,4 @@ function createRedirect(config: HttpsConfig, logger: Logger, metrics: HttpsMetri
       httpsPort = port;
     },
   };
-}
-
-function clientErrorCode(code: string | undefined): HttpErrorCode | undefined {
-  switch (code) {
-    // The client went away or reset: nobody to answer.
-    case 'ECONNRESET':
-    case 'EPIPE':
-      return undefined;
-    case 'HPE_HEADER_OVERFLOW':
-      return 'NETLAB_ERR_HEADERS_TOO_LARGE';
-    case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return 'NETLAB_ERR_REQUEST_TIMEOUT';
-    default:
-      return 'NETLAB_ERR_BAD_REQUEST';
-  }
 }

@@ -108,6 +108,9 @@ export function installHttpGuards(
   server.on(
     'clientError',
     (err: NodeJS.ErrnoException & { rawPacket?: unknown }, socket: Socket) => {
+      // A TLS server reports failed handshakes here too: no HTTP was spoken
+      // on such a socket, and the app (which counts handshakes) answers it.
+      if (!sockets.has(socket)) return;
       const code = clientErrorCode(err.code);
       // The client went away or reset: nobody to answer.
       if (code === undefined || socket.destroyed) {

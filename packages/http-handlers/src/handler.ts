@@ -37,6 +37,11 @@ export interface HttpHandlerOptions extends Identity {
   sharedLogOutput?: boolean;
   /** More fields for /whoami (https-secure adds the TLS session). */
   whoamiExtra?: (req: HttpRequest) => Record<string, unknown>;
+  /**
+   * Headers every response of the handler carries, refusals and the answer
+   * to `Expect: 100-continue` included (https-secure: Strict-Transport-Security).
+   */
+  responseHeaders?: Readonly<Headers>;
 }
 
 /** A `(req, res)` request listener, plus the hooks a server wires up around it. */
@@ -147,7 +152,7 @@ const CLIENT_CLOSED = 499;
  * access-log.ts).
  */
 export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
-  const { logger, maxBodyBytes, maxDelayMs } = opts;
+  const { logger, maxBodyBytes, maxDelayMs, responseHeaders } = opts;
   const identity: Identity = { hostname: opts.hostname, pid: opts.pid, version: opts.version };
   const nextId = opts.requestId ?? requestIdGenerator();
   const stats = new RequestStats();
@@ -219,6 +224,7 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
    * marks each one `Connection: close`.
    */
   function writeHead(x: Exchange, status: number, headers: Headers): void {
+    if (responseHeaders !== undefined) Object.assign(headers, responseHeaders);
     if ((draining || x.close) && x.req.httpVersionMajor === 1) {
       headers.connection = 'close';
       closing.add(x.req.socket);

@@ -5,6 +5,7 @@ export {
   type AccessLogOptions,
   createAccessLog,
 } from './access-log.js';
+export { guardVars } from './config.js';
 export { HTTP_ERRORS, HttpError, type HttpErrorCode } from './errors.js';
 export {
   type GuardedServer,

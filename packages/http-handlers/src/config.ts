@@ -1,0 +1,29 @@
+import { int, type Schema } from '@netlab/common';
+
+/**
+ * The variables of installHttpGuards and the handler's header-count limit,
+ * declared once for every server that mounts them (http-hello,
+ * https-secure): spread into the app's schema.
+ */
+export function guardVars() {
+  return {
+    LINGER_TIMEOUT_MS: int({
+      default: 2000,
+      min: 0,
+      max: 60_000,
+      doc: 'Lingering close: after the server closes a connection the client may still be sending on (a refusal, Connection: close), it reads and discards for at most this long once its answer is flushed, so the client sees the answer and an EOF instead of a reset.',
+    }),
+    LINGER_MAX_BYTES: int({
+      default: 16 * 1024 * 1024,
+      min: 0,
+      max: 1024 * 1024 * 1024,
+      doc: 'Lingering close: at most this many bytes are read and discarded before the connection is cut anyway (room for what a fast uploader has in flight when it sees the answer).',
+    }),
+    MAX_HEADERS_COUNT: int({
+      default: 100,
+      min: 1,
+      max: 10_000,
+      doc: 'Most request header lines; more get 431 (Node would otherwise drop those past its own limit without a word).',
+    }),
+  } satisfies Schema;
+}
