@@ -6,6 +6,7 @@ import {
   type Logger,
   limitConnections,
   listen,
+  peerAddress,
   type Registry,
   type Service,
   sweepIdle,
@@ -37,9 +38,6 @@ export interface ProtocolDeps {
   /** The certificate, its source (for reloads) and the client-certificate policy, checked at start. */
   tls: PreparedTls;
 }
-
-const MAPPED_IPV4 = /^::ffff:(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/i;
-const peerAddress = (address: string | undefined) => address?.replace(MAPPED_IPV4, '$1');
 
 /**
  * Names for why a handshake failed, from the codes Node and OpenSSL give,
