@@ -45,9 +45,9 @@ export async function startListener(env: Record<string, string> = {}): Promise<S
   const admin: AdminServer = createAdminServer({
     logger,
     metrics: registry,
-    readiness: () => 'ready',
     routes: () => listener.adminRoutes,
   });
+  admin.setReadiness('ready');
   const { port: adminPort } = await admin.listen(0, '127.0.0.1');
   return {
     listener,
