@@ -67,13 +67,13 @@ describe('deploy/k8s/base', () => {
     expect(apps.filter(autoscaled).map((a) => a.name)).toEqual(scaled);
   });
 
-  it.skipIf(!kubectl)('renders as kubectl kustomize renders it', () => {
+  it.skipIf(!kubectl)('renders as kubectl kustomize renders it (skipped without kubectl)', () => {
     const byId = (objects: K8sObject[]) => Object.fromEntries(objects.map((o) => [idOf(o), o]));
     expect(byId(base)).toEqual(byId(kubectlKustomize(kubectl as string, baseDir)));
   });
 });
 
-describe.skipIf(!kubectl)('deploy/k8s/overlays/example (rendered by kubectl kustomize)', () => {
+describe.skipIf(!kubectl)('deploy/k8s/overlays/example (rendered by kubectl kustomize; skipped without kubectl)', () => {
   let overlay: K8sObject[];
   beforeAll(() => {
     overlay = kubectlKustomize(kubectl as string, overlayDir);
