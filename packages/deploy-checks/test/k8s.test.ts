@@ -73,43 +73,46 @@ describe('deploy/k8s/base', () => {
   });
 });
 
-describe.skipIf(!kubectl)('deploy/k8s/overlays/example (rendered by kubectl kustomize; skipped without kubectl)', () => {
-  let overlay: K8sObject[];
-  beforeAll(() => {
-    overlay = kubectlKustomize(kubectl as string, overlayDir);
-  });
+describe.skipIf(!kubectl)(
+  'deploy/k8s/overlays/example (rendered by kubectl kustomize; skipped without kubectl)',
+  () => {
+    let overlay: K8sObject[];
+    beforeAll(() => {
+      overlay = kubectlKustomize(kubectl as string, overlayDir);
+    });
 
-  it('is valid against the Kubernetes schemas, with no unknown field', async () => {
-    expect(await schemaProblems(overlay)).toEqual([]);
-    expect(unknownFieldProblems(overlay)).toEqual([]);
-  });
+    it('is valid against the Kubernetes schemas, with no unknown field', async () => {
+      expect(await schemaProblems(overlay)).toEqual([]);
+      expect(unknownFieldProblems(overlay)).toEqual([]);
+    });
 
-  it("still agrees with every app's declarations", () => {
-    expect(allProblems(overlay, false)).toEqual([]);
-  });
+    it("still agrees with every app's declarations", () => {
+      expect(allProblems(overlay, false)).toEqual([]);
+    });
 
-  it('puts everything in its namespace, at a fixed image tag', () => {
-    for (const o of overlay.filter((o) => o.kind !== 'Namespace')) {
-      expect(o.metadata.namespace, idOf(o)).toBe('netlab');
-    }
-    const images = overlay
-      .filter((o): o is Deployment => o.kind === 'Deployment')
-      .map((o) => o.spec.template.spec.containers[0]?.image);
-    expect(images).toHaveLength(7);
-    for (const image of images) expect(image).toMatch(/:\d+\.\d+\.\d+$/);
-  });
+    it('puts everything in its namespace, at a fixed image tag', () => {
+      for (const o of overlay.filter((o) => o.kind !== 'Namespace')) {
+        expect(o.metadata.namespace, idOf(o)).toBe('netlab');
+      }
+      const images = overlay
+        .filter((o): o is Deployment => o.kind === 'Deployment')
+        .map((o) => o.spec.template.spec.containers[0]?.image);
+      expect(images).toHaveLength(7);
+      for (const image of images) expect(image).toMatch(/:\d+\.\d+\.\d+$/);
+    });
 
-  it('gives https-secure the certificate of a mounted Secret', () => {
-    const config = overlay.find((o) => o.metadata.name === 'https-secure-config') as ConfigMap;
-    expect(config.data?.TLS_CERT_FILE).toBe('/etc/netlab/tls/tls.crt');
-    expect(config.data?.TLS_KEY_FILE).toBe('/etc/netlab/tls/tls.key');
-    const deployment = overlay.find(
-      (o) => o.kind === 'Deployment' && o.metadata.name === 'https-secure',
-    ) as Deployment;
-    const volumes = deployment.spec.template.spec.volumes ?? [];
-    expect(volumes.map((v) => v.secret?.secretName)).toContain('https-secure-tls');
-  });
-});
+    it('gives https-secure the certificate of a mounted Secret', () => {
+      const config = overlay.find((o) => o.metadata.name === 'https-secure-config') as ConfigMap;
+      expect(config.data?.TLS_CERT_FILE).toBe('/etc/netlab/tls/tls.crt');
+      expect(config.data?.TLS_KEY_FILE).toBe('/etc/netlab/tls/tls.key');
+      const deployment = overlay.find(
+        (o) => o.kind === 'Deployment' && o.metadata.name === 'https-secure',
+      ) as Deployment;
+      const volumes = deployment.spec.template.spec.volumes ?? [];
+      expect(volumes.map((v) => v.secret?.secretName)).toContain('https-secure-tls');
+    });
+  },
+);
 
 // Each check must be able to fail: break one thing in a copy of the base and
 // the check names it.
