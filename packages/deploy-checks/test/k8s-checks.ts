@@ -66,6 +66,12 @@ export const autoscaled = (app: AppDecl) => app.protocol === 'http' || app.proto
 const find = <T extends K8sObject>(objects: readonly K8sObject[], kind: string, name: string) =>
   objects.find((o) => o.kind === kind && o.metadata.name === name) as T | undefined;
 
+/** Whether `file` is below the folder `dir`. */
+function isInside(dir: string, file: string): boolean {
+  const rel = posix.relative(dir, file);
+  return rel !== '' && !rel.startsWith('..') && !posix.isAbsolute(rel);
+}
+
 /** Seconds a preStop sleep holds back SIGTERM. */
 const preStopSeconds = (c: Container) => c.lifecycle?.preStop?.sleep?.seconds ?? 0;
 
@@ -219,11 +225,7 @@ export function appProblems(
   for (const key of ['TLS_CERT_FILE', 'TLS_KEY_FILE', 'TLS_CLIENT_CA_FILE']) {
     const file = data[key];
     if (file === undefined) continue;
-    const mounted = container.volumeMounts?.some(
-      (m) =>
-        posix.relative(m.mountPath, file) !== '' &&
-        !posix.relative(m.mountPath, file).startsWith('..'),
-    );
+    const mounted = container.volumeMounts?.some((m) => isInside(m.mountPath, file));
     if (!mounted) say(deployment, `${key} ${file} is on no mounted volume`);
   }
 

@@ -5,6 +5,7 @@ import { type AppDecl, loadApps } from './app-declarations.js';
 import {
   appProblems,
   autoscaled,
+  type CheckOptions,
   type ConfigMap,
   type Deployment,
   strayObjects,
@@ -25,13 +26,12 @@ beforeAll(async () => {
 });
 
 const clone = <T>(v: T): T => structuredClone(v);
-const allProblems = (objects: readonly K8sObject[], image = true) => [
-  ...apps.flatMap((app) =>
-    appProblems(objects, app, {
-      image: image ? (a) => `netlab/${a.name}:latest` : undefined,
-      defaultsOnly: image,
-    }),
-  ),
+/** The base runs the images the Dockerfile builds, with every app's defaults. */
+const BASE: CheckOptions = { image: (app) => `netlab/${app.name}:latest`, defaultsOnly: true };
+/** An overlay may name its own images and change settings. */
+const OVERLAY: CheckOptions = { defaultsOnly: false };
+const allProblems = (objects: readonly K8sObject[], opts: CheckOptions = BASE) => [
+  ...apps.flatMap((app) => appProblems(objects, app, opts)),
   ...strayObjects(objects, apps),
 ];
 
@@ -87,7 +87,7 @@ describe.skipIf(!kubectl)(
     });
 
     it("still agrees with every app's declarations", () => {
-      expect(allProblems(overlay, false)).toEqual([]);
+      expect(allProblems(overlay, OVERLAY)).toEqual([]);
     });
 
     it('puts everything in its namespace, at a fixed image tag', () => {
