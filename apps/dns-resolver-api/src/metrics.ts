@@ -1,13 +1,10 @@
 import { Counter, Gauge, Histogram, type Registry } from '@netlab/common';
+import { type ConnectionMetrics, createHttpMetrics } from '@netlab/http-handlers';
 import type { RouteStats } from './api.js';
 import type { Lookups } from './lookup.js';
 import type { Resolution } from './resolution.js';
 
-export interface ResolverMetrics {
-  connections: Counter<never>;
-  clientErrors: Counter<'code'>;
-  dropped: Counter<never>;
-  idleClosed: Counter<never>;
+export interface ResolverMetrics extends ConnectionMetrics {
   upstreamLatency: Histogram<'type'>;
 }
 
@@ -46,24 +43,7 @@ export function createResolverMetrics(
       },
     });
 
-  new Counter({
-    name: 'netlab_http_requests_total',
-    help: 'HTTP requests answered, by route and status (499: the client left first)',
-    labelNames: ['route', 'status'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const { route, status, count } of routes.entries()) {
-        this.inc({ route, status: String(status) }, count);
-      }
-    },
-  });
-  gauge(
-    'netlab_http_requests_in_flight',
-    'HTTP requests received and not yet answered',
-    () => routes.inFlight,
-  );
-  gauge('netlab_http_connections_active', 'HTTP connections open now', sources.openConnections);
+  const http = createHttpMetrics(registry, routes, sources.openConnections);
 
   new Counter({
     name: 'netlab_dns_queries_total',
@@ -124,32 +104,12 @@ export function createResolverMetrics(
   );
 
   return {
+    ...http,
     upstreamLatency: new Histogram({
       name: 'netlab_dns_upstream_duration_seconds',
       help: 'Time the DNS servers took to answer one query (or to fail), by type',
       labelNames: ['type'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers: [registry],
-    }),
-    connections: new Counter({
-      name: 'netlab_http_connections_total',
-      help: 'HTTP connections accepted',
-      registers: [registry],
-    }),
-    clientErrors: new Counter({
-      name: 'netlab_http_client_errors_total',
-      help: 'Connections closed for a protocol error or limit before a request was handled, by code',
-      labelNames: ['code'],
-      registers: [registry],
-    }),
-    dropped: new Counter({
-      name: 'netlab_http_connections_rejected_total',
-      help: 'Connections closed at once because MAX_CONNECTIONS were open',
-      registers: [registry],
-    }),
-    idleClosed: new Counter({
-      name: 'netlab_http_connections_idle_closed_total',
-      help: 'Connections closed after IDLE_TIMEOUT_MS without traffic either way',
       registers: [registry],
     }),
   };

@@ -6,6 +6,12 @@ export {
   createAccessLog,
 } from './access-log.js';
 export { guardVars } from './config.js';
+export {
+  type ConnectionMetrics,
+  createConnectionMetrics,
+  createHttpMetrics,
+  type RequestCounts,
+} from './connection-metrics.js';
 export { HTTP_ERRORS, HttpError, type HttpErrorCode } from './errors.js';
 export {
   type GuardedServer,
