@@ -5,12 +5,17 @@
 # and published ports are served by docker-proxy.
 #
 #   scripts/docker/engine.sh install   apt packages + the `docker compose` shim
-#   scripts/docker/engine.sh start     start dockerd, print `export DOCKER_HOST=…`
+#   scripts/docker/engine.sh start     start dockerd, print the environment to use it
 #   scripts/docker/engine.sh stop      stop the dockerd this script started (by pid)
-#   scripts/docker/engine.sh env       print `export DOCKER_HOST=…`
+#   scripts/docker/engine.sh env       print the environment to use it
 #
 # State lives in NETLAB_DOCKER_DIR (default /tmp/netlab-docker): the socket,
 # images, containers and dockerd.pid. Use: eval "$(scripts/docker/engine.sh start)"
+#
+# The environment: DOCKER_HOST, BuildKit on (the Dockerfile's cache mount
+# needs it; Compose v1 then builds with the docker CLI), and the engine's own
+# client first on PATH: Debian's 20.10 client builds with BuildKit by itself,
+# where a newer client without the buildx plugin refuses to.
 set -euo pipefail
 
 dir=${NETLAB_DOCKER_DIR:-/tmp/netlab-docker}
@@ -52,10 +57,17 @@ SHIM
 
 running() { docker version >/dev/null 2>&1; }
 
+env_lines() {
+  mkdir -p "$dir/bin"
+  [ -x /usr/bin/docker ] && ln -sf /usr/bin/docker "$dir/bin/docker"
+  echo "export DOCKER_HOST=$DOCKER_HOST DOCKER_BUILDKIT=1 COMPOSE_DOCKER_CLI_BUILD=1"
+  echo "export PATH=$dir/bin:\$PATH"
+}
+
 start() {
   mkdir -p "$dir"
   if running; then
-    echo "export DOCKER_HOST=$DOCKER_HOST"
+    env_lines
     return
   fi
   # --iptables=false: the engine must not rewrite the host's firewall, and
@@ -78,7 +90,7 @@ start() {
     sleep 0.2
   done
   say "dockerd ready (pid $(cat "$pidfile"), socket $sock)"
-  echo "export DOCKER_HOST=$DOCKER_HOST"
+  env_lines
 }
 
 stop() {
@@ -99,6 +111,6 @@ case ${1:-} in
   install) install ;;
   start) start ;;
   stop) stop ;;
-  env) echo "export DOCKER_HOST=$DOCKER_HOST" ;;
+  env) env_lines ;;
   *) say "usage: $0 install|start|stop|env"; exit 64 ;;
 esac

@@ -1,9 +1,10 @@
 // The image's HEALTHCHECK: ready means GET /readyz on the admin port answers
 // 200 (503 while starting or draining). Node's own http, so the image needs
-// no curl. Exit 0 healthy, 1 not.
+// no curl. The port: the first argument, else ADMIN_PORT (the image sets the
+// app's default). Exit 0 healthy, 1 not.
 import { get } from 'node:http';
 
-const port = Number(process.env.ADMIN_PORT);
+const port = Number(process.argv[2] ?? process.env.ADMIN_PORT);
 const req = get({ host: '127.0.0.1', port, path: '/readyz', timeout: 3000 }, (res) => {
   res.resume();
   process.exit(res.statusCode === 200 ? 0 : 1);
