@@ -4,6 +4,7 @@
 // app's default). Exit 0 healthy, 1 not.
 import { get } from 'node:http';
 
+// biome-ignore lint/suspicious/noUndeclaredEnvVars: read inside the container, by no turbo task
 const port = Number(process.argv[2] ?? process.env.ADMIN_PORT);
 const req = get({ host: '127.0.0.1', port, path: '/readyz', timeout: 3000 }, (res) => {
   res.resume();
