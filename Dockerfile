@@ -5,25 +5,27 @@
 ARG NODE_IMAGE=node:24-bookworm-slim
 ARG APP
 
-# --- build: install, compile, then `pnpm deploy` the app with production
-# dependencies only into /out ---
+# --- build: the whole workspace, installed and compiled once. Nothing here
+# depends on APP, so the seven images share this stage from the build cache
+# and only the deploy below is per app. ---
 FROM ${NODE_IMAGE} AS build
-ARG APP
-RUN test -n "$APP" && test "$APP" = "${APP#*/}" || { echo 'build with --build-arg APP=<a folder under apps/>' >&2; exit 1; }
 # The pinned pnpm of package.json "packageManager", from npm (corepack needs
 # to download pnpm itself and is not in every node image).
 ARG PNPM_VERSION=10.34.8
 RUN npm install --global --no-fund --no-audit "pnpm@${PNPM_VERSION}"
-ENV CI=true PNPM_HOME=/pnpm
+ENV CI=true
 WORKDIR /src
 COPY . .
 # The store is a cache mount: packages are downloaded once per builder, not
-# once per app or per source change. The app, what it depends on in the
-# workspace ("..."), and the root (typescript, @types/node).
+# once per image or per source change.
 RUN --mount=type=cache,id=netlab-pnpm-store,target=/pnpm/store \
-    pnpm install --frozen-lockfile --store-dir /pnpm/store \
-      --filter "@netlab/${APP}..." --filter netlab
-RUN pnpm --filter "@netlab/${APP}..." run build
+    pnpm install --frozen-lockfile --store-dir /pnpm/store
+RUN pnpm --recursive run build
+
+# --- deploy: one app with its production dependencies only, into /out ---
+FROM build AS deploy
+ARG APP
+RUN test -n "$APP" && test -d "apps/$APP" || { echo "build with --build-arg APP=<a folder under apps/>, got '$APP'" >&2; exit 1; }
 # --legacy: deploy without injected workspace packages, which the repo
 # does not use for development. Copies what each package's "files" lists.
 RUN --mount=type=cache,id=netlab-pnpm-store,target=/pnpm/store \
@@ -38,8 +40,8 @@ RUN mkdir /out-bin && node -e ' \
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
-COPY --from=build /out /app
-COPY --from=build /out-bin/ /usr/local/bin/
+COPY --from=deploy /out /app
+COPY --from=deploy /out-bin/ /usr/local/bin/
 COPY scripts/docker/healthcheck.mjs /usr/local/lib/netlab/healthcheck.mjs
 # Mount point for certificates (docker-compose.yml's mtls profile): a named
 # volume mounted here starts out owned by node, so the certs job can write.
