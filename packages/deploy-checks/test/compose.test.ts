@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import type { Schema } from '@netlab/common';
 import { type AppInfo, discoverApps } from '@netlab/runner/apps';
 import { Ajv2019 } from 'ajv/dist/2019.js';
@@ -220,6 +222,22 @@ describe('the Dockerfile against the apps', () => {
         adminPort: app.adminPort,
         expose: [`${app.port}/${proto}`, `${app.adminPort}/tcp`],
       });
+    }
+  });
+});
+
+describe('the README section "With Docker"', () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const section = /^## With Docker\n([\s\S]*?)^## /m.exec(readme)?.[1] ?? '';
+
+  it("shows each app's command, the same one the local runner prints", () => {
+    expect(section).not.toBe('');
+    for (const app of apps) expect(section, app.name).toContain(app.example);
+  });
+
+  it('names only services that docker-compose.yml has', () => {
+    for (const [, service] of section.matchAll(/docker compose exec (?:-T )?(\S+)/g)) {
+      expect(Object.keys(compose.services)).toContain(service);
     }
   });
 });
