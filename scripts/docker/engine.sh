@@ -103,6 +103,8 @@ stop() {
     while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
     kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
   fi
+  # dockerd can leave its default network namespace mounted under exec/.
+  awk -v d="$dir/exec/" 'index($2, d) == 1 {print $2}' /proc/mounts | xargs -r -n1 umount || true
   rm -f "$pidfile"
   say "dockerd stopped"
 }
