@@ -1,0 +1,289 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type AppInfo, discoverApps } from '@netlab/runner/apps';
+import { waitUntil } from '@netlab/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { composeCommand, engineMissing, ok, root, run } from './docker.js';
+
+// With no engine this suite skips, saying why in one line; in CI that is a
+// failure (.ci/run starts an engine with scripts/docker/engine.sh).
+const missing = engineMissing();
+if (missing !== undefined) {
+  if (process.env.CI === 'true') throw new Error(`docker e2e: ${missing} (CI=true)`);
+  console.warn(`docker e2e skipped: ${missing}`);
+}
+
+const PROJECT = 'netlab-e2e';
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  // Published on loopback only: the test talks to nothing else.
+  NETLAB_BIND: '127.0.0.1',
+  COMPOSE_PROJECT_NAME: PROJECT,
+  // BuildKit for the Dockerfile's cache mount; Compose v1 then builds with the CLI.
+  DOCKER_BUILDKIT: '1',
+  COMPOSE_DOCKER_CLI_BUILD: '1',
+};
+const files = ['-f', 'docker-compose.yml', '-f', 'docker-compose.test.yml', '--profile', 'mtls'];
+const compose = (args: string[], opts: { input?: string; timeoutMs?: number } = {}) => {
+  const [cmd, ...pre] = composeCommand()!;
+  return ok(cmd!, [...pre, ...files, ...args], { ...opts, env });
+};
+const composeRun = (args: string[], opts: { input?: string; timeoutMs?: number } = {}) => {
+  const [cmd, ...pre] = composeCommand()!;
+  return run(cmd!, [...pre, ...files, ...args], { ...opts, env });
+};
+const curl = (...args: string[]) => ok('curl', ['-sS', '--max-time', '10', ...args]);
+const tlsClient = join(root, 'apps/tls-custom-protocol/dist/cli.js');
+
+/** Long-running services of the stack: the seven apps and the mtls pair. */
+const MTLS = ['https-secure-mtls', 'tls-custom-protocol-mtls'];
+const timings: Record<string, number> = {};
+let apps: AppInfo[];
+const app = (name: string) => apps.find((a) => a.name === name)!;
+
+function containerStates(): Array<{
+  service: string;
+  status: string;
+  health: string;
+  exit: number;
+}> {
+  const ids = compose(['ps', '-q']).split('\n').filter(Boolean);
+  if (ids.length === 0) return [];
+  const format =
+    '{{index .Config.Labels "com.docker.compose.service"}} {{.State.Status}} {{.State.ExitCode}} {{if .State.Health}}{{.State.Health.Status}}{{else}}-{{end}}';
+  return ok('docker', ['inspect', '-f', format, ...ids], { env })
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const [service = '', status = '', exit = '', health = ''] = line.split(' ');
+      return { service, status, exit: Number(exit), health };
+    });
+}
+
+describe.skipIf(missing !== undefined)('docker compose: the seven apps from their images', () => {
+  beforeAll(async () => {
+    apps = await discoverApps(root);
+    // The official node image cannot be pulled here: an offline stand-in (cached).
+    if (!env.NODE_IMAGE) {
+      ok(join(root, 'scripts/docker/standin-image.sh'), [], { env, timeoutMs: 300_000 });
+      env.NODE_IMAGE = 'netlab-node-standin:latest';
+    }
+    compose(['down', '-v', '--remove-orphans'], { timeoutMs: 120_000 });
+
+    let t = Date.now();
+    compose(['up', '-d', '--build'], { timeoutMs: 600_000 });
+    timings['up -d --build'] = Date.now() - t;
+
+    // Compose v1 has no --wait: poll the healthchecks.
+    t = Date.now();
+    const want = [...apps.map((a) => a.name), ...MTLS].sort();
+    await waitUntil(
+      () => {
+        const states = containerStates().filter((s) => want.includes(s.service) || s.exit !== 0);
+        const healthy = states.filter((s) => s.health === 'healthy').map((s) => s.service);
+        const unhealthy = states.filter(
+          (s) => s.health === 'unhealthy' || (s.status === 'exited' && s.exit !== 0),
+        );
+        if (unhealthy.length > 0) throw new Error(`not healthy: ${JSON.stringify(unhealthy)}`);
+        return healthy.sort().join() === want.join();
+      },
+      { timeoutMs: 180_000, intervalMs: 500, what: `every service healthy (${want.join(', ')})` },
+    );
+    timings['until healthy'] = Date.now() - t;
+  });
+
+  afterAll(() => {
+    // Also after a failure: nothing is left running.
+    compose(['down', '-v', '--remove-orphans'], { timeoutMs: 120_000 });
+    console.log(
+      `docker e2e timings: ${Object.entries(timings)
+        .map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)} s`)
+        .join(', ')}`,
+    );
+  });
+
+  it('every app answers /readyz and /metrics on its published admin port', () => {
+    expect(apps.map((a) => a.name)).toHaveLength(7);
+    for (const a of apps) {
+      expect(curl(`http://127.0.0.1:${a.adminPort}/readyz`), a.name).toContain('ready');
+      expect(curl(`http://127.0.0.1:${a.adminPort}/metrics`), a.name).toMatch(/^netlab_\w+/m);
+    }
+  });
+
+  it('tcp-echo echoes through nc', () => {
+    const out = ok('nc', ['-N', '127.0.0.1', String(app('tcp-echo').port)], {
+      input: 'hello from the host\n',
+      timeoutMs: 10_000,
+    });
+    expect(out).toBe('hello from the host\n');
+  });
+
+  it('http-hello answers curl', () => {
+    const port = app('http-hello').port;
+    expect(curl(`http://127.0.0.1:${port}/`)).toContain('Hello HTTP');
+    const whoami = JSON.parse(curl(`http://127.0.0.1:${port}/whoami`)) as { method: string };
+    expect(whoami.method).toBe('GET');
+  });
+
+  it('https-secure answers curl over HTTP/2 and HTTP/1.1', () => {
+    const url = `https://127.0.0.1:${app('https-secure').port}/whoami`;
+    expect(
+      curl('-k', '--http2', '-o', '/dev/null', '-w', '%{http_version} %{http_code}', url),
+    ).toBe('2 200');
+    expect(
+      curl('-k', '--http1.1', '-o', '/dev/null', '-w', '%{http_version} %{http_code}', url),
+    ).toBe('1.1 200');
+  });
+
+  it('udp-listener echoes a datagram through nc -u', () => {
+    const out = ok('nc', ['-u', '-w1', '127.0.0.1', String(app('udp-listener').port)], {
+      input: 'datagram from the host\n',
+      timeoutMs: 10_000,
+    });
+    expect(out).toBe('datagram from the host\n');
+  });
+
+  it('dns-resolver-api looks up localhost (no internet needed)', () => {
+    const body = JSON.parse(
+      curl(`http://127.0.0.1:${app('dns-resolver-api').port}/lookup?name=localhost`),
+    ) as { addresses: Array<{ address: string }> };
+    expect(body.addresses.map((a) => a.address)).toContain('127.0.0.1');
+  });
+
+  it("tls-custom-protocol answers the protocol's CLI, on the host and in its image", () => {
+    const port = String(app('tls-custom-protocol').port);
+    const pong = JSON.parse(
+      ok('node', [tlsClient, 'ping', '--port', port, '--insecure', '--json']),
+    ) as {
+      protocol?: string;
+    };
+    expect(pong).toBeTypeOf('object');
+    expect(
+      compose(['exec', '-T', 'tls-custom-protocol', 'netlab-tls-client', 'ping', '--insecure']),
+    ).toMatch(/^PONG/);
+  });
+
+  it('video-streamer answers a Range request with 206 and just those bytes', () => {
+    const port = app('video-streamer').port;
+    const [video] = JSON.parse(curl(`http://127.0.0.1:${port}/api/videos`)) as Array<{
+      url: string;
+    }>;
+    expect(video).toBeDefined();
+    const head = curl(
+      '-r',
+      '0-99',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code} %{size_download}',
+      `http://127.0.0.1:${port}${video!.url}`,
+    );
+    expect(head).toBe('206 100');
+  });
+
+  it('the mtls profile requires a client certificate from the certs volume', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netlab-e2e-certs-'));
+    try {
+      for (const f of ['ca.pem', 'client.pem', 'client-key.pem']) {
+        writeFileSync(
+          join(dir, f),
+          compose(['exec', '-T', 'https-secure-mtls', 'cat', `/certs/${f}`]),
+        );
+      }
+      const ca = join(dir, 'ca.pem');
+      const cert = ['--cert', join(dir, 'client.pem'), '--key', join(dir, 'client-key.pem')];
+      const url = 'https://localhost:8444/whoami';
+      expect(curl('--cacert', ca, ...cert, '-o', '/dev/null', '-w', '%{http_code}', url)).toBe(
+        '200',
+      );
+      expect(run('curl', ['-sS', '--max-time', '10', '--cacert', ca, url]).status).not.toBe(0);
+      ok('node', [tlsClient, 'ping', '--port', '7444', '--ca', ca, ...cert]);
+      expect(run('node', [tlsClient, 'ping', '--port', '7444', '--ca', ca]).status).not.toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('no process in any container runs as root', () => {
+    for (const service of [...apps.map((a) => a.name), ...MTLS]) {
+      expect(compose(['exec', '-T', service, 'id', '-u']).trim(), service).not.toBe('0');
+      const id = compose(['ps', '-q', service]).trim();
+      // Every process, PID 1 (docker-init) included; ps wants the PID column.
+      const uids = ok('docker', ['top', id, '-o', 'pid,uid'], { env })
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((line) => line.trim().split(/\s+/)[1]);
+      for (const uid of uids) expect(uid, service).not.toMatch(/^(0|root)$/);
+    }
+  });
+
+  it('the root filesystem is read-only (only the /tmp tmpfs is writable)', () => {
+    for (const a of apps) {
+      const r = composeRun(['exec', '-T', a.name, 'sh', '-c', 'echo x > /probe']);
+      expect(r.status, a.name).not.toBe(0);
+      expect(r.stderr + r.stdout, a.name).toMatch(/read-only file system/i);
+      compose(['exec', '-T', a.name, 'sh', '-c', 'echo x > /tmp/probe && rm /tmp/probe']);
+    }
+  });
+
+  it('docker compose stop drains an app and it exits 0 within its grace period', () => {
+    const t = Date.now();
+    compose(['stop', 'http-hello'], { timeoutMs: 60_000 });
+    timings['stop http-hello'] = Date.now() - t;
+    expect(Date.now() - t).toBeLessThan(15_000); // stop_grace_period; past it Docker kills
+    const state = containerStates().find((s) => s.service === 'http-hello');
+    expect(state).toMatchObject({ status: 'exited', exit: 0 });
+    const logs = compose(['logs', '--no-color', 'http-hello']);
+    expect(logs).toContain('shutting down: draining');
+    expect(logs).toContain('"msg":"stopped"');
+  });
+
+  it('one app runs alone from its own image with docker run', async () => {
+    const image = 'netlab/tcp-echo';
+    const admin = app('tcp-echo').adminPort;
+    const id = ok(
+      'docker',
+      [
+        'run',
+        '-d',
+        '--rm',
+        '--init',
+        '--read-only',
+        '--cap-drop',
+        'ALL',
+        '-p',
+        `127.0.0.1::${admin}`,
+        image,
+      ],
+      { env },
+    ).trim();
+    try {
+      const published = ok('docker', ['port', id, `${admin}/tcp`], { env })
+        .trim()
+        .split('\n')[0]!;
+      await waitUntil(() => run('curl', ['-sf', `http://${published}/readyz`]).status === 0, {
+        timeoutMs: 30_000,
+        what: `${image} ready on ${published}`,
+      });
+      expect(curl(`http://${published}/readyz`)).toContain('ready');
+    } finally {
+      run('docker', ['rm', '-f', id], { env });
+    }
+  });
+
+  it('docker compose down leaves nothing running', () => {
+    const t = Date.now();
+    compose(['down', '-v', '--remove-orphans'], { timeoutMs: 120_000 });
+    timings.down = Date.now() - t;
+    const left = ok(
+      'docker',
+      ['ps', '-aq', '--filter', `label=com.docker.compose.project=${PROJECT}`],
+      {
+        env,
+      },
+    );
+    expect(left.trim()).toBe('');
+  });
+});
