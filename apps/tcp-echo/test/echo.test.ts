@@ -5,7 +5,15 @@ import net from 'node:net';
 import { promisify } from 'node:util';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, metricValue, roundTrip, type Started, sha256, startEcho } from './helpers.js';
+import {
+  connect,
+  metricValue,
+  roundTrip,
+  type Started,
+  sha256,
+  startEcho,
+  tcpNoDelayOf,
+} from './helpers.js';
 
 const exec = promisify(execFile);
 
@@ -162,6 +170,21 @@ describe('socket options', () => {
     socket.destroy();
     return stdout;
   }
+
+  it.each([
+    [{}, 1],
+    [{ TCP_NODELAY: '0' }, 0],
+  ])(
+    'with %o sets TCP_NODELAY to %i on each connection (read back by getsockopt)',
+    async (env, on) => {
+      echo = await startEcho(env);
+      const socket = await connect(echo.port);
+      socket.write('x');
+      await once(socket, 'data');
+      expect(await tcpNoDelayOf(echo.port)).toBe(on);
+      socket.destroy();
+    },
+  );
 
   it('turns TCP keepalive on with TCP_KEEPALIVE_MS as the first probe delay (seen by ss)', async () => {
     const stdout = await ssOfOneConnection({ TCP_KEEPALIVE_MS: '45000' });
