@@ -63,7 +63,7 @@ const MAPPED_IPV4 = /^::ffff:(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/i;
  * are IPv4 clients on the wire, and that is what a person checking a proxy
  * or NAT wants to read.
  */
-function unmapped(
+export function unmapped(
   address: string | undefined,
   family?: string,
 ): { address: string | undefined; family?: string | undefined } {
