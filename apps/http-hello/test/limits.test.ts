@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import http from 'node:http';
 import { promisify } from 'node:util';
+import { waitUntil } from '@netlab/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, metricValue, readUntilClose, type Started, startHello } from './helpers.js';
 
@@ -165,6 +166,31 @@ describe('one connection, many requests', () => {
       }
       expect(ports.size).toBe(1);
       expect(await metricValue(app.registry, 'netlab_http_connections_total')).toBe(1);
+    } finally {
+      agent.destroy();
+    }
+  });
+});
+
+describe('drain (in-process; the process test drives it with SIGTERM)', () => {
+  it('answers an in-flight keep-alive request with Connection: close, then closes', async () => {
+    const started = await startHello();
+    const agent = new http.Agent({ keepAlive: true });
+    try {
+      const reply = new Promise<http.IncomingHttpHeaders>((resolve, reject) => {
+        http
+          .get(`${started.url}/delay/300`, { agent }, (res) => {
+            res.resume().on('end', () => resolve(res.headers));
+          })
+          .on('error', reject);
+      });
+      await waitUntil(() => started.server.handler.stats.inFlight === 1, {
+        what: 'the request to arrive',
+      });
+      const closed = started.server.close({ timeoutMs: 10_000 });
+      expect((await reply).connection).toBe('close');
+      await closed;
+      expect(started.server.connections).toBe(0);
     } finally {
       agent.destroy();
     }
