@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import type { DestinationStream } from 'pino';
 import { type AdminServer, createAdminServer, type Readiness } from './admin-server.js';
 import type { CommonConfig, commonVars } from './common-config.js';
 import { type ConfigOf, parseConfig, type Schema } from './config.js';
@@ -39,6 +40,8 @@ export interface ServiceDefinition<S extends Schema> {
 export interface ProcessLike {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly stderr: { write(text: string): unknown };
+  /** Where log lines go instead of stdout (tests read them from here). */
+  readonly logDestination?: DestinationStream;
   on(event: 'SIGTERM' | 'SIGINT', listener: (signal: NodeJS.Signals) => void): unknown;
   on(event: 'uncaughtException' | 'unhandledRejection', listener: (err: unknown) => void): unknown;
   exit(code: number): void;
@@ -77,6 +80,7 @@ export async function runService<S extends Schema & ReturnType<typeof commonVars
     version: def.version,
     level: config.LOG_LEVEL,
     format: config.LOG_FORMAT,
+    destination: proc.logDestination,
   });
 
   let state: Readiness = 'starting';
