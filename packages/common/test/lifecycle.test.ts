@@ -130,20 +130,8 @@ describe('runService', () => {
     client.destroy();
   });
 
-  it('logs an uncaught error as fatal and exits 1', async () => {
-    const proc = new FakeProcess(env);
-    const running = await runService(
-      { name: 't', version: '0', schema, create: () => tcpService([]) },
-      proc,
-    );
-    proc.emit('uncaughtException', new Error('boom'));
-    expect(await running!.exited).toBe(1);
-    await running!.service.close({ timeoutMs: 0 });
-    await running!.admin.close();
-  });
-
-  it('exits 1 when the service cannot listen', async () => {
-    const proc = new FakeProcess(env);
+  it('exits 1, logging "failed to start" as fatal, when the service cannot listen', async () => {
+    const proc = new LoggedProcess(logged);
     const running = await runService(
       {
         name: 't',
@@ -158,6 +146,11 @@ describe('runService', () => {
       proc,
     );
     expect(await running!.exited).toBe(1);
+    expect(proc.logs.find((l) => l.level === 'fatal')[0]).toMatchObject({
+      msg: 'failed to start',
+      err: { code: 'EADDRINUSE' },
+    });
+    expect(running!.readiness()).toBe('starting');
     await running!.admin.close();
   });
 });
@@ -288,30 +281,6 @@ describe('runService logs', () => {
       expect.objectContaining({ msg, err: expect.objectContaining({ code: 'E_BOOM' }) }),
     ]);
     await running!.service.close({ timeoutMs: 0 });
-    await running!.admin.close();
-  });
-
-  it('a failed start as fatal "failed to start", with the error', async () => {
-    const proc = new LoggedProcess(logged);
-    const running = await runService(
-      {
-        name: 'svc',
-        version: '0',
-        schema,
-        create: () => ({
-          address: () => null,
-          listen: () => Promise.reject(Object.assign(new Error('taken'), { code: 'EADDRINUSE' })),
-          close: async () => {},
-        }),
-      },
-      proc,
-    );
-    expect(await running!.exited).toBe(1);
-    expect(proc.logs.find((l) => l.level === 'fatal')[0]).toMatchObject({
-      msg: 'failed to start',
-      err: { code: 'EADDRINUSE' },
-    });
-    expect(running!.readiness()).toBe('starting');
     await running!.admin.close();
   });
 
