@@ -263,6 +263,7 @@ describe('runService logs', () => {
     // The first drain still finishes; it must not exit a second time.
     client.destroy();
     await proc.logs.waitFor((l) => l.msg === 'stopped');
+    await new Promise((r) => setImmediate(r)); // past the flush that precedes an exit
     expect(proc.exitCodes).toEqual([1]);
   });
 
