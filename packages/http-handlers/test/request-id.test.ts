@@ -85,6 +85,14 @@ describe('request ids', () => {
     expect(isSaneRequestId(id)).toBe(false);
   });
 
+  it('counts up from 1 after the prefix, in base 36', () => {
+    const next = requestIdGenerator('p');
+    expect(Array.from({ length: 37 }, next).slice(0, 2)).toEqual(['p-1', 'p-2']);
+    const more = requestIdGenerator('q');
+    for (let i = 0; i < 35; i++) more();
+    expect(more()).toBe('q-10');
+  });
+
   it('generates ids that are unique, sane and distinct between generators', () => {
     const a = requestIdGenerator();
     const b = requestIdGenerator();
