@@ -61,7 +61,8 @@ describe('header deadline', () => {
 
 describe('client errors', () => {
   it('closes its side after the 400, even when the client keeps its own open', async () => {
-    app = await startHello();
+    // Long timeouts of its own, so only the answer to the bad request can close it.
+    app = await startHello({ KEEP_ALIVE_TIMEOUT_MS: '60000', HEADERS_TIMEOUT_MS: '60000' });
     const socket = net.connect({ port: app.port, host: '127.0.0.1', allowHalfOpen: true });
     await once(socket, 'connect');
     const chunks: Buffer[] = [];
