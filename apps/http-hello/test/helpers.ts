@@ -14,7 +14,7 @@ import { onTestFinished } from 'vitest';
 export { connect, metricValue, sha256 } from '@netlab/testkit';
 
 import { schema } from '../src/config.js';
-import { createHelloServer, type HelloServer } from '../src/server.js';
+import { createHelloServer, type HelloDeps, type HelloServer } from '../src/server.js';
 
 export const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 export const README = fileURLToPath(new URL('../README.md', import.meta.url));
@@ -28,8 +28,11 @@ export interface Started {
   close(): Promise<void>;
 }
 
-/** http-hello in-process on an ephemeral loopback port. */
-export async function startHello(env: Record<string, string> = {}): Promise<Started> {
+/** http-hello in-process on an ephemeral loopback port; `deps` overrides the test identity. */
+export async function startHello(
+  env: Record<string, string> = {},
+  deps: Partial<Omit<HelloDeps, 'logger' | 'registry'>> = {},
+): Promise<Started> {
   const logs = new LogCapture();
   const logger = createLogger({
     service: 'http-hello',
@@ -45,6 +48,7 @@ export async function startHello(env: Record<string, string> = {}): Promise<Star
     version: 'test',
     pid: process.pid,
     hostname: 'test-host',
+    ...deps,
   });
   await server.listen();
   const port = server.address()!.port;

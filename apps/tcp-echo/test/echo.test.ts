@@ -5,7 +5,15 @@ import net from 'node:net';
 import { promisify } from 'node:util';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, metricValue, roundTrip, type Started, sha256, startEcho } from './helpers.js';
+import {
+  connect,
+  metricValue,
+  roundTrip,
+  type Started,
+  sha256,
+  startEcho,
+  tcpNoDelayOf,
+} from './helpers.js';
 
 const exec = promisify(execFile);
 
@@ -95,6 +103,58 @@ describe('echo (RFC 862)', () => {
   });
 });
 
+describe('the connection log line and metrics', () => {
+  it('says how long the connection lasted, as the server measured it', async () => {
+    echo = await startEcho();
+    const before = performance.now();
+    const echoed = await roundTrip(echo.port, Buffer.from('abc'));
+    expect(String(echoed)).toBe('abc');
+    const line = await echo.logs.waitFor((l) => l.msg === 'connection closed');
+    // Same process, same clock: the server's span sits inside the client's.
+    expect(line.durationMs).toBeGreaterThanOrEqual(0);
+    expect(line.durationMs).toBeLessThanOrEqual(Math.ceil(performance.now() - before));
+    expect(line.remotePort).toEqual(expect.any(Number));
+  });
+
+  it('closes a connection the client resets with reason "error", and counts it', async () => {
+    echo = await startEcho();
+    const socket = await connect(echo.port);
+    socket.write('x');
+    await once(socket, 'data');
+    expect(echo.server.connections).toBe(1);
+    socket.resetAndDestroy();
+    const line = await echo.logs.waitFor((l) => l.msg === 'connection closed');
+    expect(line).toMatchObject({ reason: 'error', bytesIn: 1, bytesOut: 1 });
+    expect(echo.logs.find((l) => l.msg === 'connection error')[0]?.err).toMatchObject({
+      code: 'ECONNRESET',
+    });
+    expect(
+      await metricValue(echo.registry, 'netlab_tcp_connections_closed_total', 'reason="error"'),
+    ).toBe(1);
+    expect(echo.server.connections).toBe(0);
+  });
+
+  it('close() stops accepting and cuts what is still open at its deadline, with reason "shutdown"', async () => {
+    echo = await startEcho();
+    const socket = await connect(echo.port);
+    socket.on('error', () => {});
+    socket.write('x');
+    await once(socket, 'data');
+    const closed = once(socket, 'close');
+    await echo.server.close({ timeoutMs: 50 });
+    await closed;
+    expect(echo.logs.find((l) => l.msg === 'connection closed')[0]).toMatchObject({
+      reason: 'shutdown',
+    });
+    expect(
+      await metricValue(echo.registry, 'netlab_tcp_connections_closed_total', 'reason="shutdown"'),
+    ).toBe(1);
+    const refused = net.connect({ port: echo.port, host: '127.0.0.1' });
+    const [err] = (await once(refused, 'error')) as [NodeJS.ErrnoException];
+    expect(err.code).toBe('ECONNREFUSED');
+  });
+});
+
 describe('limits', () => {
   it('closes a connection idle for IDLE_TIMEOUT_MS and says why', async () => {
     echo = await startEcho({ IDLE_TIMEOUT_MS: '150' });
@@ -162,6 +222,21 @@ describe('socket options', () => {
     socket.destroy();
     return stdout;
   }
+
+  it.each([
+    [{}, 1],
+    [{ TCP_NODELAY: '0' }, 0],
+  ])(
+    'with %o sets TCP_NODELAY to %i on each connection (read back by getsockopt)',
+    async (env, on) => {
+      echo = await startEcho(env);
+      const socket = await connect(echo.port);
+      socket.write('x');
+      await once(socket, 'data');
+      expect(await tcpNoDelayOf(echo.port)).toBe(on);
+      socket.destroy();
+    },
+  );
 
   it('turns TCP keepalive on with TCP_KEEPALIVE_MS as the first probe delay (seen by ss)', async () => {
     const stdout = await ssOfOneConnection({ TCP_KEEPALIVE_MS: '45000' });

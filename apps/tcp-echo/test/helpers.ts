@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { createLogger, createRegistry, loadConfig, type Registry } from '@netlab/common';
 import { LogCapture } from '@netlab/testkit';
 
-export { connect, metricValue, sha256 } from '@netlab/testkit';
+export { connect, metricValue, sha256, tcpNoDelayOf } from '@netlab/testkit';
 
 import { schema } from '../src/config.js';
 import { createEchoServer, type EchoServer } from '../src/server.js';

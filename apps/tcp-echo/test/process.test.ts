@@ -96,6 +96,22 @@ describe('the tcp-echo process', () => {
     expect(code).toBe(1);
   });
 
+  it('writes human-readable lines, not JSON, with LOG_FORMAT=pretty', async () => {
+    const app = spawnApp(MAIN, {
+      LOG_FORMAT: 'pretty',
+      PORT: '0',
+      ADMIN_PORT: '0',
+      HOST: '127.0.0.1',
+    });
+    try {
+      const ready = await app.logs.waitFor((l) => /tcp-echo ready on port \d+/.test(l.msg ?? ''));
+      expect(ready.unparsed).toBe(true); // not a JSON line
+      expect(ready.msg).toMatch(/^\[\d{2}:\d{2}:\d{2}\.\d{3}\] INFO: tcp-echo ready on port \d+/);
+    } finally {
+      app.kill();
+    }
+  });
+
   it.each([
     [{ PORT: 'abc' }, ['PORT: expected an integer 0-65535, got "abc"']],
     [{ PORT: '70000', MAX_CONNECTIONS: '12abc' }, ['PORT:', 'MAX_CONNECTIONS:']],

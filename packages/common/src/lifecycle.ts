@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import type { DestinationStream } from 'pino';
 import {
   type AdminRoutes,
   type AdminServer,
@@ -52,6 +53,8 @@ export interface ServiceDefinition<S extends Schema> {
 export interface ProcessLike {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly stderr: { write(text: string): unknown };
+  /** Where log lines go instead of stdout (tests read them from here). */
+  readonly logDestination?: DestinationStream;
   on(event: 'SIGTERM' | 'SIGINT', listener: (signal: NodeJS.Signals) => void): unknown;
   on(event: 'uncaughtException' | 'unhandledRejection', listener: (err: unknown) => void): unknown;
   exit(code: number): void;
@@ -90,6 +93,7 @@ export async function runService<S extends Schema & ReturnType<typeof commonVars
     version: def.version,
     level: config.LOG_LEVEL,
     format: config.LOG_FORMAT,
+    destination: proc.logDestination,
   });
 
   for (const { variable, closest } of unknownVariables(def.schema, proc.env, {

@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import net from 'node:net';
 import { LogCapture } from '@netlab/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -66,12 +68,35 @@ describe('admin server', () => {
     expect(names.every((n) => n?.startsWith('netlab_'))).toBe(true);
   });
 
-  it('HEAD works like GET without a body', async () => {
-    const get = await start();
-    const res = await get('/readyz', { method: 'HEAD' });
-    expect(res.status).toBe(200);
-    expect(await res.text()).toBe('');
-  });
+  it.each(['/livez', '/readyz', '/metrics', '/nope'])(
+    'HEAD %s answers like GET: same status, type and length, no body on the wire',
+    async (path) => {
+      const get = await start();
+      const full = await get(path);
+      const head = await get(path, { method: 'HEAD' });
+      expect(head.status).toBe(full.status);
+      expect(head.headers.get('content-type')).toBe(full.headers.get('content-type'));
+      // /metrics' process metrics change between two scrapes; only its length must be there.
+      if (path === '/metrics')
+        expect(Number(head.headers.get('content-length'))).toBeGreaterThan(0);
+      else expect(head.headers.get('content-length')).toBe(full.headers.get('content-length'));
+      // Pipelined behind the HEAD, the next response starts right after its
+      // blank line. (Node drops a body written to a HEAD response; this holds
+      // whatever writes it, fetch would hide a stray body.)
+      const { port } = admin!.address()!;
+      const socket = net.connect({ port, host: '127.0.0.1' });
+      const chunks: Buffer[] = [];
+      socket.on('data', (d: Buffer) => chunks.push(d));
+      socket.write(
+        `HEAD ${path} HTTP/1.1\r\nHost: x\r\n\r\nGET /livez HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+      );
+      await once(socket, 'close');
+      const wire = Buffer.concat(chunks).toString('latin1');
+      expect(wire).toMatch(
+        /^HTTP\/1\.1 \d{3} [^\r]*\r\n(?:[^\r\n]+\r\n)+\r\nHTTP\/1\.1 200 OK\r\n/,
+      );
+    },
+  );
 
   it('unknown paths get 404 and other methods 405 with Allow', async () => {
     const get = await start();
@@ -149,5 +174,90 @@ describe('admin server', () => {
       ]);
       expect((await get('/livez')).status).toBe(200);
     });
+  });
+});
+
+describe('admin server edges', () => {
+  it('answers JSON errors a person can read: 404 and 405 carry a message and a code', async () => {
+    const get = await start();
+    const missing = await get('/nope');
+    expect(missing.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(await missing.json()).toEqual({
+      error: expect.stringMatching(/\w/),
+      code: 'NETLAB_ERR_NOT_FOUND',
+    });
+    const post = await get('/livez', { method: 'DELETE' });
+    expect(await post.json()).toEqual({
+      error: expect.stringMatching(/\w/),
+      code: 'NETLAB_ERR_METHOD',
+    });
+  });
+
+  it('answers 500 NETLAB_ERR_METRICS, and logs why, when collecting metrics fails', async () => {
+    const logs = new LogCapture();
+    admin = createAdminServer({
+      metrics: {
+        contentType: 'text/plain',
+        metrics: () => Promise.reject(Object.assign(new Error('gone'), { code: 'E_GONE' })),
+      },
+      readiness: () => 'ready',
+      logger: createLogger({ service: 't', version: '0', destination: logs }),
+    });
+    const { port } = await admin.listen(0, '127.0.0.1');
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(res.status).toBe(500);
+    expect(await res.json()).toEqual({
+      error: expect.stringMatching(/\w/),
+      code: 'NETLAB_ERR_METRICS',
+    });
+    expect(logs.lines).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        msg: 'collecting metrics failed',
+        err: expect.objectContaining({ code: 'E_GONE' }),
+      }),
+    ]);
+  });
+
+  it('answers a request that is not HTTP with 400 and closes', async () => {
+    await start();
+    const socket = net.connect({ port: admin!.address()!.port, host: '127.0.0.1' });
+    const chunks: Buffer[] = [];
+    socket.on('data', (d: Buffer) => chunks.push(d));
+    socket.write('HELLO THERE\r\n\r\n');
+    await once(socket, 'close');
+    expect(Buffer.concat(chunks).toString()).toBe(
+      'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n',
+    );
+  });
+
+  it('refuses request headers over 8 KiB (probes are tiny; Node would take 16) with 400', async () => {
+    const get = await start();
+    expect((await get('/livez', { headers: { 'x-big': 'a'.repeat(7_000) } })).status).toBe(200);
+    const res = await get('/livez', { headers: { 'x-big': 'a'.repeat(10_000) } });
+    expect(res.status).toBe(400);
+  });
+
+  it('close() stops listening and ends open keep-alive connections; before listen it is a no-op', async () => {
+    const logger = createLogger({ service: 't', version: '0', destination: new LogCapture() });
+    const idle = createAdminServer({
+      metrics: createRegistry('t'),
+      readiness: () => 'ready',
+      logger,
+    });
+    await idle.close();
+    expect(idle.address()).toBeNull();
+
+    await start();
+    const { port } = admin!.address()!;
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    socket.write('GET /livez HTTP/1.1\r\nHost: x\r\n\r\n');
+    await once(socket, 'data');
+    const closed = once(socket, 'close');
+    await admin!.close();
+    await closed;
+    const refused = net.connect({ port, host: '127.0.0.1' });
+    const [err] = (await once(refused, 'error')) as [NodeJS.ErrnoException];
+    expect(err.code).toBe('ECONNREFUSED');
   });
 });

@@ -132,3 +132,27 @@ describe('configTable', () => {
     ]);
   });
 });
+
+describe('variable declarations', () => {
+  it('int: min defaults to 0 and max to unbounded, and the table says so', () => {
+    const spec = int({ default: undefined, doc: 'd' });
+    expect(spec.kind).toBe('integer >= 0');
+    expect(spec.defaultText).toBe('');
+    expect(spec.parse('-1')).toEqual({ error: 'expected an integer >= 0, got "-1"' });
+    expect(spec.parse(String(Number.MAX_SAFE_INTEGER))).toEqual({
+      value: Number.MAX_SAFE_INTEGER,
+    });
+    expect(int({ default: 3, min: 1, max: 5, doc: 'd' }).kind).toBe('integer 1-5');
+  });
+
+  it('string: maxLength is inclusive and defaults to 4096; an unset default shows empty', () => {
+    const short = string({ default: 'ab', doc: 'd', maxLength: 3 });
+    expect(short.defaultText).toBe('"ab"');
+    expect(short.parse('abc')).toEqual({ value: 'abc' });
+    expect(short.parse('abcd')).toEqual({ error: 'expected at most 3 characters, got 4' });
+    const plain = string({ default: undefined, doc: 'd' });
+    expect(plain.defaultText).toBe('');
+    expect(plain.parse('x'.repeat(4096))).toEqual({ value: 'x'.repeat(4096) });
+    expect(plain.parse('x'.repeat(4097))).toHaveProperty('error');
+  });
+});

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import { LogCapture, waitUntil } from '@netlab/testkit';
 import { describe, expect, it } from 'vitest';
 // dist, not src: runService starts the admin server's thread from dist/admin-thread.js.
 import {
@@ -130,20 +131,8 @@ describe('runService', () => {
     client.destroy();
   });
 
-  it('logs an uncaught error as fatal and exits 1', async () => {
-    const proc = new FakeProcess(env);
-    const running = await runService(
-      { name: 't', version: '0', schema, create: () => tcpService([]) },
-      proc,
-    );
-    proc.emit('uncaughtException', new Error('boom'));
-    expect(await running!.exited).toBe(1);
-    await running!.service.close({ timeoutMs: 0 });
-    await running!.admin.close();
-  });
-
-  it('exits 1 when the service cannot listen', async () => {
-    const proc = new FakeProcess(env);
+  it('exits 1, logging "failed to start" as fatal, when the service cannot listen', async () => {
+    const proc = new LoggedProcess(logged);
     const running = await runService(
       {
         name: 't',
@@ -158,6 +147,11 @@ describe('runService', () => {
       proc,
     );
     expect(await running!.exited).toBe(1);
+    expect(proc.logs.find((l) => l.level === 'fatal')[0]).toMatchObject({
+      msg: 'failed to start',
+      err: { code: 'EADDRINUSE' },
+    });
+    expect(running!.readiness()).toBe('starting');
     await running!.admin.close();
   });
 });
@@ -200,5 +194,229 @@ describe('drain', () => {
     expect(expired).toHaveLength(2);
     for (const c of clients) c.destroy();
     await service.close({ timeoutMs: 0 });
+  });
+});
+
+/** FakeProcess whose log lines land in memory instead of on stdout. */
+class LoggedProcess extends FakeProcess {
+  readonly logDestination = new LogCapture();
+  get logs() {
+    return this.logDestination;
+  }
+}
+
+const logged = { PORT: '0', ADMIN_PORT: '0', HOST: '127.0.0.1' };
+
+describe('runService logs', () => {
+  it('a ready line with the bound address, port and admin port', async () => {
+    const proc = new LoggedProcess(logged);
+    const running = await runService(
+      { name: 'svc', version: '0', schema, create: () => tcpService([]) },
+      proc,
+    );
+    const port = running!.service.address()!.port;
+    const adminPort = running!.admin.address()!.port;
+    expect(proc.logs.lines).toHaveLength(1);
+    expect(proc.logs.lines[0]).toMatchObject({
+      level: 'info',
+      service: 'svc',
+      address: '127.0.0.1',
+      port,
+      adminPort,
+      msg: `svc ready on port ${port}, admin on port ${adminPort}`,
+    });
+    proc.emit('SIGTERM', 'SIGTERM');
+    expect(await running!.exited).toBe(0);
+  });
+
+  it('the drain (signal, deadline), then "stopped" as the last line', async () => {
+    const proc = new LoggedProcess({ ...logged, SHUTDOWN_TIMEOUT_MS: '1234' });
+    const running = await runService(
+      { name: 'svc', version: '0', schema, create: () => tcpService([]) },
+      proc,
+    );
+    proc.emit('SIGINT', 'SIGINT');
+    expect(await running!.exited).toBe(0);
+    expect(proc.logs.lines.slice(1).map((l) => l.msg)).toEqual([
+      'shutting down: draining',
+      'stopped',
+    ]);
+    expect(proc.logs.lines[1]).toMatchObject({ signal: 'SIGINT', timeoutMs: 1234 });
+  });
+
+  it('a second signal as a warning, and exits only once, with 1', async () => {
+    const proc = new LoggedProcess({ ...logged, SHUTDOWN_TIMEOUT_MS: '60000' });
+    const running = await runService(
+      { name: 'svc', version: '0', schema, create: () => tcpService([]) },
+      proc,
+    );
+    const client = net.connect(running!.service.address()!.port, '127.0.0.1');
+    await new Promise((r) => client.once('connect', r));
+    proc.emit('SIGTERM', 'SIGTERM');
+    proc.emit('SIGTERM', 'SIGTERM');
+    expect(await running!.exited).toBe(1);
+    expect(proc.logs.find((l) => l.level === 'warn')).toEqual([
+      expect.objectContaining({
+        signal: 'SIGTERM',
+        msg: 'second signal during shutdown: exiting now',
+      }),
+    ]);
+    // The first drain still finishes; it must not exit a second time.
+    client.destroy();
+    await proc.logs.waitFor((l) => l.msg === 'stopped');
+    await new Promise((r) => setImmediate(r)); // past the flush that precedes an exit
+    expect(proc.exitCodes).toEqual([1]);
+  });
+
+  it.each([
+    ['uncaughtException', 'uncaught exception'],
+    ['unhandledRejection', 'unhandled promise rejection'],
+  ])('%s as fatal ("%s", with the error), exit 1', async (event, msg) => {
+    const proc = new LoggedProcess(logged);
+    const running = await runService(
+      { name: 'svc', version: '0', schema, create: () => tcpService([]) },
+      proc,
+    );
+    proc.emit(event, Object.assign(new Error('boom'), { code: 'E_BOOM' }));
+    expect(await running!.exited).toBe(1);
+    expect(proc.logs.find((l) => l.level === 'fatal')).toEqual([
+      expect.objectContaining({ msg, err: expect.objectContaining({ code: 'E_BOOM' }) }),
+    ]);
+    await running!.service.close({ timeoutMs: 0 });
+    await running!.admin.close();
+  });
+
+  it('a drain that fails as fatal "shutdown failed", exit 1', async () => {
+    const proc = new LoggedProcess(logged);
+    const service = tcpService([]);
+    const running = await runService(
+      {
+        name: 'svc',
+        version: '0',
+        schema,
+        create: () => ({
+          ...service,
+          close: () => Promise.reject(Object.assign(new Error('stuck'), { code: 'E_STUCK' })),
+        }),
+      },
+      proc,
+    );
+    proc.emit('SIGTERM', 'SIGTERM');
+    expect(await running!.exited).toBe(1);
+    expect(proc.logs.find((l) => l.level === 'fatal')[0]).toMatchObject({
+      msg: 'shutdown failed',
+      err: { code: 'E_STUCK' },
+    });
+    await service.close({ timeoutMs: 0 });
+    await running!.admin.close();
+  });
+});
+
+/** A port free a moment ago, for when a test must know the admin port before the ready line. */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  const { port } = await listen(server, 0, '127.0.0.1');
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+describe('runService readiness', () => {
+  it('is "starting" on /readyz while the service starts to listen, then "ready"', async () => {
+    const adminPort = await freePort();
+    const proc = new LoggedProcess({ ...logged, ADMIN_PORT: String(adminPort) });
+    const readyz = async () => {
+      const res = await fetch(`http://127.0.0.1:${adminPort}/readyz`);
+      return [res.status, ((await res.json()) as { status: string }).status];
+    };
+    let during: unknown;
+    const service = tcpService([]);
+    const running = await runService(
+      {
+        name: 'svc',
+        version: '0',
+        schema,
+        create: () => ({
+          ...service,
+          listen: async () => {
+            during = await readyz();
+            await service.listen();
+          },
+        }),
+      },
+      proc,
+    );
+    expect(during).toEqual([503, 'starting']);
+    expect(await readyz()).toEqual([200, 'ready']);
+    proc.emit('SIGTERM', 'SIGTERM');
+    expect(await running!.exited).toBe(0);
+  });
+
+  it('never goes ready, nor listens, when stopped while the service is being created', async () => {
+    const proc = new LoggedProcess(logged);
+    const events: string[] = [];
+    let created: (() => void) | undefined;
+    const service = tcpService(events);
+    const starting = runService(
+      {
+        name: 'svc',
+        version: '0',
+        schema,
+        create: () =>
+          new Promise<Service>((resolve) => {
+            created = () => resolve(service);
+          }),
+      },
+      proc,
+    );
+    await waitUntil(() => created !== undefined);
+    proc.emit('SIGTERM', 'SIGTERM');
+    created!();
+    const running = await starting;
+    expect(running!.readiness()).toBe('draining');
+    expect(events).not.toContain('listen');
+    expect(await running!.exited).toBe(0);
+  });
+
+  it('stays "draining" when stopped while the service is starting to listen', async () => {
+    const proc = new LoggedProcess(logged);
+    const service = tcpService([]);
+    const running = await runService(
+      {
+        name: 'svc',
+        version: '0',
+        schema,
+        create: () => ({
+          ...service,
+          listen: async () => {
+            await service.listen();
+            proc.emit('SIGTERM', 'SIGTERM');
+          },
+        }),
+      },
+      proc,
+    );
+    expect(running!.readiness()).toBe('draining');
+    expect(await running!.exited).toBe(0);
+  });
+
+  it("serves the service's own metrics source on /metrics when it has one", async () => {
+    const proc = new LoggedProcess(logged);
+    const service = tcpService([]);
+    const running = await runService(
+      {
+        name: 'svc',
+        version: '0',
+        schema,
+        create: () => ({
+          ...service,
+          metrics: { contentType: 'text/plain', metrics: async () => 'netlab_merged 1\n' },
+        }),
+      },
+      proc,
+    );
+    const res = await fetch(`http://127.0.0.1:${running!.admin.address()!.port}/metrics`);
+    expect(await res.text()).toBe('netlab_merged 1\n');
+    proc.emit('SIGTERM', 'SIGTERM');
+    expect(await running!.exited).toBe(0);
   });
 });

@@ -1,4 +1,10 @@
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { LogCapture } from '@netlab/testkit';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createLogger, flushLogger } from '../src/index.js';
 
@@ -35,5 +41,36 @@ describe('createLogger', () => {
   it('flushLogger resolves even for a destination without flush support', async () => {
     const logger = createLogger({ service: 's', version: '0', destination: new LogCapture() });
     await expect(flushLogger(logger, 50)).resolves.toBeUndefined();
+  });
+});
+
+describe('createLogger formats', () => {
+  it('keeps numeric levels for pretty output (pino-pretty reads numbers), labels for JSON', () => {
+    const pretty = new LogCapture();
+    createLogger({ service: 's', version: '0', format: 'pretty', destination: pretty }).info('p');
+    const json = new LogCapture();
+    createLogger({ service: 's', version: '0', format: 'json', destination: json }).info('j');
+    expect(pretty.lines[0]).toMatchObject({ level: 30, msg: 'p' });
+    expect(json.lines[0]).toMatchObject({ level: 'info', msg: 'j' });
+  });
+});
+
+describe('flushLogger', () => {
+  it('writes every line an asynchronous destination still holds, in order, before it resolves', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'flush-logger-'));
+    try {
+      const path = join(dir, 'out');
+      const destination = pino.destination({ dest: path, sync: false, minLength: 4096 });
+      await once(destination, 'ready');
+      const logger = createLogger({ service: 's', version: '0', destination });
+      for (let i = 0; i < 2000; i++) logger.info({ i }, 'line');
+      await flushLogger(logger);
+      const lines = readFileSync(path, 'utf8').trim().split('\n');
+      expect(lines).toHaveLength(2000);
+      expect(lines.map((l) => JSON.parse(l).i)).toEqual(Array.from({ length: 2000 }, (_, i) => i));
+      destination.end();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -66,8 +66,10 @@ const runner = new Runner({
   color: process.stdout.isTTY === true,
 });
 const stop = () => {
-  void runner.stop().then((code) => process.exit(code));
+  void runner.stop();
 };
+// However the apps came to stop (a signal, one that died), exit when they all have.
+void runner.stopped.then((code) => process.exit(code));
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
 // A closed terminal: the apps live in their own process groups, so nobody

@@ -34,10 +34,23 @@ export class Runner {
   readonly #opts: RunnerOptions;
   readonly #running: Running[] = [];
   #stopping: Promise<number> | undefined;
+  /** An app failed to start or died: the runner exits 1 whatever the others do. */
+  #failed = false;
+  #resolveStopped: (code: number) => void = () => {};
   #width: number;
+
+  /**
+   * Resolves with the runner's exit code once every app has stopped, for
+   * whatever reason: a signal, an app that failed to start, or one that died
+   * later. 1 when any app failed or did not exit cleanly, else 0.
+   */
+  readonly stopped: Promise<number>;
 
   constructor(opts: RunnerOptions) {
     this.#opts = opts;
+    this.stopped = new Promise((resolve) => {
+      this.#resolveStopped = resolve;
+    });
     this.#width = Math.max(...opts.apps.map((a) => a.name.length));
   }
 
@@ -98,6 +111,7 @@ export class Runner {
       const { running, code } = first;
       const why = running.stderrTail.length > 0 ? `:\n  ${running.stderrTail.join('\n  ')}` : '';
       this.#say(`${running.app.name} failed to start (exit code ${code})${why}`);
+      this.#failed = true;
       await this.stop();
       throw new Error(`${running.app.name} failed to start`);
     }
@@ -107,7 +121,9 @@ export class Runner {
     // From here on, an app that dies takes the others down with it, loudly.
     void failure.then(({ running, code }) => {
       if (this.#stopping) return;
-      this.#say(`${running.app.name} exited unexpectedly (exit code ${code}); stopping the others`);
+      const how = code === null ? `killed by ${running.child.signalCode}` : `exit code ${code}`;
+      this.#say(`${running.app.name} exited unexpectedly (${how}); stopping the others`);
+      this.#failed = true;
       void this.stop();
     });
   }
@@ -142,7 +158,9 @@ export class Runner {
     for (const r of this.#running) this.#signal(r, 'SIGTERM');
     this.#stopping = Promise.all(this.#running.map((r) => r.exited)).then((codes) => {
       this.#say('all apps stopped');
-      return codes.every((c) => c === 0 || c === 78) ? 0 : 1;
+      const code = !this.#failed && codes.every((c) => c === 0 || c === 78) ? 0 : 1;
+      this.#resolveStopped(code);
+      return code;
     });
     return this.#stopping;
   }

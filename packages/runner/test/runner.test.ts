@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { waitUntil } from '@netlab/testkit';
@@ -11,9 +12,38 @@ const exec = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
-// Far from the documented defaults, so a developer's running stack or another
-// test file does not collide with this one.
-const offset = () => 20_000 + Math.floor(Math.random() * 10_000);
+/**
+ * A random port offset that keeps every app's ports (the ones discovered now,
+ * so apps added later count too) outside the kernel's ephemeral port range,
+ * where the client sockets of tests running at the same time get their
+ * ports and would take ours; and above 10000, clear of a developer's stack
+ * running on the defaults.
+ */
+async function offset(): Promise<number> {
+  const [low, high] = ephemeralRange();
+  const ports = (await discoverApps(ROOT)).flatMap((a) => [a.port, a.adminPort]);
+  const fits = (o: number) =>
+    ports.every((p) => p + o > 10_000 && p + o <= 65_535 && (p + o < low || p + o > high));
+  // The runner takes offsets up to 50000.
+  const candidates = Array.from({ length: 50_001 }, (_, o) => o).filter(fits);
+  if (candidates.length === 0) {
+    throw new Error(`no port offset puts ports ${ports.join(', ')} outside ${low}-${high}`);
+  }
+  return candidates[Math.floor(Math.random() * candidates.length)]!;
+}
+
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    if (low !== undefined && high !== undefined) return [low, high];
+  } catch {
+    // not Linux: use Linux's default
+  }
+  return [32_768, 60_999];
+}
 
 let child: ChildProcess | undefined;
 afterEach(async () => {
@@ -44,7 +74,7 @@ async function runReady(portOffset: number) {
   const run = runCli(['--port-offset', String(portOffset)]);
   await waitUntil(() => /apps? ready\. Ctrl-C stops them all/.test(run.output()), {
     timeoutMs: 30_000,
-    what: `the ready table; output so far:\n${run.output()}`,
+    what: () => `the ready table; output so far:\n${run.output()}`,
   });
   return run;
 }
@@ -66,7 +96,7 @@ describe('formatTable', () => {
 
 describe('netlab runner (the README start command)', () => {
   it('starts every app, prints a table whose commands work, and stops them all on SIGTERM', async () => {
-    const o = offset();
+    const o = await offset();
     const run = await runReady(o);
     const apps = await discoverApps(ROOT, o);
     for (const app of apps) {
@@ -92,7 +122,7 @@ describe('netlab runner (the README start command)', () => {
   }, 60_000);
 
   it('stops every app and exits 0 when its own output is gone (`pnpm start | head`)', async () => {
-    const o = offset();
+    const o = await offset();
     const run = await runReady(o);
     const apps = await discoverApps(ROOT, o);
     const hello = apps.find((a) => a.name === 'http-hello')!;
@@ -107,8 +137,33 @@ describe('netlab runner (the README start command)', () => {
     }
   }, 60_000);
 
+  it('when an app dies after start, names it, stops the others and exits 1', async () => {
+    const o = await offset();
+    const run = runCli(['--port-offset', String(o)], { LOG_FORMAT: 'json' });
+    await waitUntil(() => /apps? ready\. Ctrl-C stops them all/.test(run.output()), {
+      timeoutMs: 30_000,
+      what: () => `the ready table; output so far:\n${run.output()}`,
+    });
+    const ready = /^tcp-echo\s+│ (\{.*"adminPort".*\})$/m.exec(run.output());
+    const { pid } = JSON.parse(ready![1]!) as { pid: number };
+    process.kill(pid, 'SIGKILL');
+    await waitUntil(() => run.child.exitCode !== null, {
+      timeoutMs: 20_000,
+      what: () => `the runner to exit; output so far:\n${run.output()}`,
+    });
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toContain(
+      'netlab: tcp-echo exited unexpectedly (killed by SIGKILL); stopping the others',
+    );
+    expect(run.output()).toContain('netlab: all apps stopped');
+    for (const app of await discoverApps(ROOT, o)) {
+      const refused = await fetch(`http://127.0.0.1:${app.adminPort}/livez`).catch((e: Error) => e);
+      expect(refused, app.name).toBeInstanceOf(Error);
+    }
+  }, 60_000);
+
   it('names the app that fails to start, says why, stops the others and exits 1', async () => {
-    const run = runCli(['--port-offset', String(offset())], { TCP_NODELAY: 'maybe' });
+    const run = runCli(['--port-offset', String(await offset())], { TCP_NODELAY: 'maybe' });
     expect(await run.exited).toBe(1);
     expect(run.output()).toContain('netlab: tcp-echo failed to start (exit code 78)');
     expect(run.output()).toContain('TCP_NODELAY: expected one of 1, 0, true, false, got "maybe"');

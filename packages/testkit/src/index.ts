@@ -8,7 +8,7 @@ export {
   substitutePorts,
 } from './readme-examples.js';
 export { type ReadmeSuiteOptions, readmeSuite } from './readme-suite.js';
-export { connect, metricValue, sha256 } from './sockets.js';
+export { connect, metricValue, sha256, tcpNoDelayOf } from './sockets.js';
 export {
   captureLogs,
   type ReadyApp,

@@ -1,9 +1,14 @@
 import { readFile } from 'node:fs/promises';
 
-/** Polls `check` until it returns a truthy value or the deadline passes; never a fixed sleep. */
+/**
+ * Polls `check` until it returns a truthy value or the deadline passes; never
+ * a fixed sleep. `what` names the wait in the timeout error; pass a function
+ * when it describes state (output so far) that must be read at the timeout,
+ * not when the wait starts.
+ */
 export async function waitUntil<T>(
   check: () => T | Promise<T>,
-  opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+  opts: { timeoutMs?: number; intervalMs?: number; what?: string | (() => string) } = {},
 ): Promise<NonNullable<T>> {
   const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
   let last: unknown;
@@ -15,7 +20,8 @@ export async function waitUntil<T>(
       last = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${opts.what ?? 'condition'}`, { cause: last });
+      const what = typeof opts.what === 'function' ? opts.what() : (opts.what ?? 'condition');
+      throw new Error(`timed out waiting for ${what}`, { cause: last });
     }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 25));
   }
