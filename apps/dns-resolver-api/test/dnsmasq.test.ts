@@ -2,6 +2,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { promises as dnsPromises } from 'node:dns';
 import { once } from 'node:events';
+import net from 'node:net';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -13,14 +14,26 @@ import { MAIN } from './helpers.js';
 const exec = promisify(execFile);
 const DNSMASQ = ['/usr/sbin/dnsmasq', '/usr/bin/dnsmasq'].find((p) => existsSync(p));
 
-/** A UDP port free on 127.0.0.1 right now (dnsmasq binds it a moment later). */
-async function freeUdpPort(): Promise<number> {
-  const socket = dgram.createSocket('udp4');
-  socket.bind(0, '127.0.0.1');
-  await once(socket, 'listening');
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
+/**
+ * A port free on 127.0.0.1 for UDP and TCP alike right now: dnsmasq binds
+ * both a moment later, and a TCP port taken by some other test's client
+ * would make it exit at once.
+ */
+async function freeDnsPort(): Promise<number> {
+  for (;;) {
+    const udp = dgram.createSocket('udp4');
+    udp.bind(0, '127.0.0.1');
+    await once(udp, 'listening');
+    const { port } = udp.address();
+    const tcp = net.createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      tcp.once('error', () => resolve(false));
+      tcp.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    await new Promise<void>((resolve) => udp.close(() => resolve()));
+    if (free) await new Promise<void>((resolve) => tcp.close(() => resolve()));
+    if (free) return port;
+  }
 }
 
 const BIG_TXT = Array.from({ length: 6 }, (_, i) => String(i).repeat(250));
@@ -32,7 +45,7 @@ let dir: string | undefined;
 beforeAll(async () => {
   if (DNSMASQ === undefined)
     throw new Error('dnsmasq not installed (apt-get install dnsmasq-base)');
-  const port = await freeUdpPort();
+  const port = await freeDnsPort();
   dir = mkdtempSync(join(tmpdir(), 'netlab-dnsmasq-'));
   dnsmasq = spawn(
     DNSMASQ,
@@ -67,7 +80,7 @@ beforeAll(async () => {
   const probe = new dnsPromises.Resolver({ timeout: 200, tries: 1 });
   probe.setServers([`127.0.0.1:${port}`]);
   await waitUntil(() => probe.resolve4('e2e.netlab.test').then((a) => a.length > 0), {
-    what: `dnsmasq on port ${port}; stderr:\n${stderr}`,
+    what: () => `dnsmasq on port ${port}; stderr:\n${stderr}`,
   });
   app = await startApp(MAIN, {
     HOST: '127.0.0.1',

@@ -5,7 +5,6 @@ import { hostname } from 'node:os';
 import { createRegistry } from '@netlab/common';
 import { metricValue as registryValue, tcpNoDelayOf, waitUntil } from '@netlab/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createClusterMetrics } from '../src/metrics.js';
 import {
   connect,
   metricValue,
@@ -128,20 +127,5 @@ describe('identity', () => {
     app = await startHello({}, { hostname: undefined });
     const body = JSON.parse((await request(`${app.url}/whoami`)).body);
     expect(body.hostname).toBe(hostname());
-  });
-});
-
-describe('cluster metrics', () => {
-  it('show the live workers and counts restarts', async () => {
-    const registry = createRegistry('http-hello', { defaultMetrics: false });
-    let live = 3;
-    const metrics = createClusterMetrics(registry, () => live);
-    metrics.restarts.inc();
-    expect(await registryValue(registry, 'netlab_http_workers')).toBe(3);
-    live = 2;
-    expect(await registryValue(registry, 'netlab_http_workers')).toBe(2);
-    expect(await registryValue(registry, 'netlab_http_worker_restarts_total')).toBe(1);
-    expect(await registry.metrics()).toMatch(/# HELP netlab_http_workers \S/);
-    expect(await registry.metrics()).toMatch(/# HELP netlab_http_worker_restarts_total \S/);
   });
 });

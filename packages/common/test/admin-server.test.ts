@@ -193,19 +193,18 @@ describe('admin server edges', () => {
     });
   });
 
-  it('answers 500 NETLAB_ERR_METRICS, and logs why, when collecting metrics fails', async () => {
+  it('answers 503 NETLAB_ERR_METRICS, and logs why, when collecting metrics fails', async () => {
     const logs = new LogCapture();
     admin = createAdminServer({
       metrics: {
         contentType: 'text/plain',
         metrics: () => Promise.reject(Object.assign(new Error('gone'), { code: 'E_GONE' })),
       },
-      readiness: () => 'ready',
       logger: createLogger({ service: 't', version: '0', destination: logs }),
     });
     const { port } = await admin.listen(0, '127.0.0.1');
     const res = await fetch(`http://127.0.0.1:${port}/metrics`);
-    expect(res.status).toBe(500);
+    expect(res.status).toBe(503);
     expect(await res.json()).toEqual({
       error: expect.stringMatching(/\w/),
       code: 'NETLAB_ERR_METRICS',
@@ -219,32 +218,29 @@ describe('admin server edges', () => {
     ]);
   });
 
-  it('answers a request that is not HTTP with 400 and closes', async () => {
+  it('answers a request that is not HTTP with a JSON 400 and closes', async () => {
     await start();
     const socket = net.connect({ port: admin!.address()!.port, host: '127.0.0.1' });
     const chunks: Buffer[] = [];
     socket.on('data', (d: Buffer) => chunks.push(d));
     socket.write('HELLO THERE\r\n\r\n');
     await once(socket, 'close');
-    expect(Buffer.concat(chunks).toString()).toBe(
-      'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n',
-    );
+    const text = Buffer.concat(chunks).toString();
+    expect(text).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(text).toMatch(/\r\nConnection: close\r\n/);
+    expect(text).toContain('"code":"NETLAB_ERR_BAD_REQUEST"');
   });
 
-  it('refuses request headers over 8 KiB (probes are tiny; Node would take 16) with 400', async () => {
+  it('refuses request headers over 8 KiB (probes are tiny; Node would take 16) with 431', async () => {
     const get = await start();
     expect((await get('/livez', { headers: { 'x-big': 'a'.repeat(7_000) } })).status).toBe(200);
     const res = await get('/livez', { headers: { 'x-big': 'a'.repeat(10_000) } });
-    expect(res.status).toBe(400);
+    expect(res.status).toBe(431);
   });
 
   it('close() stops listening and ends open keep-alive connections; before listen it is a no-op', async () => {
     const logger = createLogger({ service: 't', version: '0', destination: new LogCapture() });
-    const idle = createAdminServer({
-      metrics: createRegistry('t'),
-      readiness: () => 'ready',
-      logger,
-    });
+    const idle = createAdminServer({ metrics: createRegistry('t'), logger });
     await idle.close();
     expect(idle.address()).toBeNull();
 

@@ -23,8 +23,8 @@ describe('error responses', () => {
     });
   });
 
-  it('a status without a reason phrase of its own still gets a valid status line', () => {
-    expect(rawErrorResponse('NETLAB_ERR_NOT_FOUND')).toMatch(/^HTTP\/1\.1 404 \r\n/);
+  it('every code gets a valid status line with its reason phrase', () => {
+    expect(rawErrorResponse('NETLAB_ERR_NOT_FOUND')).toMatch(/^HTTP\/1\.1 404 Not Found\r\n/);
   });
 
   it('HttpError carries the status and serialises as the body a client gets', () => {
