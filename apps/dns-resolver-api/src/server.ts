@@ -10,7 +10,7 @@ import {
   type Service,
   sweepIdle,
 } from '@netlab/common';
-import { type HttpErrorCode, rawErrorResponse } from '@netlab/http-handlers';
+import { answerClientErrors } from '@netlab/http-handlers';
 import { type ApiHandler, createApiHandler } from './api.js';
 import type { ResolverApiConfig } from './config.js';
 import { createLookups, type LookupFn, type Lookups } from './lookup.js';
@@ -131,23 +131,9 @@ export function createResolverServer(
     logger,
     onDrop: () => metrics.dropped.inc(),
   });
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    const code = clientErrorCode(err.code);
-    if (code === undefined || !socket.writable) {
-      socket.destroy();
-      return;
-    }
-    metrics.clientErrors.inc({ code });
-    logger.info(
-      { code, err: err.code, remoteAddress: socket.remoteAddress, remotePort: socket.remotePort },
-      'client error: connection closed',
-    );
-    const current = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-    if (current?.headersSent) {
-      socket.destroy();
-      return;
-    }
-    socket.end(rawErrorResponse(code), () => socket.destroy());
+  answerClientErrors(server, {
+    logger,
+    onClientError: (code) => metrics.clientErrors.inc({ code }),
   });
 
   return {
@@ -174,18 +160,4 @@ export function createResolverServer(
       }
     },
   };
-}
-
-function clientErrorCode(code: string | undefined): HttpErrorCode | undefined {
-  switch (code) {
-    case 'ECONNRESET':
-    case 'EPIPE':
-      return undefined;
-    case 'HPE_HEADER_OVERFLOW':
-      return 'NETLAB_ERR_HEADERS_TOO_LARGE';
-    case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return 'NETLAB_ERR_REQUEST_TIMEOUT';
-    default:
-      return 'NETLAB_ERR_BAD_REQUEST';
-  }
 }

@@ -12,7 +12,7 @@ import {
   type Service,
   sweepIdle,
 } from '@netlab/common';
-import { type HttpErrorCode, rawErrorResponse } from '@netlab/http-handlers';
+import { answerClientErrors } from '@netlab/http-handlers';
 import type { StreamerConfig } from './config.js';
 import { createStreamerHandler, type StreamerHandler } from './handler.js';
 import { MediaDir } from './media-dir.js';
@@ -117,24 +117,9 @@ export function createStreamerServer(config: StreamerConfig, deps: StreamerDeps)
     logger,
     onDrop: () => metrics.dropped.inc(),
   });
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    const code = clientErrorCode(err.code);
-    if (code === undefined || !socket.writable) {
-      socket.destroy();
-      return;
-    }
-    metrics.clientErrors.inc({ code });
-    logger.info(
-      { code, err: err.code, remoteAddress: socket.remoteAddress, remotePort: socket.remotePort },
-      'client error: connection closed',
-    );
-    // A response already under way cannot get a second status line.
-    const current = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-    if (current?.headersSent) {
-      socket.destroy();
-      return;
-    }
-    socket.end(rawErrorResponse(code), () => socket.destroy());
+  answerClientErrors(server, {
+    logger,
+    onClientError: (code) => metrics.clientErrors.inc({ code }),
   });
 
   return {
@@ -161,19 +146,4 @@ export function createStreamerServer(config: StreamerConfig, deps: StreamerDeps)
       }
     },
   };
-}
-
-function clientErrorCode(code: string | undefined): HttpErrorCode | undefined {
-  switch (code) {
-    // The client went away or reset: nobody to answer.
-    case 'ECONNRESET':
-    case 'EPIPE':
-      return undefined;
-    case 'HPE_HEADER_OVERFLOW':
-      return 'NETLAB_ERR_HEADERS_TOO_LARGE';
-    case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return 'NETLAB_ERR_REQUEST_TIMEOUT';
-    default:
-      return 'NETLAB_ERR_BAD_REQUEST';
-  }
 }

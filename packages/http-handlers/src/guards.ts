@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import { Socket } from 'node:net';
 import { Server as TlsServer } from 'node:tls';
+import { clientErrorCode } from './client-errors.js';
 import type { HttpErrorCode } from './errors.js';
 import type { CutReason, HttpHandler } from './handler.js';
 import { type HttpRequest, type HttpResponse, rawErrorResponse } from './respond.js';
@@ -111,7 +112,7 @@ export function installHttpGuards(
       // A TLS server reports failed handshakes here too: no HTTP was spoken
       // on such a socket, and the app (which counts handshakes) answers it.
       if (!sockets.has(socket)) return;
-      const code = clientErrorCode(err.code);
+      const code = guardedClientErrorCode(err.code);
       // The client went away or reset: nobody to answer.
       if (code === undefined || socket.destroyed) {
         socket.destroy();
@@ -275,22 +276,11 @@ function currentResponse(socket: Socket): HttpResponse | undefined {
   return (socket as Socket & { _httpMessage?: HttpResponse | null })._httpMessage ?? undefined;
 }
 
-function clientErrorCode(code: string | undefined): HttpErrorCode | undefined {
-  switch (code) {
-    case 'ECONNRESET':
-    case 'EPIPE':
-      return undefined;
-    case 'HPE_HEADER_OVERFLOW':
-      return 'NETLAB_ERR_HEADERS_TOO_LARGE';
-    case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return 'NETLAB_ERR_REQUEST_TIMEOUT';
-    // Two Transfer-Encoding lines, or a coding that is not chunked where the
-    // parser decides first: 501, as the handler answers the same codings.
-    case 'HPE_INVALID_TRANSFER_ENCODING':
-      return 'NETLAB_ERR_UNSUPPORTED_TRANSFER_ENCODING';
-    default:
-      return 'NETLAB_ERR_BAD_REQUEST';
-  }
+function guardedClientErrorCode(code: string | undefined): HttpErrorCode | undefined {
+  // Two Transfer-Encoding lines, or a coding that is not chunked where the
+  // parser decides first: 501, as the handler answers the same codings.
+  if (code === 'HPE_INVALID_TRANSFER_ENCODING') return 'NETLAB_ERR_UNSUPPORTED_TRANSFER_ENCODING';
+  return clientErrorCode(code);
 }
 
 const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}) (\S{1,1024})/;

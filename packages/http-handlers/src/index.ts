@@ -5,6 +5,7 @@ export {
   type AccessLogOptions,
   createAccessLog,
 } from './access-log.js';
+export { answerClientErrors, clientErrorCode } from './client-errors.js';
 export { guardVars } from './config.js';
 export {
   type ConnectionMetrics,
