@@ -235,6 +235,83 @@ describe('refusals: JSON, an access line, a count', () => {
     });
   });
 
+  describe('an HTTP/0.9 simple request (a request line without a version)', () => {
+    // A header deadline far past the wire's 5 s: an answer can only come from the check.
+    const patient = { HEADERS_TIMEOUT_MS: '60000', REQUEST_TIMEOUT_MS: '60000' };
+
+    it.each([
+      ['GET /\\r\\n', ['GET /\r\n'], 'GET', '/'],
+      ['a bare LF and a query', ['GET /whoami?x=1\n'], 'GET', '/whoami?x=1'],
+      ['after empty lines (RFC 9112 §2.2)', ['\r\n\r\nPOST /echo\r\n'], 'POST', '/echo'],
+      ['after an empty line in an earlier read', ['\r\n', 'GET /late\r\n'], 'GET', '/late'],
+    ])('answers %s with 400 at once, logs and counts it', async (_name, parts, method, path) => {
+      app = await startHello(patient);
+      const socket = await connect(app.port);
+      const seen = watch(socket);
+      for (const part of parts) {
+        socket.write(part);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const timer = setTimeout(() => socket.destroy(), 5000);
+      await seen.closed;
+      clearTimeout(timer);
+      expect(seen.text).toMatch(/^HTTP\/1\.1 400 /);
+      expect(bodyOf(seen.text)).toEqual({
+        error: 'the request line has no HTTP version (HTTP/0.9 is not supported)',
+        code: 'NETLAB_ERR_NO_HTTP_VERSION',
+        status: 400,
+      });
+      expect(seen.end).toBe('eof');
+      expect(await accessLine(app, 'NETLAB_ERR_NO_HTTP_VERSION')).toMatchObject({
+        method,
+        path,
+        status: 400,
+        reason: 'protocol-error',
+        remoteAddress: '127.0.0.1',
+      });
+      expect(
+        await metricValue(
+          app.registry,
+          'netlab_http_client_errors_total',
+          'code="NETLAB_ERR_NO_HTTP_VERSION"',
+        ),
+      ).toBe(1);
+    });
+
+    it('still serves request lines and headers that arrive in pieces', async () => {
+      app = await startHello(patient);
+      for (const parts of [
+        ['GET / HTTP/1.1\r\n', 'Host: a\r\nConnection: close\r\n\r\n'],
+        ['GET / HT', 'TP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'],
+        ['GET /', ' HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'],
+      ]) {
+        const socket = await connect(app.port);
+        const seen = watch(socket);
+        for (const part of parts) {
+          socket.write(part);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        await seen.closed;
+        expect(seen.text, parts.join('|')).toMatch(/^HTTP\/1\.1 200 [\s\S]*Hello HTTP\n$/);
+      }
+    });
+
+    it('answers a simple request followed by headers as a request of version 0.9: 505', async () => {
+      app = await startHello(patient);
+      const { text } = await wire(app.port, ['GET /\r\nHost: a\r\n\r\n']);
+      expect(text).toMatch(/^HTTP\/1\.1 505 /);
+      expect(bodyOf(text)).toMatchObject({ code: 'NETLAB_ERR_HTTP_VERSION' });
+    });
+
+    it('leaves one after a first request to the header deadline: 408', async () => {
+      // Only a connection's first read is looked at (see watchForSimpleRequest).
+      app = await startHello({ HEADERS_TIMEOUT_MS: '300', REQUEST_TIMEOUT_MS: '300' });
+      const { text } = await wire(app.port, ['GET / HTTP/1.1\r\nHost: a\r\n\r\n', 'GET /\r\n']);
+      expect(text).toMatch(/^HTTP\/1\.1 200 [\s\S]*HTTP\/1\.1 408 /);
+      expect(text).toContain('NETLAB_ERR_REQUEST_TIMEOUT');
+    });
+  });
+
   it('logs an IPv4 peer as 127.0.0.1 on a dual-stack listener, not ::ffff:127.0.0.1', async (ctx) => {
     try {
       app = await startHello({ HOST: '::' });

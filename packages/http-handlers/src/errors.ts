@@ -38,6 +38,11 @@ export const HTTP_ERRORS = {
     message: 'the only Transfer-Encoding supported is chunked',
   },
   NETLAB_ERR_HTTP_VERSION: { status: 505, message: 'HTTP version not supported' },
+  // `GET /\r\n`, HTTP/0.9's simple request: Go answers 400 at once.
+  NETLAB_ERR_NO_HTTP_VERSION: {
+    status: 400,
+    message: 'the request line has no HTTP version (HTTP/0.9 is not supported)',
+  },
   NETLAB_ERR_NOT_A_PROXY: { status: 405, message: 'this server is not a proxy: CONNECT refused' },
   // Cuts the server makes on its own: logged with these, and answered with
   // them when the connection can still carry an answer.

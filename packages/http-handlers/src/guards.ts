@@ -5,6 +5,7 @@ import { clientErrorCode } from './client-errors.js';
 import type { HttpErrorCode } from './errors.js';
 import type { CutReason, HttpHandler } from './handler.js';
 import { type HttpRequest, type HttpResponse, rawErrorResponse } from './respond.js';
+import { watchForSimpleRequest } from './simple-request.js';
 import { unmapped } from './whoami.js';
 
 export interface HttpGuardOptions {
@@ -64,6 +65,8 @@ const SWEEP_MS = 100;
  * - `Expect: 100-continue` and other expectations go to the handler, which
  *   decides the route and limits before inviting a body (417 for others).
  * - CONNECT gets 405 (`NETLAB_ERR_NOT_A_PROXY`) instead of a silent close.
+ * - An HTTP/0.9 simple request (`GET /\r\n`), which Node's parser would
+ *   hold until the header deadline, gets 400 at once (see watchForSimpleRequest).
  * - Missing Host is answered by the handler (JSON) instead of Node's bare
  *   400; headers past the handler's `maxHeadersCount` get 431 instead of
  *   being dropped by Node's parser without a word.
@@ -95,6 +98,11 @@ export function installHttpGuards(
   server.on(server instanceof TlsServer ? 'secureConnection' : 'connection', (socket: Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
+    watchForSimpleRequest(socket, (line) => {
+      if (!lingering.has(socket) && !refused.has(socket)) {
+        refuse(socket, 'NETLAB_ERR_NO_HTTP_VERSION', line, undefined);
+      }
+    });
     // Node's http server ends a connection after a `Connection: close`
     // response with socket.destroySoon(): end, then destroy as soon as our
     // side is flushed, whatever the client is still sending (its body, a
@@ -106,6 +114,36 @@ export function installHttpGuards(
   });
 
   const refused = new WeakSet<Socket>();
+  /** Answers a request no request object reached (a raw error response), logs and counts it, and closes. */
+  const refuse = (
+    socket: Socket,
+    code: HttpErrorCode,
+    line: { method?: string; path?: string },
+    err: string | undefined,
+  ) => {
+    refused.add(socket);
+    opts.onClientError?.(code);
+    handler.logRefusal(
+      {
+        code,
+        reason: code === 'NETLAB_ERR_REQUEST_TIMEOUT' ? 'timeout' : 'protocol-error',
+        ...line,
+        detail: {
+          err,
+          remoteAddress: unmapped(socket.remoteAddress).address,
+          remotePort: socket.remotePort,
+        },
+      },
+      false,
+    );
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    socket.write(rawErrorResponse(code));
+    linger(socket);
+  };
+
   server.on(
     'clientError',
     (err: NodeJS.ErrnoException & { rawPacket?: unknown }, socket: Socket) => {
@@ -123,41 +161,27 @@ export function installHttpGuards(
       // leaving mid-body, is nobody's business. A failed parser also fails
       // again on every later chunk: answer once.
       if (lingering.has(socket) || refused.has(socket)) return;
-      refused.add(socket);
       const current = currentResponse(socket);
+      if (current === undefined) {
+        refuse(socket, code, requestLine(err.rawPacket), err.code);
+        return;
+      }
+      refused.add(socket);
       // The handler already refused this request (501 for a transfer coding
       // the parser then choked on): just close.
-      if (current?.writableEnded) {
+      if (current.writableEnded) {
         linger(socket);
         return;
       }
       opts.onClientError?.(code);
-      const reason: CutReason =
-        code === 'NETLAB_ERR_REQUEST_TIMEOUT' ? 'timeout' : 'protocol-error';
-      if (current !== undefined) {
-        handler.noteCut(socket, code, reason);
-        // Node's own default handler makes the same check: a response already
-        // under way (an echo mid-body) cannot get a second status line.
-        if (current.headersSent) {
-          socket.destroy();
-          return;
-        }
-      } else {
-        handler.logRefusal(
-          {
-            code,
-            reason,
-            ...requestLine(err.rawPacket),
-            detail: {
-              err: err.code,
-              remoteAddress: unmapped(socket.remoteAddress).address,
-              remotePort: socket.remotePort,
-            },
-          },
-          false,
-        );
-      }
-      if (!socket.writable) {
+      handler.noteCut(
+        socket,
+        code,
+        code === 'NETLAB_ERR_REQUEST_TIMEOUT' ? 'timeout' : 'protocol-error',
+      );
+      // Node's own default handler makes the same check: a response already
+      // under way (an echo mid-body) cannot get a second status line.
+      if (current.headersSent || !socket.writable) {
         socket.destroy();
         return;
       }

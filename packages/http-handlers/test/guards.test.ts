@@ -130,6 +130,7 @@ describe('installHttpGuards on http2.createSecureServer({ allowHTTP1: true })', 
       405,
       'NETLAB_ERR_NOT_A_PROXY',
     ],
+    ['an HTTP/0.9 simple request', 'GET /\r\n', 400, 'NETLAB_ERR_NO_HTTP_VERSION'],
     [
       'an oversized upload asking for 100 Continue',
       'POST /echo HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n',
