@@ -2,8 +2,7 @@ import { once } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
 import { hostname } from 'node:os';
-import { createRegistry } from '@netlab/common';
-import { metricValue as registryValue, tcpNoDelayOf, waitUntil } from '@netlab/testkit';
+import { tcpNoDelayOf, waitUntil } from '@netlab/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   connect,

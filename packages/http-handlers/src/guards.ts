@@ -3,7 +3,7 @@ import { Socket } from 'node:net';
 import { Server as TlsServer } from 'node:tls';
 import { clientErrorCode } from './client-errors.js';
 import type { HttpErrorCode } from './errors.js';
-import type { CutReason, HttpHandler } from './handler.js';
+import type { HttpHandler } from './handler.js';
 import { type HttpRequest, type HttpResponse, rawErrorResponse } from './respond.js';
 import { watchForSimpleRequest } from './simple-request.js';
 import { unmapped } from './whoami.js';

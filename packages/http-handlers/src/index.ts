@@ -35,6 +35,10 @@ export {
   type HttpResponse,
   rawErrorResponse,
 } from './respond.js';
-export { type SimpleRequestLine, simpleRequestLine, watchForSimpleRequest } from './simple-request.js';
+export {
+  type SimpleRequestLine,
+  simpleRequestLine,
+  watchForSimpleRequest,
+} from './simple-request.js';
 export { RequestStats, ROUTES, type RouteName } from './stats.js';
 export { type Identity, originForm, unmapped, whoami } from './whoami.js';
