@@ -103,6 +103,14 @@ export function createHttpsServer(config: HttpsConfig, deps: HttpsDeps): HttpsSe
       ...(deps.ticketKeys ? { ticketKeys: deps.ticketKeys } : {}),
       allowHTTP1: true,
       handshakeTimeout: config.TLS_HANDSHAKE_TIMEOUT_MS,
+      // Response headers go out without HPACK's dynamic table (static-table
+      // names, literal values), as nginx sends them. Every response carries
+      // a unique X-Request-Id; indexed, each one evicts older entries and the
+      // table churns on every response, which measured about a quarter of
+      // HTTP/2 throughput (h2load -c64 -m1: 12k req/s indexed, 15.5k
+      // without, bare http2 with one header 15k). The cost: the few header
+      // bytes a repeated value would have saved.
+      maxDeflateDynamicTableSize: 0,
       settings: {
         maxConcurrentStreams: config.H2_MAX_CONCURRENT_STREAMS,
         maxHeaderListSize: config.MAX_HEADER_SIZE,

@@ -1,9 +1,11 @@
 import { rm } from 'node:fs/promises';
+import http2 from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   fileIn,
   get1,
   get2,
+  h2request,
   metricValue,
   type Reply,
   run,
@@ -82,6 +84,25 @@ describe.each(versions)('over %s', (_, get, httpVersion, alpn) => {
     expect((await call('/status/418')).status).toBe(418);
     const delayed = await call('/delay/10');
     expect(JSON.parse(delayed.body)).toEqual({ delayMs: 10 });
+  });
+});
+
+describe('HTTP/2 header compression', () => {
+  it('sends response headers without HPACK’s dynamic table (a unique X-Request-Id would churn it)', async () => {
+    const session = http2.connect(app.url, { ca: app.ca });
+    try {
+      const ids = new Set<string>();
+      for (let i = 0; i < 3; i++) {
+        const res = await h2request(session, '/');
+        expect(res.body).toBe('Hello HTTPS\n');
+        ids.add(String(res.headers['x-request-id']));
+      }
+      expect(ids.size).toBe(3);
+      // What the client's decoder holds is what the server's encoder indexed.
+      expect(session.state.inflateDynamicTableSize).toBe(0);
+    } finally {
+      session.close();
+    }
   });
 });
 
