@@ -13,7 +13,7 @@ export interface ProtocolMetrics {
 export function createProtocolMetrics(
   registry: Registry,
   stats: FrameStats,
-  liveBytes: () => { bytesIn: number; bytesOut: number },
+  liveBytes: () => { bytesIn: number; bytesOut: number; buffered: number },
 ): ProtocolMetrics {
   new Counter({
     name: 'netlab_tls_frames_total',
@@ -51,6 +51,14 @@ export function createProtocolMetrics(
     collect() {
       this.reset();
       this.inc(liveBytes().bytesOut);
+    },
+  });
+  new Gauge({
+    name: 'netlab_tls_output_buffered_bytes',
+    help: 'Answer bytes waiting in the server for clients to read them, all connections (each holds at most MAX_BUFFERED_BYTES plus one answer)',
+    registers: [registry],
+    collect() {
+      this.set(liveBytes().buffered);
     },
   });
   return {

@@ -88,11 +88,13 @@ export function createProtocolServer(config: ProtocolConfig, deps: ProtocolDeps)
   const metrics = createProtocolMetrics(deps.registry, stats, () => {
     let bytesIn = closedBytesIn;
     let bytesOut = closedBytesOut;
+    let buffered = 0;
     for (const socket of connections) {
       bytesIn += socket.bytesRead;
       bytesOut += socket.bytesWritten;
+      buffered += socket.writableLength;
     }
-    return { bytesIn, bytesOut };
+    return { bytesIn, bytesOut, buffered };
   });
 
   const server = tls.createServer({

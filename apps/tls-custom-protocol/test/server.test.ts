@@ -209,6 +209,48 @@ describe('flow control', () => {
     expect(last).toBeLessThan(48 * 1024 * 1024);
     raw.socket.destroy();
   });
+
+  it('clients that pipeline INFOs and never read cost MAX_BUFFERED_BYTES each (plus one answer), and get every answer once they read', async () => {
+    const limit = 64 * 1024;
+    const s = await start({ MAX_BUFFERED_BYTES: String(limit) });
+    // 1.2 MB of requests, about 16 times that of answers: more than the
+    // kernel buffers on both sides take.
+    const requests = 100_000;
+    const clients = await Promise.all([1, 2, 3].map(() => rawConnect(s.port, pki)));
+    for (const raw of clients) {
+      raw.socket.pause(); // not reading, for now
+      raw.socket.write(
+        Buffer.concat(
+          Array.from({ length: requests }, (_, i) => encodeFrame(RequestType.INFO, i + 1)),
+        ),
+      );
+    }
+    const sent = () => metricValue(s.registry, 'netlab_tls_bytes_sent_total');
+    let last = -1;
+    await waitUntil(
+      async () => {
+        const now = await sent();
+        const settled = now > 0 && now === last;
+        last = now;
+        return settled;
+      },
+      { timeoutMs: 15_000, intervalMs: 300, what: 'the server to stop writing' },
+    );
+    // Every connection is full (the kernel's buffers too), and none holds
+    // more than the limit and the one INFO answer (under 1 KiB) that crossed it.
+    const buffered = await metricValue(s.registry, 'netlab_tls_output_buffered_bytes');
+    expect(buffered).toBeGreaterThanOrEqual(clients.length * limit);
+    expect(buffered).toBeLessThan(clients.length * (limit + 1024));
+    // Reading again, each client gets all its answers, in order.
+    for (const raw of clients) raw.socket.resume();
+    for (const raw of clients) {
+      await raw.waitFor((f) => f.id === requests);
+      const ids = raw.frames.map((f) => f.id);
+      expect(ids).toEqual(Array.from({ length: requests }, (_, i) => i + 1));
+      expect(raw.frames.every((f) => f.type === ResponseType.INFO_REPLY)).toBe(true);
+      raw.socket.destroy();
+    }
+  });
 });
 
 describe('TLS', () => {
