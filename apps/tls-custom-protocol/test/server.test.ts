@@ -188,25 +188,29 @@ describe('bad frames', () => {
 });
 
 describe('flow control', () => {
-  it('a client that asks for a huge STREAM and never reads costs the server a bounded buffer', async () => {
-    const s = await start({ MAX_BUFFERED_BYTES: String(256 * 1024) });
-    const raw = await rawConnect(s.port, pki);
-    raw.socket.pause(); // never read
-    raw.socket.write(encodeFrame(RequestType.STREAM, 1, encodeU64(2 ** 33)));
-    const sent = () => metricValue(s.registry, 'netlab_tls_bytes_sent_total');
-    // Wait for the server to stop producing: two equal readings in a row.
+  /** Waits until the server has stopped writing (two equal readings in a row); resolves with the bytes sent. */
+  async function writingStopped(s: Started): Promise<number> {
     let last = -1;
     await waitUntil(
       async () => {
-        const now = await sent();
+        const now = await metricValue(s.registry, 'netlab_tls_bytes_sent_total');
         const settled = now > 0 && now === last;
         last = now;
         return settled;
       },
       { timeoutMs: 15_000, intervalMs: 300, what: 'the server to stop writing' },
     );
+    return last;
+  }
+
+  it('a client that asks for a huge STREAM and never reads costs the server a bounded buffer', async () => {
+    const s = await start({ MAX_BUFFERED_BYTES: String(256 * 1024) });
+    const raw = await rawConnect(s.port, pki);
+    raw.socket.pause(); // never read
+    raw.socket.write(encodeFrame(RequestType.STREAM, 1, encodeU64(2 ** 33)));
+    const sent = await writingStopped(s);
     // Kernel buffers on both sides plus MAX_BUFFERED_BYTES, not a terabyte.
-    expect(last).toBeLessThan(48 * 1024 * 1024);
+    expect(sent).toBeLessThan(48 * 1024 * 1024);
     raw.socket.destroy();
   });
 
@@ -225,17 +229,7 @@ describe('flow control', () => {
         ),
       );
     }
-    const sent = () => metricValue(s.registry, 'netlab_tls_bytes_sent_total');
-    let last = -1;
-    await waitUntil(
-      async () => {
-        const now = await sent();
-        const settled = now > 0 && now === last;
-        last = now;
-        return settled;
-      },
-      { timeoutMs: 15_000, intervalMs: 300, what: 'the server to stop writing' },
-    );
+    await writingStopped(s);
     // Every connection is full (the kernel's buffers too), and none holds
     // more than the limit and the one INFO answer (under 1 KiB) that crossed it.
     const buffered = await metricValue(s.registry, 'netlab_tls_output_buffered_bytes');
