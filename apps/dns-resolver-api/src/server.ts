@@ -135,6 +135,7 @@ export function createResolverServer(
     onClientError: (code) => metrics.clientErrors.inc({ code }),
     lingerMs: config.LINGER_TIMEOUT_MS,
     lingerBytes: config.LINGER_MAX_BYTES,
+    allow: 'GET, HEAD, POST',
   });
 
   return {

@@ -120,6 +120,7 @@ export function createStreamerServer(config: StreamerConfig, deps: StreamerDeps)
     onClientError: (code) => metrics.clientErrors.inc({ code }),
     lingerMs: config.LINGER_TIMEOUT_MS,
     lingerBytes: config.LINGER_MAX_BYTES,
+    allow: 'GET, HEAD',
   });
 
   return {

@@ -29,6 +29,8 @@ export interface HttpGuardOptions {
    * `Connection: close`. Default 1 s.
    */
   drainIdleMs?: number;
+  /** The methods the server takes: the `Allow` of the 405 a CONNECT gets. Default `GET, HEAD, POST, PUT` (http-hello's). */
+  allow?: string;
 }
 
 export interface HttpGuards {
@@ -118,6 +120,7 @@ export function installHttpGuards(
   const lingerMs = opts.lingerMs ?? 2000;
   const lingerBytes = opts.lingerBytes ?? 16 * 1024 * 1024;
   const drainIdleMs = opts.drainIdleMs ?? 1000;
+  const connectAllow = `Allow: ${opts.allow ?? 'GET, HEAD, POST, PUT'}\r\n`;
   const linger = (socket: Socket) => lingeringClose(socket, lingerMs, lingerBytes);
 
   server.requireHostHeader = false;
@@ -235,9 +238,7 @@ export function installHttpGuards(
       return;
     }
     handler.logRefusal({ code: 'NETLAB_ERR_NOT_A_PROXY', method: req.method, path: req.url }, true);
-    socketOrRes.write(
-      rawErrorResponse('NETLAB_ERR_NOT_A_PROXY', 'Allow: GET, HEAD, POST, PUT\r\n'),
-    );
+    socketOrRes.write(rawErrorResponse('NETLAB_ERR_NOT_A_PROXY', connectAllow));
     linger(socketOrRes);
   });
 

@@ -18,3 +18,4 @@ export {
 } from './spawn-app.js';
 export { readyz, useApps } from './use-apps.js';
 export { procStatusBytes, waitUntil } from './wait.js';
+export { bodyOf, pump, type Watched, watch, wire } from './wire.js';
