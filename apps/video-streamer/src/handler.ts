@@ -4,9 +4,9 @@ import type { Logger } from '@netlab/common';
 import {
   createAccessLog,
   declaresBody,
-  errorBody as httpErrorBody,
   HTTP_ERRORS,
   type HttpErrorCode,
+  errorBody as httpErrorBody,
   isSaneRequestId,
   logRefusalLine,
   type Refusal,
