@@ -19,3 +19,4 @@ export {
 export { readyz, useApps } from './use-apps.js';
 export { procStatusBytes, waitUntil } from './wait.js';
 export { bodyOf, pump, type Watched, watch, wire } from './wire.js';
+export { type Http1App, type Http1SuiteOptions, http1HardeningSuite } from './http1-suite.js';
