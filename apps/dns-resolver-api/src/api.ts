@@ -1,6 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '@netlab/common';
-import { createAccessLog, isSaneRequestId, requestIdGenerator } from '@netlab/http-handlers';
+import {
+  createAccessLog,
+  declaresBody,
+  errorBody,
+  HTTP_ERRORS,
+  type HttpErrorCode,
+  isSaneRequestId,
+  logRefusalLine,
+  type Refusal,
+  requestIdGenerator,
+  requestProblem,
+} from '@netlab/http-handlers';
 import { DnsApiError, type DnsApiErrorCode } from './errors.js';
 import type { Lookups } from './lookup.js';
 import { checkName } from './name.js';
@@ -17,15 +28,25 @@ export interface ApiOptions {
   batchMaxQueries: number;
   /** POST /resolve: a bigger body gets 413 (MAX_BODY_BYTES). */
   maxBodyBytes: number;
+  /** More request header lines get 431 (MAX_HEADERS_COUNT; see requestProblem). */
+  maxHeadersCount: number;
   requestId?: () => string;
 }
 
+/** A request listener with the hooks installHttpGuards wires around it (GuardedHandler). */
 export interface ApiHandler {
   (req: IncomingMessage, res: ServerResponse): void;
+  /** 'checkContinue': `100 Continue` only to a POST /resolve whose body will be read. */
+  checkContinue(req: IncomingMessage, res: ServerResponse): void;
+  /** 'checkExpectation': 417. */
+  checkExpectation(req: IncomingMessage, res: ServerResponse): void;
+  /** A refusal no request reached (a parse error, CONNECT): an access line, and a count when `counted`. */
+  logRefusal(refusal: Refusal, counted: boolean): void;
   /** From now on every response carries `Connection: close` (graceful drain). */
   drain(): void;
   flushLog(): void;
   readonly stats: RouteStats;
+  readonly maxHeadersCount: number;
 }
 
 /** The routes requests are counted by; `unmatched` is every 404. */
@@ -103,6 +124,8 @@ interface Exchange {
   readonly target: string;
   readonly start: number;
   readonly requestId: string;
+  /** Answer with `Connection: close`: the request's body will not be read, or cannot be trusted. */
+  close: boolean;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -112,6 +135,10 @@ const ALLOW_GET = 'GET, HEAD';
 const ALLOW_RESOLVE = 'GET, HEAD, POST';
 const FAMILIES: Record<string, 0 | 4 | 6> = { '0': 0, '4': 4, '6': 6 };
 const BOOLS: Record<string, boolean> = { true: true, '1': true, false: false, '0': false };
+// What handle() was called for: a plain request, `Expect: 100-continue`, or another expectation.
+const PLAIN = 0;
+const CONTINUE = 1;
+const UNSUPPORTED_EXPECTATION = 2;
 
 const INDEX_BODY = `${JSON.stringify({
   service: 'dns-resolver-api',
@@ -131,7 +158,7 @@ const INDEX_BODY = `${JSON.stringify({
  * and gets one access log line.
  */
 export function createApiHandler(opts: ApiOptions): ApiHandler {
-  const { resolution, lookups, logger } = opts;
+  const { resolution, lookups, logger, maxHeadersCount } = opts;
   const nextId = opts.requestId ?? requestIdGenerator();
   const accessLog = createAccessLog(logger);
   const stats = new RouteStats();
@@ -172,7 +199,7 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
       'x-request-id': x.requestId,
       ...extra,
     };
-    if (draining) headers.connection = 'close';
+    if (draining || x.close) headers.connection = 'close';
     x.res.writeHead(status, headers);
     if (x.req.method === 'HEAD') x.res.end();
     else x.res.end(body);
@@ -185,6 +212,13 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
 
   const refuse = (x: Exchange, code: DnsApiErrorCode, detail?: string) =>
     fail(x, new DnsApiError(code, detail));
+
+  /** An HTTP-level refusal (see requestProblem): the same `{ error, code, status }` body. */
+  function refuseRequest(x: Exchange, code: HttpErrorCode): void {
+    // Whatever follows a malformed request on the connection cannot be trusted.
+    x.close = true;
+    send(x, HTTP_ERRORS[code].status, errorBody(code), 'no-store', code);
+  }
 
   function sendResolved(x: Exchange, r: Resolved): void {
     if (r.kind === 'answer') {
@@ -271,8 +305,8 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
     return undefined;
   }
 
-  function batch(x: Exchange): void {
-    readBody(x, opts.maxBodyBytes).then(
+  function batch(x: Exchange, expectContinue: boolean): void {
+    readBody(x, opts.maxBodyBytes, expectContinue).then(
       (body) => {
         if (body === undefined) return; // already answered, or nobody to answer
         let items: unknown;
@@ -326,12 +360,18 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
    * connection could not carry another request). Undefined when refused or
    * when the client left first.
    */
-  function readBody(x: Exchange, max: number): Promise<Buffer | undefined> {
+  function readBody(
+    x: Exchange,
+    max: number,
+    expectContinue: boolean,
+  ): Promise<Buffer | undefined> {
     const declared = x.req.headers['content-length'];
     if (declared !== undefined && Number(declared) > max) {
       refuseTooLarge(x, max);
       return Promise.resolve(undefined);
     }
+    // Only now that the body is wanted (RFC 9110 §10.1.1).
+    if (expectContinue) x.res.writeContinue();
     return new Promise((resolve) => {
       const chunks: Buffer[] = [];
       let bytes = 0;
@@ -379,7 +419,7 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
     }
   }
 
-  function handle(req: IncomingMessage, res: ServerResponse): void {
+  function handle(req: IncomingMessage, res: ServerResponse, expect = PLAIN): void {
     const start = performance.now();
     stats.started++;
     const url = req.url ?? '/';
@@ -387,11 +427,20 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
     const path = q === -1 ? url : url.slice(0, q);
     const sent = requestIdOf(req.rawHeaders);
     const requestId = sent !== undefined && isSaneRequestId(sent) ? sent : nextId();
-    const x: Exchange = { route: UNMATCHED, req, res, target: url, start, requestId };
     const method = req.method;
+    const route = routeOf(path, method);
+    // Only POST /resolve reads a body; anywhere else one is left unread.
+    const close = route !== BATCH && declaresBody(req);
+    const x: Exchange = { route, req, res, target: url, start, requestId, close };
     const params = () => new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
 
-    x.route = routeOf(path, method);
+    const problem =
+      requestProblem(req, maxHeadersCount) ??
+      (expect === UNSUPPORTED_EXPECTATION ? 'NETLAB_ERR_EXPECTATION_FAILED' : undefined);
+    if (problem !== undefined) {
+      refuseRequest(x, problem);
+      return;
+    }
     if (x.route === UNMATCHED) {
       refuse(x, 'NETLAB_ERR_NOT_FOUND');
       return;
@@ -410,7 +459,7 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
         refusal = resolveGet(x, params());
         break;
       case BATCH:
-        batch(x);
+        batch(x, expect === CONTINUE);
         break;
       case LOOKUP:
         refusal = lookup(x, params());
@@ -423,6 +472,17 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
   }
 
   return Object.assign(handle, {
+    checkContinue: (req: IncomingMessage, res: ServerResponse) => handle(req, res, CONTINUE),
+    checkExpectation: (req: IncomingMessage, res: ServerResponse) =>
+      handle(req, res, UNSUPPORTED_EXPECTATION),
+    logRefusal(refusal: Refusal, counted: boolean) {
+      if (counted) {
+        stats.started++;
+        stats.count(UNMATCHED, HTTP_ERRORS[refusal.code].status);
+      }
+      if (accessLog !== undefined) logRefusalLine(logger, refusal, nextId());
+    },
+    maxHeadersCount,
     drain() {
       draining = true;
     },

@@ -1,4 +1,5 @@
 import { type ConfigOf, commonVars, int } from '@netlab/common';
+import { guardVars } from '@netlab/http-handlers';
 import { serverList } from './servers.js';
 
 /** Every variable dns-resolver-api reads; the README table is generated from this. */
@@ -103,6 +104,7 @@ export const schema = {
     max: 1_048_576,
     doc: 'Largest request head (request line and headers) in bytes; above it the answer is 431.',
   }),
+  ...guardVars(),
 };
 
 export type ResolverApiConfig = ConfigOf<typeof schema>;

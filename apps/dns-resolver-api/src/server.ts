@@ -10,7 +10,7 @@ import {
   type Service,
   sweepIdle,
 } from '@netlab/common';
-import { answerClientErrors } from '@netlab/http-handlers';
+import { installHttpGuards } from '@netlab/http-handlers';
 import { type ApiHandler, createApiHandler } from './api.js';
 import type { ResolverApiConfig } from './config.js';
 import { createLookups, type LookupFn, type Lookups } from './lookup.js';
@@ -32,10 +32,6 @@ export interface ResolverDeps {
   /** Milliseconds since the epoch, for cache ages; default Date.now. */
   now?: () => number;
 }
-
-// See apps/http-hello/src/server.ts: keep-alive connections that go idle
-// during a drain are closed by this sweep, not left to their timeout.
-const DRAIN_SWEEP_MS = 100;
 
 /**
  * The DNS API on a node:http server whose every limit comes from config:
@@ -77,6 +73,7 @@ export function createResolverServer(
     logger,
     batchMaxQueries: config.BATCH_MAX_QUERIES,
     maxBodyBytes: config.MAX_BODY_BYTES,
+    maxHeadersCount: config.MAX_HEADERS_COUNT,
   });
   const connections = new ConnectionSet();
   const metrics = createResolverMetrics(deps.registry, {
@@ -131,9 +128,14 @@ export function createResolverServer(
     logger,
     onDrop: () => metrics.dropped.inc(),
   });
-  answerClientErrors(server, {
-    logger,
+  // Parser refusals as JSON, Expect, CONNECT, lingering close and the
+  // drain's keep-alive handling, as http-hello has them; the handler makes
+  // the request-level checks (requestProblem).
+  const guards = installHttpGuards(server, handler, {
     onClientError: (code) => metrics.clientErrors.inc({ code }),
+    lingerMs: config.LINGER_TIMEOUT_MS,
+    lingerBytes: config.LINGER_MAX_BYTES,
+    allow: 'GET, HEAD, POST',
   });
 
   return {
@@ -145,14 +147,11 @@ export function createResolverServer(
       await listen(server, config.PORT, config.HOST);
     },
     async close({ timeoutMs }) {
-      handler.drain();
-      const drained = drain(server, connections, { timeoutMs, logger });
-      server.closeIdleConnections();
-      const sweep = setInterval(() => server.closeIdleConnections(), DRAIN_SWEEP_MS);
+      guards.drain();
       try {
-        await drained;
+        await drain(server, connections, { timeoutMs, logger });
       } finally {
-        clearInterval(sweep);
+        guards.stop();
         idle?.stop();
         // Whoever waited for these answers is gone: free c-ares' sockets and timers.
         upstream.cancel();

@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import { type ConfigOf, commonVars, int, string, type VarSpec } from '@netlab/common';
+import { guardVars } from '@netlab/http-handlers';
 
 /**
  * A folder that exists. Not pure, unlike the other parsers: a MEDIA_DIR
@@ -83,6 +84,7 @@ export const schema = {
     max: 1_048_576,
     doc: 'Largest request head in bytes; above it the answer is 431. It also bounds how many ranges one Range header can hold.',
   }),
+  ...guardVars(),
 };
 
 export type StreamerConfig = ConfigOf<typeof schema>;

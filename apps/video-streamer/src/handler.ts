@@ -1,7 +1,18 @@
 import { close } from 'node:fs';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Logger } from '@netlab/common';
-import { createAccessLog, isSaneRequestId, requestIdGenerator } from '@netlab/http-handlers';
+import {
+  createAccessLog,
+  declaresBody,
+  HTTP_ERRORS,
+  type HttpErrorCode,
+  errorBody as httpErrorBody,
+  isSaneRequestId,
+  logRefusalLine,
+  type Refusal,
+  requestIdGenerator,
+  requestProblem,
+} from '@netlab/http-handlers';
 import { evaluatePreconditions, ifRangeMatches, validatorsOf } from './conditional.js';
 import { errorBody, STREAMER_ERRORS, type StreamerErrorCode } from './errors.js';
 import { BufferPool, sendFileBody } from './file-body.js';
@@ -18,14 +29,24 @@ export interface StreamerHandlerOptions {
   /** Shared read-ahead memory (see BufferPool). */
   readAheadBytes: number;
   maxListedFiles: number;
+  /** More request header lines get 431 (MAX_HEADERS_COUNT; see requestProblem). */
+  maxHeadersCount: number;
   logger: Logger;
   metrics: StreamerMetrics;
   /** Makes request ids; default: a random per-process prefix and a counter. */
   requestId?: () => string;
 }
 
+/** A request listener with the hooks installHttpGuards wires around it (GuardedHandler). */
 export interface StreamerHandler {
   (req: IncomingMessage, res: ServerResponse): void;
+  /** 'checkContinue': no route reads a body, so this never sends `100 Continue`. */
+  checkContinue(req: IncomingMessage, res: ServerResponse): void;
+  /** 'checkExpectation': 417. */
+  checkExpectation(req: IncomingMessage, res: ServerResponse): void;
+  /** A refusal no request reached (a parse error, CONNECT): an access line, and a count when `counted`. */
+  logRefusal(refusal: Refusal, counted: boolean): void;
+  readonly maxHeadersCount: number;
   /** From now on every response carries `Connection: close` (graceful drain). */
   drain(): void;
   /** Hands pending access log lines to the logger now; call before the process exits. */
@@ -48,6 +69,8 @@ interface Exchange {
   readonly query: string;
   readonly start: number;
   readonly requestId: string;
+  /** Answer with `Connection: close`: a body was sent (none is ever read), or the request cannot be trusted. */
+  close: boolean;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -56,6 +79,8 @@ const HTML_TYPE = 'text/html; charset=utf-8';
 const CLIENT_CLOSED = 499;
 // absolute-form request targets (RFC 9112 §3.2.2), which a server MUST accept.
 const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/;
+// An `Expect` other than 100-continue (the server's 'checkExpectation').
+const UNSUPPORTED_EXPECTATION = true;
 
 /**
  * `/` (the player page), `/api/videos` (the list as JSON) and
@@ -88,7 +113,7 @@ export function createStreamerHandler(opts: StreamerHandlerOptions): StreamerHan
   function writeHead(x: Exchange, status: number, headers: OutgoingHttpHeaders): void {
     headers['x-request-id'] = x.requestId;
     headers['x-content-type-options'] = 'nosniff';
-    if (draining) headers.connection = 'close';
+    if (draining || x.close) headers.connection = 'close';
     x.res.writeHead(status, headers);
   }
 
@@ -239,7 +264,7 @@ export function createStreamerHandler(opts: StreamerHandlerOptions): StreamerHan
     return 'unmatched';
   }
 
-  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+  const handler = (req: IncomingMessage, res: ServerResponse, expect = false): void => {
     const start = performance.now();
     const sent = req.headers['x-request-id'];
     const requestId = typeof sent === 'string' && isSaneRequestId(sent) ? sent : nextId();
@@ -256,14 +281,31 @@ export function createStreamerHandler(opts: StreamerHandlerOptions): StreamerHan
       query: q === -1 ? '' : target.slice(q + 1),
       start,
       requestId,
+      close: declaresBody(req),
     };
+    const problem: HttpErrorCode | undefined =
+      requestProblem(req, opts.maxHeadersCount) ??
+      (expect === UNSUPPORTED_EXPECTATION ? 'NETLAB_ERR_EXPECTATION_FAILED' : undefined);
+    if (problem !== undefined) {
+      // Whatever follows a malformed request on the connection cannot be trusted.
+      x.close = true;
+      send(
+        x,
+        HTTP_ERRORS[problem].status,
+        { 'content-type': JSON_TYPE, 'cache-control': 'no-store' },
+        httpErrorBody(problem),
+        problem,
+      );
+      return;
+    }
     if (x.route === 'unmatched') {
       fail(x, 'NETLAB_ERR_NOT_FOUND');
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       // The body, if any, is not read: the connection cannot carry another request.
-      fail(x, 'NETLAB_ERR_METHOD_NOT_ALLOWED', { allow: 'GET, HEAD', connection: 'close' });
+      x.close = true;
+      fail(x, 'NETLAB_ERR_METHOD_NOT_ALLOWED', { allow: 'GET, HEAD' });
       return;
     }
     const work =
@@ -280,6 +322,21 @@ export function createStreamerHandler(opts: StreamerHandlerOptions): StreamerHan
   };
 
   return Object.defineProperties(handler, {
+    // No route reads a body, so none is invited: the answer comes instead of
+    // `100 Continue`, with `Connection: close` (see declaresBody).
+    checkContinue: { value: (req: IncomingMessage, res: ServerResponse) => handler(req, res) },
+    checkExpectation: {
+      value: (req: IncomingMessage, res: ServerResponse) =>
+        handler(req, res, UNSUPPORTED_EXPECTATION),
+    },
+    logRefusal: {
+      value(refusal: Refusal, counted: boolean) {
+        const status = HTTP_ERRORS[refusal.code].status;
+        if (counted) metrics.requests.inc({ route: 'unmatched', status: String(status) });
+        if (accessLog !== undefined) logRefusalLine(opts.logger, refusal, nextId());
+      },
+    },
+    maxHeadersCount: { value: opts.maxHeadersCount },
     drain: { value: () => (draining = true) },
     flushLog: { value: () => accessLog?.flush() },
     streams: { get: () => streams },

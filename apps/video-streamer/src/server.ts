@@ -12,7 +12,7 @@ import {
   type Service,
   sweepIdle,
 } from '@netlab/common';
-import { answerClientErrors } from '@netlab/http-handlers';
+import { installHttpGuards } from '@netlab/http-handlers';
 import type { StreamerConfig } from './config.js';
 import { createStreamerHandler, type StreamerHandler } from './handler.js';
 import { MediaDir } from './media-dir.js';
@@ -33,11 +33,6 @@ export interface StreamerDeps {
   logger: Logger;
   registry: Registry;
 }
-
-// How often, during a drain, keep-alive connections that have just gone idle
-// are closed (see http-hello's server.ts: server.close() closes only those
-// idle at that moment).
-const DRAIN_SWEEP_MS = 100;
 
 /**
  * The media server on node:http, every limit from config: header timeout
@@ -64,6 +59,7 @@ export function createStreamerServer(config: StreamerConfig, deps: StreamerDeps)
     chunkBytes: config.STREAM_CHUNK_BYTES,
     readAheadBytes: config.READ_AHEAD_BYTES,
     maxListedFiles: config.MAX_LISTED_FILES,
+    maxHeadersCount: config.MAX_HEADERS_COUNT,
     logger,
     metrics,
   });
@@ -117,9 +113,14 @@ export function createStreamerServer(config: StreamerConfig, deps: StreamerDeps)
     logger,
     onDrop: () => metrics.dropped.inc(),
   });
-  answerClientErrors(server, {
-    logger,
+  // Parser refusals as JSON, Expect, CONNECT, lingering close and the
+  // drain's keep-alive handling, as http-hello has them; the handler makes
+  // the request-level checks (requestProblem).
+  const guards = installHttpGuards(server, handler, {
     onClientError: (code) => metrics.clientErrors.inc({ code }),
+    lingerMs: config.LINGER_TIMEOUT_MS,
+    lingerBytes: config.LINGER_MAX_BYTES,
+    allow: 'GET, HEAD',
   });
 
   return {
@@ -133,14 +134,11 @@ export function createStreamerServer(config: StreamerConfig, deps: StreamerDeps)
       await listen(server, config.PORT, config.HOST);
     },
     async close({ timeoutMs }) {
-      handler.drain();
-      const drained = drain(server, connections, { timeoutMs, logger });
-      server.closeIdleConnections();
-      const sweep = setInterval(() => server.closeIdleConnections(), DRAIN_SWEEP_MS);
+      guards.drain();
       try {
-        await drained;
+        await drain(server, connections, { timeoutMs, logger });
       } finally {
-        clearInterval(sweep);
+        guards.stop();
         idle?.stop();
         handler.flushLog();
       }

@@ -1,9 +1,9 @@
 import { int, type Schema } from '@netlab/common';
 
 /**
- * The variables of installHttpGuards and the handler's header-count limit,
- * declared once for every server that mounts them (http-hello,
- * https-secure): spread into the app's schema.
+ * The variables of installHttpGuards and requestProblem's header-count
+ * limit, declared once for every server that mounts them (http-hello,
+ * https-secure, dns-resolver-api, video-streamer): spread into the app's schema.
  */
 export function guardVars() {
   return {

@@ -3,7 +3,7 @@ import { Socket } from 'node:net';
 import { Server as TlsServer } from 'node:tls';
 import { clientErrorCode } from './client-errors.js';
 import type { HttpErrorCode } from './errors.js';
-import type { HttpHandler } from './handler.js';
+import type { CutReason, Refusal } from './handler.js';
 import { type HttpRequest, type HttpResponse, rawErrorResponse } from './respond.js';
 import { watchForSimpleRequest } from './simple-request.js';
 import { unmapped } from './whoami.js';
@@ -29,6 +29,8 @@ export interface HttpGuardOptions {
    * `Connection: close`. Default 1 s.
    */
   drainIdleMs?: number;
+  /** The methods the server takes: the `Allow` of the 405 a CONNECT gets. Default `GET, HEAD, POST, PUT` (http-hello's). */
+  allow?: string;
 }
 
 export interface HttpGuards {
@@ -40,6 +42,37 @@ export interface HttpGuards {
   drain(): void;
   /** Stops the drain's sweep (once the connections are gone). */
   stop(): void;
+}
+
+/**
+ * What the guards need of the request listener they wrap: createHttpHandler's
+ * handler has it all; dns-resolver-api's and video-streamer's handlers
+ * implement it around their own routes and logs.
+ */
+export interface GuardedHandler {
+  /** Its header-line limit (see requestProblem): Node's parser is set to keep one more. */
+  readonly maxHeadersCount: number;
+  /**
+   * For the server's 'checkContinue' event: decide the request like any
+   * other, and send `100 Continue` (res.writeContinue) only when its body
+   * will be read; anything refused is answered without inviting the body.
+   */
+  checkContinue(req: HttpRequest, res: HttpResponse): void;
+  /** For 'checkExpectation' (an `Expect` other than 100-continue): 417, NETLAB_ERR_EXPECTATION_FAILED. */
+  checkExpectation(req: HttpRequest, res: HttpResponse): void;
+  /**
+   * Logs a refusal no request object reached (a parse error, CONNECT) as
+   * an access line with its status and code; `counted`: count it as a
+   * request too (the parser's refusals are counted by `onClientError`).
+   */
+  logRefusal(refusal: Refusal, counted: boolean): void;
+  /**
+   * The server is about to cut `socket` for a parse error mid-request:
+   * the request on it may be logged with this code instead of 499.
+   */
+  noteCut?(socket: object, code: HttpErrorCode, reason: CutReason): void;
+  /** From now on every response says `Connection: close`. */
+  drain(): void;
 }
 
 /** The servers this works on: `http.Server`, `https.Server`, `http2.createSecureServer({ allowHTTP1: true })`. */
@@ -77,16 +110,17 @@ const SWEEP_MS = 100;
  * - `drain()`: see HttpGuards.
  *
  * Installs listeners only; the handler must already be the server's request
- * listener.
+ * listener, and call requestProblem first (the request-level half).
  */
 export function installHttpGuards(
   server: GuardedServer,
-  handler: HttpHandler,
+  handler: GuardedHandler,
   opts: HttpGuardOptions = {},
 ): HttpGuards {
   const lingerMs = opts.lingerMs ?? 2000;
   const lingerBytes = opts.lingerBytes ?? 16 * 1024 * 1024;
   const drainIdleMs = opts.drainIdleMs ?? 1000;
+  const connectAllow = `Allow: ${opts.allow ?? 'GET, HEAD, POST, PUT'}\r\n`;
   const linger = (socket: Socket) => lingeringClose(socket, lingerMs, lingerBytes);
 
   server.requireHostHeader = false;
@@ -174,7 +208,7 @@ export function installHttpGuards(
         return;
       }
       opts.onClientError?.(code);
-      handler.noteCut(
+      handler.noteCut?.(
         socket,
         code,
         code === 'NETLAB_ERR_REQUEST_TIMEOUT' ? 'timeout' : 'protocol-error',
@@ -197,15 +231,14 @@ export function installHttpGuards(
 
   // Without a listener Node closes a CONNECT without a word.
   server.on('connect', (req: HttpRequest, socketOrRes: Socket | HttpResponse) => {
-    // HTTP/2 (https-secure) hands CONNECT over as a request and a response.
+    // HTTP/2 (https-secure) hands CONNECT over as a request and a response:
+    // to the request listener, where it would have gone without this one.
     if (!(socketOrRes instanceof Socket)) {
-      handler(req, socketOrRes);
+      server.emit('request', req, socketOrRes);
       return;
     }
     handler.logRefusal({ code: 'NETLAB_ERR_NOT_A_PROXY', method: req.method, path: req.url }, true);
-    socketOrRes.write(
-      rawErrorResponse('NETLAB_ERR_NOT_A_PROXY', 'Allow: GET, HEAD, POST, PUT\r\n'),
-    );
+    socketOrRes.write(rawErrorResponse('NETLAB_ERR_NOT_A_PROXY', connectAllow));
     linger(socketOrRes);
   });
 

@@ -3,6 +3,7 @@ import type { Logger } from '@netlab/common';
 import { prefersJson } from './accept.js';
 import { createAccessLog } from './access-log.js';
 import { HTTP_ERRORS, type HttpErrorCode } from './errors.js';
+import { headProblem } from './request-checks.js';
 import { isSaneRequestId, requestIdGenerator } from './request-id.js';
 import {
   errorBody,
@@ -168,7 +169,6 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
   const helloJsonLength = Buffer.byteLength(helloJson);
   let draining = false;
   const maxHeadersCount = opts.maxHeadersCount ?? 100;
-  const maxRawHeaders = maxHeadersCount * 2;
   const cuts = new WeakMap<object, { code: HttpErrorCode; reason: CutReason }>();
   // Connections an answer has said `Connection: close` on.
   const closing = new WeakSet<object>();
@@ -458,14 +458,7 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
     const close = codingLines > 0 || (contentLength !== undefined && contentLength !== '0');
     const x: Exchange = { route: routeOf(path), req, res, path, start, requestId, close };
 
-    const problem =
-      raw.length > maxRawHeaders
-        ? 'NETLAB_ERR_TOO_MANY_HEADERS'
-        : req.httpVersionMajor !== 1
-          ? versionProblem(req)
-          : hosts !== 1 || codingLines !== 0
-            ? framingProblem(req, hosts, codings, codingLines)
-            : undefined;
+    const problem = headProblem(req, maxHeadersCount, hosts, codings, codingLines);
     if (problem !== undefined || expect === UNSUPPORTED_EXPECTATION) {
       // A malformed request: whatever follows it on the connection cannot be trusted.
       x.close = true;
@@ -504,26 +497,11 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
   }
 
   function logRefusal(refusal: Refusal, counted: boolean): void {
-    const status = HTTP_ERRORS[refusal.code].status;
     if (counted) {
       stats.start();
-      stats.count(UNMATCHED, status);
+      stats.count(UNMATCHED, HTTP_ERRORS[refusal.code].status);
     }
-    if (!logRequests) return;
-    logger.info(
-      {
-        method: refusal.method,
-        path: refusal.path,
-        status,
-        bytes: 0,
-        durationMs: 0,
-        requestId: nextId(),
-        code: refusal.code,
-        reason: refusal.reason,
-        ...refusal.detail,
-      },
-      'request',
-    );
+    if (logRequests) logRefusalLine(logger, refusal, nextId());
   }
 
   return Object.assign(handle, {
@@ -546,31 +524,25 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
 }
 
 /**
- * An HTTP/1 parser also takes `HTTP/0.9` and `HTTP/2.0` request lines; Go
- * answers both 505, and so do we. HTTP/2 proper (https-secure) arrives as
- * an Http2ServerRequest, which has a stream.
+ * The access line of a refusal no request object reached (see
+ * GuardedHandler.logRefusal), shaped as every other access line, at info:
+ * callers skip it when their access log is off.
  */
-function versionProblem(req: HttpRequest): HttpErrorCode | undefined {
-  return 'stream' in req ? undefined : 'NETLAB_ERR_HTTP_VERSION';
-}
-
-/**
- * RFC 9112 §3.2: exactly one Host (none is allowed in HTTP/1.0). §6.1: the
- * only transfer coding we decode is `chunked`, alone and on one line; Node's
- * parser takes `identity, chunked` as chunked, where nginx and Go answer 501.
- */
-function framingProblem(
-  req: HttpRequest,
-  hosts: number,
-  codings: string | undefined,
-  codingLines: number,
-): HttpErrorCode | undefined {
-  if (hosts > 1) return 'NETLAB_ERR_DUPLICATE_HOST';
-  if (hosts === 0 && req.httpVersionMinor !== 0) return 'NETLAB_ERR_MISSING_HOST';
-  if (codingLines > 1 || (codingLines === 1 && codings!.toLowerCase() !== 'chunked')) {
-    return 'NETLAB_ERR_UNSUPPORTED_TRANSFER_ENCODING';
-  }
-  return undefined;
+export function logRefusalLine(logger: Logger, refusal: Refusal, requestId: string): void {
+  logger.info(
+    {
+      method: refusal.method,
+      path: refusal.path,
+      status: HTTP_ERRORS[refusal.code].status,
+      bytes: 0,
+      durationMs: 0,
+      requestId,
+      code: refusal.code,
+      reason: refusal.reason,
+      ...refusal.detail,
+    },
+    'request',
+  );
 }
 
 const ALLOW_GET: Headers = { allow: GET_HEAD };

@@ -5,7 +5,7 @@ export {
   type AccessLogOptions,
   createAccessLog,
 } from './access-log.js';
-export { answerClientErrors, clientErrorCode } from './client-errors.js';
+export { clientErrorCode } from './client-errors.js';
 export { guardVars } from './config.js';
 export {
   type ConnectionMetrics,
@@ -15,6 +15,7 @@ export {
 } from './connection-metrics.js';
 export { HTTP_ERRORS, HttpError, type HttpErrorCode } from './errors.js';
 export {
+  type GuardedHandler,
   type GuardedServer,
   type HttpGuardOptions,
   type HttpGuards,
@@ -26,8 +27,10 @@ export {
   createHttpHandler,
   type HttpHandler,
   type HttpHandlerOptions,
+  logRefusalLine,
   type Refusal,
 } from './handler.js';
+export { declaresBody, headProblem, requestProblem } from './request-checks.js';
 export { isSaneRequestId, requestIdGenerator } from './request-id.js';
 export {
   errorBody,

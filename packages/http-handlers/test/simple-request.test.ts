@@ -1,11 +1,6 @@
-import { once } from 'node:events';
-import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
-import { createLogger } from '@netlab/common';
-import { LogCapture } from '@netlab/testkit';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { answerClientErrors, type HttpErrorCode, simpleRequestLine } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { simpleRequestLine } from '../src/index.js';
 
 describe('simpleRequestLine', () => {
   it.each([
@@ -47,66 +42,5 @@ describe('simpleRequestLine', () => {
         expect(simpleRequestLine(line)).toBeUndefined();
       }),
     );
-  });
-});
-
-// dns-resolver-api and video-streamer: a plain http.Server with answerClientErrors.
-describe('answerClientErrors on http.Server', () => {
-  let server: http.Server;
-  let port: number;
-  const logs = new LogCapture();
-  const counted: HttpErrorCode[] = [];
-
-  beforeAll(async () => {
-    server = http.createServer({ headersTimeout: 60_000, requestTimeout: 60_000 }, (_req, res) =>
-      res.end('ok'),
-    );
-    answerClientErrors(server, {
-      logger: createLogger({ service: 'test', version: 'test', destination: logs }),
-      onClientError: (code) => counted.push(code),
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    port = (server.address() as AddressInfo).port;
-  });
-  afterAll(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-
-  async function wire(bytes: string): Promise<string> {
-    const socket = net.connect(port, '127.0.0.1');
-    let text = '';
-    socket.on('data', (d: Buffer) => {
-      text += d.toString('latin1');
-    });
-    socket.on('error', () => {});
-    socket.write(bytes);
-    const timer = setTimeout(() => socket.destroy(), 5000);
-    await once(socket, 'close');
-    clearTimeout(timer);
-    return text;
-  }
-
-  it('answers an HTTP/0.9 simple request with 400 at once, logged and counted', async () => {
-    const text = await wire('GET /\r\n');
-    expect(text).toMatch(/^HTTP\/1\.1 400 /);
-    expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))).toMatchObject({
-      code: 'NETLAB_ERR_NO_HTTP_VERSION',
-      status: 400,
-    });
-    expect(counted).toEqual(['NETLAB_ERR_NO_HTTP_VERSION']);
-    await logs.waitFor((l) => l.code === 'NETLAB_ERR_NO_HTTP_VERSION');
-  });
-
-  it('answers a malformed request with its JSON error', async () => {
-    const text = await wire('GET / HTTP/1.1\r\nBad Header\r\n\r\n');
-    expect(text).toMatch(/^HTTP\/1\.1 400 /);
-    expect(text).toContain('"code":"NETLAB_ERR_BAD_REQUEST"');
-  });
-
-  it('serves a well-formed request', async () => {
-    const text = await wire('GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
-    expect(text).toMatch(/^HTTP\/1\.1 200 [\s\S]*ok$/);
   });
 });

@@ -1,4 +1,5 @@
 export { expectConfigRefused } from './config-refusal.js';
+export { type Http1App, type Http1SuiteOptions, http1HardeningSuite } from './http1-suite.js';
 export { LogCapture, type LogLine } from './log-capture.js';
 export {
   type Example,
@@ -18,3 +19,4 @@ export {
 } from './spawn-app.js';
 export { readyz, useApps } from './use-apps.js';
 export { procStatusBytes, waitUntil } from './wait.js';
+export { bodyOf, pump, type Watched, watch, wire } from './wire.js';

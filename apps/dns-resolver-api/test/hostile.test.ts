@@ -1,0 +1,62 @@
+import { bodyOf, connect, http1HardeningSuite, waitUntil, watch, wire } from '@netlab/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Started, startApi } from './helpers.js';
+
+// No DNS server is asked: `/` and refusals only.
+const start = (env: Record<string, string> = {}) =>
+  startApi(env, { lookup: async () => [{ address: '127.0.0.1', family: 4 }] });
+
+// Host, transfer codings, versions, header count, parser refusals, CONNECT,
+// unread bodies, lingering close, keep-alive at shutdown.
+http1HardeningSuite({
+  start,
+  get: { target: '/', route: '/', ends: '}\n' },
+  withBody: { line: 'POST /resolve', route: 'POST /resolve' },
+  refusedUpload: {
+    head: 'POST /resolve HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n',
+    status: 413,
+    env: { MAX_BODY_BYTES: '1000' },
+  },
+  allow: 'GET, HEAD, POST',
+});
+
+describe('Expect: 100-continue', () => {
+  let app: Started | undefined;
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+
+  const expect100 = (target: string, length: number) =>
+    `POST ${target} HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: ${length}\r\n\r\n`;
+
+  it.each([
+    ['a batch over MAX_BODY_BYTES', '/resolve', 413, 'NETLAB_ERR_BODY_TOO_LARGE'],
+    ['a body to / (which takes none)', '/', 405, 'NETLAB_ERR_METHOD_NOT_ALLOWED'],
+    ['a body to an unknown path', '/nope', 404, 'NETLAB_ERR_NOT_FOUND'],
+  ])(
+    'never invites %s: the refusal comes instead of 100 Continue',
+    async (_name, target, status, code) => {
+      app = await start();
+      const { text, end } = await wire(app.port, [expect100(target, 1_000_000_000)]);
+      expect(text).not.toContain('100 Continue');
+      expect(text).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+      expect(text.toLowerCase()).toContain('connection: close');
+      expect(bodyOf(text)).toMatchObject({ code });
+      expect(end).toBe('eof');
+    },
+  );
+
+  it('invites a batch it will read, and answers it', async () => {
+    app = await start();
+    const socket = await connect(app.port);
+    const seen = watch(socket);
+    socket.write(expect100('/resolve', 2));
+    await waitUntil(() => seen.text !== '', { what: 'an interim answer' });
+    expect(seen.text).toBe('HTTP/1.1 100 Continue\r\n\r\n');
+    socket.write('[]');
+    await waitUntil(() => seen.text.endsWith('[]\n'), { what: 'the batch answer' });
+    expect(seen.text).toMatch(/HTTP\/1\.1 200 /);
+    socket.destroy();
+  });
+});
