@@ -19,6 +19,8 @@ export class TtlCache<V> {
   readonly #entries = new Map<string, CacheEntry<V>>();
   readonly #maxEntries: number;
   #evictions = 0;
+  /** The key inserted last: already where a hit moves it (a client asking one name again and again). */
+  #newest: string | undefined;
 
   constructor(maxEntries: number) {
     if (!Number.isInteger(maxEntries) || maxEntries < 0) {
@@ -31,9 +33,15 @@ export class TtlCache<V> {
   get(key: string, now: number): CacheEntry<V> | undefined {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
-    this.#entries.delete(key);
-    if (now >= entry.expiresAt) return undefined;
-    this.#entries.set(key, entry);
+    if (now >= entry.expiresAt) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    if (key !== this.#newest) {
+      this.#entries.delete(key);
+      this.#entries.set(key, entry);
+      this.#newest = key;
+    }
     return entry;
   }
 
@@ -47,6 +55,7 @@ export class TtlCache<V> {
       this.#evictions++;
     }
     this.#entries.set(key, { value, storedAt: now, expiresAt: now + ttlMs });
+    this.#newest = key;
   }
 
   get size(): number {

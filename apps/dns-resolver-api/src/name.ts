@@ -16,6 +16,10 @@ const LABEL = /^[a-z0-9_-]+$/;
 // UTS #46 treats these as label separators too: `例え。テスト` has two labels.
 const IDN_DOTS = /[.\u3002\uff0e\uff61]/;
 const NON_ASCII = /[\u0080-\uffff]/;
+// A name already in the form checkName returns (lower case, 1-63 allowed
+// characters a label, at most a trailing dot): what nearly every request
+// carries, checked in one pass instead of split, lower-cased and joined.
+const CANONICAL = /^(?:[a-z0-9_-]{1,63}\.)*[a-z0-9_-]{1,63}\.?$/;
 
 /**
  * Checks a DNS name before any query is sent, the way Google's and
@@ -27,6 +31,10 @@ const NON_ASCII = /[\u0080-\uffff]/;
 export function checkName(input: string): NameCheck {
   if (input === '') return refuse(input, 'name is required');
   if (input.length > MAX_INPUT) return refuse(input, `longer than ${MAX_NAME} characters`);
+  if (input.length <= MAX_NAME + 1 && CANONICAL.test(input)) {
+    const name = input.endsWith('.') ? input.slice(0, -1) : input;
+    if (name.length <= MAX_NAME) return { ok: true, name };
+  }
   let text = input;
   if (NON_ASCII.test(text)) {
     // Empty labels first: the IDN converter would report them less clearly.

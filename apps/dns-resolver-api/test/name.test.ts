@@ -71,6 +71,23 @@ describe('checkName', () => {
     );
   });
 
+  it('decides a lower-case name (its one-pass check) as it decides the same name in upper case', () => {
+    const text = fc.stringMatching(/^[a-z0-9_.-]{0,300}$/);
+    const labels = fc
+      .array(fc.stringMatching(/^[a-z0-9_-]{0,70}$/), { minLength: 1, maxLength: 6 })
+      .map((l) => l.join('.'));
+    fc.assert(
+      fc.property(fc.oneof(text, labels), fc.boolean(), (name, dot) => {
+        const input = `${name}${dot ? '.' : ''}`;
+        const lower = checkName(input);
+        const upper = checkName(input.toUpperCase());
+        expect(lower.ok).toBe(upper.ok);
+        if (lower.ok && upper.ok) expect(lower.name).toBe(upper.name);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('never accepts a name whose result breaks the DNS length rules, whatever the input', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'grapheme', maxLength: 300 }), (input) => {
