@@ -2,6 +2,7 @@ import { close } from 'node:fs';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Logger } from '@netlab/common';
 import {
+  type CutReason,
   createAccessLog,
   declaresBody,
   HTTP_ERRORS,
@@ -47,6 +48,12 @@ export interface StreamerHandler {
   /** A refusal no request reached (a parse error, CONNECT): an access line, and a count when `counted`. */
   logRefusal(refusal: Refusal, counted: boolean): void;
   readonly maxHeadersCount: number;
+  /**
+   * The server is about to cut `socket` (the idle sweep, the shutdown
+   * deadline, a parse error): a download on it is logged with this code and
+   * reason instead of 499 ("the client left").
+   */
+  noteCut(socket: object, code: HttpErrorCode, reason: CutReason): void;
   /** From now on every response carries `Connection: close` (graceful drain). */
   drain(): void;
   /** Hands pending access log lines to the logger now; call before the process exits. */
@@ -95,6 +102,7 @@ export function createStreamerHandler(opts: StreamerHandlerOptions): StreamerHan
   const accessLog = createAccessLog(opts.logger);
   let draining = false;
   let streams = 0;
+  const cuts = new WeakMap<object, { code: HttpErrorCode; reason: CutReason }>();
 
   function done(x: Exchange, status: number, bytes: number, code?: string): void {
     metrics.requests.inc({ route: x.route, status: String(status) });
@@ -253,8 +261,38 @@ export function createStreamerHandler(opts: StreamerHandlerOptions): StreamerHan
           'read failed',
         );
       }
-      done(x, result.complete ? status : CLIENT_CLOSED, result.bytes);
+      if (result.complete) done(x, status, result.bytes);
+      else cutShort(x, result.bytes);
     });
+  }
+
+  /**
+   * A download that ended before its last byte: the server cut it (it said
+   * why in noteCut), or the client left (nginx's 499).
+   */
+  function cutShort(x: Exchange, bytes: number): void {
+    const cut = cuts.get(x.req.socket);
+    if (cut === undefined) {
+      done(x, CLIENT_CLOSED, bytes);
+      return;
+    }
+    const status = HTTP_ERRORS[cut.code].status;
+    metrics.requests.inc({ route: x.route, status: String(status) });
+    // Rare, so through pino itself: the access log's fast line has no reason field.
+    if (accessLog === undefined) return;
+    opts.logger.info(
+      {
+        method: x.req.method,
+        path: x.path,
+        status,
+        bytes,
+        durationMs: Math.round((performance.now() - x.start) * 1000) / 1000,
+        requestId: x.requestId,
+        code: cut.code,
+        reason: cut.reason,
+      },
+      'request',
+    );
   }
 
   function route(path: string): Route {
@@ -337,6 +375,11 @@ export function createStreamerHandler(opts: StreamerHandlerOptions): StreamerHan
       },
     },
     maxHeadersCount: { value: opts.maxHeadersCount },
+    noteCut: {
+      value(socket: object, code: HttpErrorCode, reason: CutReason) {
+        cuts.set(socket, { code, reason });
+      },
+    },
     drain: { value: () => (draining = true) },
     flushLog: { value: () => accessLog?.flush() },
     streams: { get: () => streams },

@@ -10,6 +10,7 @@ import {
   listen,
   type Registry,
   type Service,
+  peerAddress,
   sweepIdle,
 } from '@netlab/common';
 import { installHttpGuards } from '@netlab/http-handlers';
@@ -92,11 +93,13 @@ export function createStreamerServer(config: StreamerConfig, deps: StreamerDeps)
     config.IDLE_TIMEOUT_MS > 0
       ? sweepIdle(connections, config.IDLE_TIMEOUT_MS, (socket) => {
           metrics.idleClosed.inc();
+          handler.noteCut(socket, 'NETLAB_ERR_IDLE_TIMEOUT', 'idle');
           logger.info(
             {
-              remoteAddress: socket.remoteAddress,
+              remoteAddress: peerAddress(socket.remoteAddress),
               remotePort: socket.remotePort,
               idleMs: config.IDLE_TIMEOUT_MS,
+              reason: 'idle',
             },
             'idle connection closed',
           );
@@ -136,7 +139,11 @@ export function createStreamerServer(config: StreamerConfig, deps: StreamerDeps)
     async close({ timeoutMs }) {
       guards.drain();
       try {
-        await drain(server, connections, { timeoutMs, logger });
+        await drain(server, connections, {
+          timeoutMs,
+          logger,
+          onExpire: (socket) => handler.noteCut(socket, 'NETLAB_ERR_SHUTTING_DOWN', 'shutdown'),
+        });
       } finally {
         guards.stop();
         idle?.stop();

@@ -68,6 +68,25 @@ describe('the video-streamer process', () => {
     expect(app.logs.lines.at(-1)?.msg).toBe('stopped');
   });
 
+  it('cuts a download still stalled at SHUTDOWN_TIMEOUT_MS, logs it as the shutdown’s cut (503), exits 0', async () => {
+    const app = await start({ MEDIA_DIR: dir.path, SHUTDOWN_TIMEOUT_MS: '300' });
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) =>
+      http
+        .get(`http://127.0.0.1:${app.port}/videos/big.mp4`, { agent: false }, resolve)
+        .on('error', reject),
+    );
+    res.pause(); // never reads on
+    res.on('error', () => {});
+    app.child.kill('SIGTERM');
+    expect((await app.exited).code).toBe(0);
+    expect(app.logs.find((l) => l.path === '/videos/big.mp4')[0]).toMatchObject({
+      status: 503,
+      code: 'NETLAB_ERR_SHUTTING_DOWN',
+      reason: 'shutdown',
+    });
+    res.destroy();
+  });
+
   it.each([
     [
       { MEDIA_DIR: '/nonexistent/media' },
