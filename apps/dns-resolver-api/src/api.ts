@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '@netlab/common';
 import {
+  type CutReason,
   createAccessLog,
   declaresBody,
   errorBody,
@@ -42,6 +43,12 @@ export interface ApiHandler {
   checkExpectation(req: IncomingMessage, res: ServerResponse): void;
   /** A refusal no request reached (a parse error, CONNECT): an access line, and a count when `counted`. */
   logRefusal(refusal: Refusal, counted: boolean): void;
+  /**
+   * The server is about to cut `socket` (the idle sweep, the shutdown
+   * deadline, a parse error): a request still on it is logged with this code
+   * and reason instead of 499 ("the client left").
+   */
+  noteCut(socket: object, code: HttpErrorCode, reason: CutReason): void;
   /** From now on every response carries `Connection: close` (graceful drain). */
   drain(): void;
   flushLog(): void;
@@ -163,6 +170,7 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
   const accessLog = createAccessLog(logger);
   const stats = new RouteStats();
   let draining = false;
+  const cuts = new WeakMap<object, { code: HttpErrorCode; reason: CutReason }>();
 
   function done(x: Exchange, status: number, bytes: number, code?: string): void {
     stats.count(x.route, status);
@@ -178,6 +186,35 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
     });
   }
 
+  /**
+   * The request's connection closed before it was answered: the server cut
+   * it (it said why in noteCut), or the client left (nginx's 499).
+   */
+  function gone(x: Exchange, code?: string): void {
+    const cut = cuts.get(x.req.socket);
+    if (cut === undefined) {
+      done(x, CLIENT_CLOSED, 0, code);
+      return;
+    }
+    const status = HTTP_ERRORS[cut.code].status;
+    stats.count(x.route, status);
+    // Rare, so through pino itself: the access log's fast line has no reason field.
+    if (accessLog === undefined) return;
+    logger.info(
+      {
+        method: x.req.method,
+        path: x.target,
+        status,
+        bytes: 0,
+        durationMs: Math.round((performance.now() - x.start) * 1000) / 1000,
+        requestId: x.requestId,
+        code: cut.code,
+        reason: cut.reason,
+      },
+      'request',
+    );
+  }
+
   function send(
     x: Exchange,
     status: number,
@@ -186,9 +223,10 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
     code?: string,
     extra?: Record<string, string>,
   ): void {
-    // The client left while its query was out: nobody to answer.
+    // The connection closed while the query was out (the client left, or
+    // the server cut it: the shutdown deadline, the idle sweep): nobody to answer.
     if (x.res.destroyed) {
-      done(x, CLIENT_CLOSED, 0, code);
+      gone(x, code);
       return;
     }
     const length = Buffer.byteLength(body);
@@ -281,10 +319,10 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
       return new DnsApiError('NETLAB_ERR_BAD_PARAMETER', 'all: expected true, false, 1 or 0');
     }
     // A client that leaves while queued gives its place up (see Limiter).
-    const gone = new AbortController();
-    const onClose = () => gone.abort();
+    const left = new AbortController();
+    const onClose = () => left.abort();
     x.res.once('close', onClose);
-    lookups.lookup(name.name, family, gone.signal).then(
+    lookups.lookup(name.name, family, left.signal).then(
       (addresses) => {
         x.res.off('close', onClose);
         const list = (all ? addresses : addresses.slice(0, 1)).map((a) => ({
@@ -296,7 +334,7 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
       },
       (err: NodeJS.ErrnoException) => {
         x.res.off('close', onClose);
-        if (err.code === 'ABORT_ERR') done(x, CLIENT_CLOSED, 0);
+        if (err.code === 'ABORT_ERR') gone(x);
         else if (err instanceof DnsApiError) {
           fail(x, err, err.status === 503 ? { 'retry-after': '1' } : undefined);
         } else internalError(x, err);
@@ -396,7 +434,7 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
       x.req.on('error', () => {
         if (settled) return;
         settled = true;
-        done(x, CLIENT_CLOSED, 0);
+        gone(x);
         resolve(undefined);
       });
     });
@@ -483,6 +521,9 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
       if (accessLog !== undefined) logRefusalLine(logger, refusal, nextId());
     },
     maxHeadersCount,
+    noteCut(socket: object, code: HttpErrorCode, reason: CutReason) {
+      cuts.set(socket, { code, reason });
+    },
     drain() {
       draining = true;
     },

@@ -6,6 +6,7 @@ import {
   type Logger,
   limitConnections,
   listen,
+  peerAddress,
   type Registry,
   type Service,
   sweepIdle,
@@ -107,11 +108,13 @@ export function createResolverServer(
     config.IDLE_TIMEOUT_MS > 0
       ? sweepIdle(connections, config.IDLE_TIMEOUT_MS, (socket) => {
           metrics.idleClosed.inc();
+          handler.noteCut(socket, 'NETLAB_ERR_IDLE_TIMEOUT', 'idle');
           logger.info(
             {
-              remoteAddress: socket.remoteAddress,
+              remoteAddress: peerAddress(socket.remoteAddress),
               remotePort: socket.remotePort,
               idleMs: config.IDLE_TIMEOUT_MS,
+              reason: 'idle',
             },
             'idle connection closed',
           );
@@ -149,7 +152,11 @@ export function createResolverServer(
     async close({ timeoutMs }) {
       guards.drain();
       try {
-        await drain(server, connections, { timeoutMs, logger });
+        await drain(server, connections, {
+          timeoutMs,
+          logger,
+          onExpire: (socket) => handler.noteCut(socket, 'NETLAB_ERR_SHUTTING_DOWN', 'shutdown'),
+        });
       } finally {
         guards.stop();
         idle?.stop();

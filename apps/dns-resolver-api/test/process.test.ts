@@ -40,6 +40,33 @@ describe('the dns-resolver-api process', () => {
     expect(app.logs.lines.at(-1)?.msg).toBe('stopped');
   });
 
+  it('cuts a request still waiting for DNS at SHUTDOWN_TIMEOUT_MS, logs it as the shutdown’s cut (503), exits 0', async () => {
+    const app = await start({
+      DNS_SERVERS: dns.server,
+      DNS_TIMEOUT_MS: '20000',
+      SHUTDOWN_TIMEOUT_MS: '300',
+    });
+    dns.hold();
+    try {
+      const before = dns.queries.length;
+      const waiting = request(
+        `http://127.0.0.1:${app.port}/resolve?name=example.netlab.test&type=TXT`,
+      ).catch((err: NodeJS.ErrnoException) => err);
+      await waitUntil(() => dns.queries.length > before, { what: 'the query at the fixture' });
+      app.child.kill('SIGTERM');
+      expect((await app.exited).code).toBe(0);
+      expect(await waiting).toBeInstanceOf(Error);
+    } finally {
+      dns.release();
+    }
+    expect(app.logs.find((l) => l.msg === 'request')[0]).toMatchObject({
+      path: '/resolve?name=example.netlab.test&type=TXT',
+      status: 503,
+      code: 'NETLAB_ERR_SHUTTING_DOWN',
+      reason: 'shutdown',
+    });
+  });
+
   it.each([
     [{ PORT: 'abc' }, ['PORT: expected an integer 0-65535, got "abc"']],
     [{ DNS_SERVERS: '127.0.0.1:5353,dns.google' }, ['DNS_SERVERS: expected IP addresses']],
