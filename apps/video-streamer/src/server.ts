@@ -8,9 +8,9 @@ import {
   type Logger,
   limitConnections,
   listen,
+  peerAddress,
   type Registry,
   type Service,
-  peerAddress,
   sweepIdle,
 } from '@netlab/common';
 import { installHttpGuards } from '@netlab/http-handlers';
