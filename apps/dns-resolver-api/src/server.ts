@@ -1,17 +1,6 @@
-import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import {
-  ConnectionSet,
-  drain,
-  type Logger,
-  limitConnections,
-  listen,
-  peerAddress,
-  type Registry,
-  type Service,
-  sweepIdle,
-} from '@netlab/common';
-import { installHttpGuards } from '@netlab/http-handlers';
+import type { AddressInfo } from 'node:net';
+import { ConnectionSet, type Logger, listen, type Registry, type Service } from '@netlab/common';
+import { serveHttp } from '@netlab/http-handlers';
 import { type ApiHandler, createApiHandler } from './api.js';
 import type { ResolverApiConfig } from './config.js';
 import { createLookups, type LookupFn, type Lookups } from './lookup.js';
@@ -86,58 +75,10 @@ export function createResolverServer(
   observeLatency = (type, seconds) => metrics.upstreamLatency.observe({ type }, seconds);
   logger.info({ servers: upstream.servers }, 'DNS servers for /resolve and /reverse');
 
-  // Node refuses headersTimeout > requestTimeout.
-  const headersTimeout =
-    config.REQUEST_TIMEOUT_MS > 0
-      ? Math.min(config.HEADERS_TIMEOUT_MS, config.REQUEST_TIMEOUT_MS)
-      : config.HEADERS_TIMEOUT_MS;
-  const server = http.createServer(
-    {
-      headersTimeout,
-      requestTimeout: config.REQUEST_TIMEOUT_MS,
-      keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
-      maxHeaderSize: config.MAX_HEADER_SIZE,
-      // Node checks the two timeouts above only this often (default 30 s).
-      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(headersTimeout / 4))),
-      noDelay: true,
-    },
-    handler,
-  );
-  server.keepAliveTimeout = config.KEEP_ALIVE_TIMEOUT_MS;
-  const idle =
-    config.IDLE_TIMEOUT_MS > 0
-      ? sweepIdle(connections, config.IDLE_TIMEOUT_MS, (socket) => {
-          metrics.idleClosed.inc();
-          handler.noteCut(socket, 'NETLAB_ERR_IDLE_TIMEOUT', 'idle');
-          logger.info(
-            {
-              remoteAddress: peerAddress(socket.remoteAddress),
-              remotePort: socket.remotePort,
-              idleMs: config.IDLE_TIMEOUT_MS,
-              reason: 'idle',
-            },
-            'idle connection closed',
-          );
-          socket.destroy();
-        })
-      : undefined;
-
-  server.on('connection', (socket: Socket) => {
-    connections.add(socket);
-    metrics.connections.inc();
-  });
-  limitConnections(server, {
-    limit: config.MAX_CONNECTIONS,
+  const serving = serveHttp(handler, config, {
     logger,
-    onDrop: () => metrics.dropped.inc(),
-  });
-  // Parser refusals as JSON, Expect, CONNECT, lingering close and the
-  // drain's keep-alive handling, as http-hello has them; the handler makes
-  // the request-level checks (requestProblem).
-  const guards = installHttpGuards(server, handler, {
-    onClientError: (code) => metrics.clientErrors.inc({ code }),
-    lingerMs: config.LINGER_TIMEOUT_MS,
-    lingerBytes: config.LINGER_MAX_BYTES,
+    metrics,
+    connections,
     allow: 'GET, HEAD, POST',
   });
 
@@ -145,25 +86,11 @@ export function createResolverServer(
     handler,
     resolution,
     lookups,
-    address: () => server.address() as AddressInfo | null,
+    address: () => serving.server.address() as AddressInfo | null,
     async listen() {
-      await listen(server, config.PORT, config.HOST);
+      await listen(serving.server, config.PORT, config.HOST);
     },
-    async close({ timeoutMs }) {
-      guards.drain();
-      try {
-        await drain(server, connections, {
-          timeoutMs,
-          logger,
-          onExpire: (socket) => handler.noteCut(socket, 'NETLAB_ERR_SHUTTING_DOWN', 'shutdown'),
-        });
-      } finally {
-        guards.stop();
-        idle?.stop();
-        // Whoever waited for these answers is gone: free c-ares' sockets and timers.
-        upstream.cancel();
-        handler.flushLog();
-      }
-    },
+    // Whoever waited for the answers still out is gone: free c-ares' sockets and timers.
+    close: ({ timeoutMs }) => serving.close(timeoutMs, () => upstream.cancel()),
   };
 }

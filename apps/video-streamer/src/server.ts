@@ -1,19 +1,9 @@
 import { realpathSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import {
-  ConnectionSet,
-  drain,
-  type Logger,
-  limitConnections,
-  listen,
-  peerAddress,
-  type Registry,
-  type Service,
-  sweepIdle,
-} from '@netlab/common';
-import { installHttpGuards } from '@netlab/http-handlers';
+import { ConnectionSet, type Logger, listen, type Registry, type Service } from '@netlab/common';
+import { serveHttp } from '@netlab/http-handlers';
 import type { StreamerConfig } from './config.js';
 import { createStreamerHandler, type StreamerHandler } from './handler.js';
 import { MediaDir } from './media-dir.js';
@@ -65,66 +55,19 @@ export function createStreamerServer(config: StreamerConfig, deps: StreamerDeps)
     metrics,
   });
 
-  const server = http.createServer(
-    {
-      headersTimeout: config.HEADERS_TIMEOUT_MS,
-      // Only GET and HEAD are served, so a whole request is its head; a body
-      // someone sends anyway is not read (405 closes the connection).
-      requestTimeout: config.HEADERS_TIMEOUT_MS,
-      keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
-      maxHeaderSize: config.MAX_HEADER_SIZE,
-      // Node checks the two timeouts above only this often (default 30 s).
-      connectionsCheckingInterval: Math.max(
-        100,
-        Math.min(1000, Math.floor(config.HEADERS_TIMEOUT_MS / 4)),
-      ),
-      noDelay: true,
-    },
+  const serving = serveHttp(
     handler,
+    // Only GET and HEAD are served, so a whole request is its head; a body
+    // someone sends anyway is not read (405 closes the connection).
+    { ...config, REQUEST_TIMEOUT_MS: config.HEADERS_TIMEOUT_MS },
+    { logger, metrics, connections, allow: 'GET, HEAD' },
   );
-  server.keepAliveTimeout = config.KEEP_ALIVE_TIMEOUT_MS;
   // A client that sends its request and half-closes (`nc -N`, `socat`) still
   // gets its answer. Node's default aborts every request still in progress
   // when the client's FIN arrives, and a file is always answered after an
   // await (it is opened first), so such a client would get nothing at all.
   // (A public property since Node 0.x, missing from @types/node.)
-  (server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
-  const idle =
-    config.IDLE_TIMEOUT_MS > 0
-      ? sweepIdle(connections, config.IDLE_TIMEOUT_MS, (socket) => {
-          metrics.idleClosed.inc();
-          handler.noteCut(socket, 'NETLAB_ERR_IDLE_TIMEOUT', 'idle');
-          logger.info(
-            {
-              remoteAddress: peerAddress(socket.remoteAddress),
-              remotePort: socket.remotePort,
-              idleMs: config.IDLE_TIMEOUT_MS,
-              reason: 'idle',
-            },
-            'idle connection closed',
-          );
-          socket.destroy();
-        })
-      : undefined;
-
-  server.on('connection', (socket: Socket) => {
-    connections.add(socket);
-    metrics.connections.inc();
-  });
-  limitConnections(server, {
-    limit: config.MAX_CONNECTIONS,
-    logger,
-    onDrop: () => metrics.dropped.inc(),
-  });
-  // Parser refusals as JSON, Expect, CONNECT, lingering close and the
-  // drain's keep-alive handling, as http-hello has them; the handler makes
-  // the request-level checks (requestProblem).
-  const guards = installHttpGuards(server, handler, {
-    onClientError: (code) => metrics.clientErrors.inc({ code }),
-    lingerMs: config.LINGER_TIMEOUT_MS,
-    lingerBytes: config.LINGER_MAX_BYTES,
-    allow: 'GET, HEAD',
-  });
+  (serving.server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
 
   return {
     handler,
@@ -132,23 +75,10 @@ export function createStreamerServer(config: StreamerConfig, deps: StreamerDeps)
     get connections() {
       return connections.size;
     },
-    address: () => server.address() as AddressInfo | null,
+    address: () => serving.server.address() as AddressInfo | null,
     async listen() {
-      await listen(server, config.PORT, config.HOST);
+      await listen(serving.server, config.PORT, config.HOST);
     },
-    async close({ timeoutMs }) {
-      guards.drain();
-      try {
-        await drain(server, connections, {
-          timeoutMs,
-          logger,
-          onExpire: (socket) => handler.noteCut(socket, 'NETLAB_ERR_SHUTTING_DOWN', 'shutdown'),
-        });
-      } finally {
-        guards.stop();
-        idle?.stop();
-        handler.flushLog();
-      }
-    },
+    close: ({ timeoutMs }) => serving.close(timeoutMs),
   };
 }

@@ -39,6 +39,13 @@ export {
   rawErrorResponse,
 } from './respond.js';
 export {
+  type HttpServerLimits,
+  type HttpServing,
+  type ServedHandler,
+  type ServeHttpDeps,
+  serveHttp,
+} from './serve.js';
+export {
   type SimpleRequestLine,
   simpleRequestLine,
   watchForSimpleRequest,
