@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '@netlab/common';
 import {
+  type Cut,
   type CutReason,
   createAccessLog,
   declaresBody,
@@ -8,6 +9,7 @@ import {
   HTTP_ERRORS,
   type HttpErrorCode,
   isSaneRequestId,
+  logCutLine,
   logRefusalLine,
   type Refusal,
   requestIdGenerator,
@@ -170,7 +172,7 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
   const accessLog = createAccessLog(logger);
   const stats = new RouteStats();
   let draining = false;
-  const cuts = new WeakMap<object, { code: HttpErrorCode; reason: CutReason }>();
+  const cuts = new WeakMap<object, Cut>();
 
   function done(x: Exchange, status: number, bytes: number, code?: string): void {
     stats.count(x.route, status);
@@ -196,23 +198,14 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
       done(x, CLIENT_CLOSED, 0, code);
       return;
     }
-    const status = HTTP_ERRORS[cut.code].status;
-    stats.count(x.route, status);
-    // Rare, so through pino itself: the access log's fast line has no reason field.
-    if (accessLog === undefined) return;
-    logger.info(
-      {
-        method: x.req.method,
-        path: x.target,
-        status,
-        bytes: 0,
-        durationMs: Math.round((performance.now() - x.start) * 1000) / 1000,
-        requestId: x.requestId,
-        code: cut.code,
-        reason: cut.reason,
-      },
-      'request',
-    );
+    stats.count(x.route, HTTP_ERRORS[cut.code].status);
+    if (accessLog !== undefined) {
+      logCutLine(
+        logger,
+        { method: x.req.method, path: x.target, bytes: 0, start: x.start, requestId: x.requestId },
+        cut,
+      );
+    }
   }
 
   function send(

@@ -2,6 +2,7 @@ import { close } from 'node:fs';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Logger } from '@netlab/common';
 import {
+  type Cut,
   type CutReason,
   createAccessLog,
   declaresBody,
@@ -9,6 +10,7 @@ import {
   type HttpErrorCode,
   errorBody as httpErrorBody,
   isSaneRequestId,
+  logCutLine,
   logRefusalLine,
   type Refusal,
   requestIdGenerator,
@@ -102,7 +104,7 @@ export function createStreamerHandler(opts: StreamerHandlerOptions): StreamerHan
   const accessLog = createAccessLog(opts.logger);
   let draining = false;
   let streams = 0;
-  const cuts = new WeakMap<object, { code: HttpErrorCode; reason: CutReason }>();
+  const cuts = new WeakMap<object, Cut>();
 
   function done(x: Exchange, status: number, bytes: number, code?: string): void {
     metrics.requests.inc({ route: x.route, status: String(status) });
@@ -276,23 +278,14 @@ export function createStreamerHandler(opts: StreamerHandlerOptions): StreamerHan
       done(x, CLIENT_CLOSED, bytes);
       return;
     }
-    const status = HTTP_ERRORS[cut.code].status;
-    metrics.requests.inc({ route: x.route, status: String(status) });
-    // Rare, so through pino itself: the access log's fast line has no reason field.
-    if (accessLog === undefined) return;
-    opts.logger.info(
-      {
-        method: x.req.method,
-        path: x.path,
-        status,
-        bytes,
-        durationMs: Math.round((performance.now() - x.start) * 1000) / 1000,
-        requestId: x.requestId,
-        code: cut.code,
-        reason: cut.reason,
-      },
-      'request',
-    );
+    metrics.requests.inc({ route: x.route, status: String(HTTP_ERRORS[cut.code].status) });
+    if (accessLog !== undefined) {
+      logCutLine(
+        opts.logger,
+        { method: x.req.method, path: x.path, bytes, start: x.start, requestId: x.requestId },
+        cut,
+      );
+    }
   }
 
   function route(path: string): Route {

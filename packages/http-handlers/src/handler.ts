@@ -169,7 +169,7 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
   const helloJsonLength = Buffer.byteLength(helloJson);
   let draining = false;
   const maxHeadersCount = opts.maxHeadersCount ?? 100;
-  const cuts = new WeakMap<object, { code: HttpErrorCode; reason: CutReason }>();
+  const cuts = new WeakMap<object, Cut>();
   // Connections an answer has said `Connection: close` on.
   const closing = new WeakSet<object>();
   const logRequests = accessLog !== undefined;
@@ -200,23 +200,14 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
       done(x, CLIENT_CLOSED, bytes);
       return;
     }
-    const status = HTTP_ERRORS[cut.code].status;
-    stats.count(x.route, status);
-    // Rare, so through pino itself: the access log's fast line has no reason field.
-    if (!logRequests) return;
-    logger.info(
-      {
-        method: x.req.method,
-        path: x.path,
-        status,
-        bytes,
-        durationMs: Math.round((performance.now() - x.start) * 1000) / 1000,
-        requestId: x.requestId,
-        code: cut.code,
-        reason: cut.reason,
-      },
-      'request',
-    );
+    stats.count(x.route, HTTP_ERRORS[cut.code].status);
+    if (logRequests) {
+      logCutLine(
+        logger,
+        { method: x.req.method, path: x.path, bytes, start: x.start, requestId: x.requestId },
+        cut,
+      );
+    }
   }
 
   /**
@@ -521,6 +512,45 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
     stats,
     maxHeadersCount,
   });
+}
+
+/** Why the server cut a connection, as noteCut records it. */
+export interface Cut {
+  code: HttpErrorCode;
+  reason: CutReason;
+}
+
+/**
+ * The access line of a request the server cut before it was answered in
+ * full (its status is the cut's, and it says why). Rare, so through pino
+ * itself: the access log's fast line has no reason field. At info: callers
+ * skip it when their access log is off.
+ */
+export function logCutLine(
+  logger: Logger,
+  request: {
+    method: string | undefined;
+    path: string;
+    bytes: number;
+    /** performance.now() when the request arrived. */
+    start: number;
+    requestId: string;
+  },
+  cut: Cut,
+): void {
+  logger.info(
+    {
+      method: request.method,
+      path: request.path,
+      status: HTTP_ERRORS[cut.code].status,
+      bytes: request.bytes,
+      durationMs: Math.round((performance.now() - request.start) * 1000) / 1000,
+      requestId: request.requestId,
+      code: cut.code,
+      reason: cut.reason,
+    },
+    'request',
+  );
 }
 
 /**

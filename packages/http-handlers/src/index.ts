@@ -23,10 +23,12 @@ export {
   lingeringClose,
 } from './guards.js';
 export {
+  type Cut,
   type CutReason,
   createHttpHandler,
   type HttpHandler,
   type HttpHandlerOptions,
+  logCutLine,
   logRefusalLine,
   type Refusal,
 } from './handler.js';
