@@ -12,9 +12,13 @@ import {
   peerAddress,
   type Registry,
   type Service,
-  sweepIdle,
 } from '@netlab/common';
-import { createHttpHandler, type HttpHandler, installHttpGuards } from '@netlab/http-handlers';
+import {
+  closeIdleHttp,
+  createHttpHandler,
+  type HttpHandler,
+  installHttpGuards,
+} from '@netlab/http-handlers';
 import {
   type CertificateReloader,
   certificateLogFields,
@@ -184,24 +188,8 @@ export function createHttpsServer(config: HttpsConfig, deps: HttpsDeps): HttpsSe
     logger,
     onDrop: () => metrics.dropped.inc(),
   });
-  // Not server.timeout: see sweepIdle in @netlab/common. Covers HTTP/2 too,
-  // whose sessions node:http's keep-alive timeout never sees.
-  const idle =
-    config.IDLE_TIMEOUT_MS > 0
-      ? sweepIdle(connections, config.IDLE_TIMEOUT_MS, (socket) => {
-          metrics.idleClosed.inc();
-          handler.noteCut(socket, 'NETLAB_ERR_IDLE_TIMEOUT', 'idle');
-          logger.info(
-            {
-              remoteAddress: peerAddress(socket.remoteAddress),
-              remotePort: socket.remotePort,
-              idleMs: config.IDLE_TIMEOUT_MS,
-            },
-            'idle connection closed',
-          );
-          socket.destroy();
-        })
-      : undefined;
+  // Covers HTTP/2 too, whose sessions node:http's keep-alive timeout never sees.
+  const idle = closeIdleHttp(connections, config.IDLE_TIMEOUT_MS, { logger, metrics, handler });
 
   const redirect =
     config.HTTP_REDIRECT_PORT === undefined ? undefined : createRedirect(config, logger, metrics);

@@ -41,6 +41,7 @@ export {
   rawErrorResponse,
 } from './respond.js';
 export {
+  closeIdleHttp,
   type HttpServerLimits,
   type HttpServing,
   type ServedHandler,

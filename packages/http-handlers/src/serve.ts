@@ -89,24 +89,7 @@ export function serveHttp(
     handler,
   );
   server.keepAliveTimeout = limits.KEEP_ALIVE_TIMEOUT_MS;
-  // Not server.timeout: see sweepIdle for why idle connections are found by a sweep.
-  const idle =
-    limits.IDLE_TIMEOUT_MS > 0
-      ? sweepIdle(connections, limits.IDLE_TIMEOUT_MS, (socket) => {
-          metrics.idleClosed.inc();
-          handler.noteCut(socket, 'NETLAB_ERR_IDLE_TIMEOUT', 'idle');
-          logger.info(
-            {
-              remoteAddress: peerAddress(socket.remoteAddress),
-              remotePort: socket.remotePort,
-              idleMs: limits.IDLE_TIMEOUT_MS,
-              reason: 'idle',
-            },
-            'idle connection closed',
-          );
-          socket.destroy();
-        })
-      : undefined;
+  const idle = closeIdleHttp(connections, limits.IDLE_TIMEOUT_MS, { logger, metrics, handler });
   server.on('connection', (socket: Socket) => {
     connections.add(socket);
     metrics.connections.inc();
@@ -143,4 +126,38 @@ export function serveHttp(
       }
     },
   };
+}
+
+/**
+ * Closes the connections with no traffic either way for `idleMs` (0: never),
+ * counted, logged, and noted on the handler so a request still on one is
+ * logged as the idle cut. Not server.timeout: see sweepIdle for why idle
+ * connections are found by a sweep. (https-secure's HTTP/2 sessions too,
+ * which node:http's keep-alive timeout never sees.)
+ */
+export function closeIdleHttp(
+  connections: ConnectionSet,
+  idleMs: number,
+  deps: {
+    logger: Logger;
+    metrics: Pick<ConnectionMetrics, 'idleClosed'>;
+    handler: Pick<ServedHandler, 'noteCut'>;
+  },
+): { stop(): void } | undefined {
+  if (idleMs <= 0) return undefined;
+  const { logger, metrics, handler } = deps;
+  return sweepIdle(connections, idleMs, (socket) => {
+    metrics.idleClosed.inc();
+    handler.noteCut(socket, 'NETLAB_ERR_IDLE_TIMEOUT', 'idle');
+    logger.info(
+      {
+        remoteAddress: peerAddress(socket.remoteAddress),
+        remotePort: socket.remotePort,
+        idleMs,
+        reason: 'idle',
+      },
+      'idle connection closed',
+    );
+    socket.destroy();
+  });
 }
