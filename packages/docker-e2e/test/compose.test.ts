@@ -42,6 +42,42 @@ const timings: Record<string, number> = {};
 let apps: AppInfo[];
 const app = (name: string) => apps.find((a) => a.name === name)!;
 
+const NETWORK = `${PROJECT}_default`;
+
+/** Containers the engine still lists on the project's network (0 when it is gone). */
+function networkContainers(): number | undefined {
+  const r = run('docker', ['network', 'inspect', '-f', '{{len .Containers}}', NETWORK], { env });
+  return r.status === 0 ? Number(r.stdout.trim()) : undefined;
+}
+
+/**
+ * `docker compose down -v --remove-orphans`, surviving a defect of the
+ * engine rather than of the stack: Docker 20.10 sometimes leaks the count of
+ * a network's endpoints when several containers leave it at once, and then
+ * refuses to remove a network that has no container on it ("has active
+ * endpoints", moby/moby#42119; the daemon repairs the count when it
+ * restarts: "Fixing inconsistent endpoint_cnt"). Every container and volume
+ * is gone by then, so a network left with nothing on it is reported, not
+ * failed; anything else down prints still fails.
+ */
+function composeDown(): { networkLeft: boolean } {
+  for (let attempt = 1; ; attempt++) {
+    const r = composeRun(['down', '-v', '--remove-orphans'], { timeoutMs: 120_000 });
+    if (r.status === 0) return { networkLeft: false };
+    const out = r.stdout + r.stderr;
+    if (!/has active endpoints/.test(out) || networkContainers() !== 0) {
+      throw new Error(`docker compose down exited ${r.status}\n${out.slice(-4000)}`);
+    }
+    if (attempt === 3) {
+      console.warn(
+        `docker e2e: ${NETWORK} has no container but the engine counts endpoints on it (moby/moby#42119); left for the next engine start to repair`,
+      );
+      return { networkLeft: true };
+    }
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+  }
+}
+
 function containerStates(): Array<{
   service: string;
   status: string;
@@ -69,7 +105,7 @@ describe.skipIf(missing !== undefined)('docker compose: the seven apps from thei
       ok(join(root, 'scripts/docker/standin-image.sh'), [], { env, timeoutMs: 300_000 });
       env.NODE_IMAGE = 'netlab-node-standin:latest';
     }
-    compose(['down', '-v', '--remove-orphans'], { timeoutMs: 120_000 });
+    composeDown();
 
     let t = Date.now();
     compose(['up', '-d', '--build'], { timeoutMs: 600_000 });
@@ -95,7 +131,7 @@ describe.skipIf(missing !== undefined)('docker compose: the seven apps from thei
 
   afterAll(() => {
     // Also after a failure: nothing is left running.
-    compose(['down', '-v', '--remove-orphans'], { timeoutMs: 120_000 });
+    composeDown();
     console.log(
       `docker e2e timings: ${Object.entries(timings)
         .map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)} s`)
@@ -275,15 +311,12 @@ describe.skipIf(missing !== undefined)('docker compose: the seven apps from thei
 
   it('docker compose down leaves nothing running', () => {
     const t = Date.now();
-    compose(['down', '-v', '--remove-orphans'], { timeoutMs: 120_000 });
+    const { networkLeft } = composeDown();
     timings.down = Date.now() - t;
-    const left = ok(
-      'docker',
-      ['ps', '-aq', '--filter', `label=com.docker.compose.project=${PROJECT}`],
-      {
-        env,
-      },
-    );
-    expect(left.trim()).toBe('');
+    const label = `label=com.docker.compose.project=${PROJECT}`;
+    expect(ok('docker', ['ps', '-aq', '--filter', label], { env }).trim()).toBe('');
+    expect(ok('docker', ['volume', 'ls', '-q', '--filter', label], { env }).trim()).toBe('');
+    // Gone, or (the engine's leak above) still listed with nothing on it.
+    expect(networkContainers()).toBe(networkLeft ? 0 : undefined);
   });
 });
