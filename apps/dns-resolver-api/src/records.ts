@@ -140,9 +140,13 @@ const naptr = (r: NaptrRecord) =>
 /** TXT data: each character-string quoted (RFC 1035 §5.1), several of one record separated by spaces. */
 const txt = (chunks: string[]) => chunks.map(quote).join(' ');
 
-/** CAA data (RFC 8659 §4.1.1): flags, tag, quoted value. */
+/**
+ * CAA data (RFC 8659 §4.1.1): flags, tag, quoted value. c-ares names the one
+ * property after the record's tag; Node ≥ 22 adds `type: 'CAA'` to it, in
+ * ANY answers and (Node 24) in resolveCaa's too, and puts it first.
+ */
 function caa(r: CaaRecord): string {
-  const { critical, ...rest } = r as CaaRecord & Record<string, unknown>;
+  const { critical, type: _type, ...rest } = r as CaaRecord & Record<string, unknown>;
   const [tag, value] = Object.entries(rest)[0] ?? ['', ''];
   return `${critical} ${tag} ${quote(String(value))}`;
 }

@@ -68,6 +68,9 @@ describe('GET /resolve answers every supported type in dns-json shape', () => {
     expect(
       res.json.Answer.map((r: { type: number }) => r.type).sort((x: number, y: number) => x - y),
     ).toEqual([1, 1, 15, 16, 16, 28, 257]);
+    expect(res.json.Answer.find((r: { type: number }) => r.type === 257).data).toBe(
+      '0 issue "letsencrypt.org"',
+    );
   });
 
   it('takes the type as a number or in any case, A by default', async () => {

@@ -106,6 +106,33 @@ describe('HTTP/2 header compression', () => {
   });
 });
 
+describe('HTTP/2 echo past MAX_BODY_BYTES without a declared length', () => {
+  it('resets that stream once the 200 is under way, and the session goes on', async () => {
+    const session = http2.connect(app.url, { ca: app.ca });
+    try {
+      const stream = session.request({ ':path': '/echo', ':method': 'POST' }, { endStream: false });
+      const status = new Promise<number>((resolve) =>
+        stream.on('response', (h) => resolve(Number(h[':status']))),
+      );
+      stream.on('data', () => {});
+      const closed = new Promise<number>((resolve) =>
+        stream.on('close', () => resolve(stream.rstCode)),
+      );
+      stream.on('error', () => {});
+      stream.write(Buffer.alloc(600, 0x61));
+      expect(await status).toBe(200);
+      stream.write(Buffer.alloc(600, 0x61)); // 1,200 bytes: past the limit of 1,024
+      // CANCEL, not NO_ERROR (which reads as "response complete"): the client can tell the echo was cut.
+      expect(await closed).toBe(http2.constants.NGHTTP2_CANCEL);
+      const line = await app.logs.waitFor((l) => l.path === '/echo' && l.status === 413);
+      expect(line).toMatchObject({ code: 'NETLAB_ERR_BODY_TOO_LARGE' });
+      expect((await h2request(session, '/')).status).toBe(200);
+    } finally {
+      session.close();
+    }
+  });
+});
+
 describe('TLS settings', () => {
   it('reports the SNI name the client sent', async () => {
     const res = await get1(`${app.url}/whoami`, { ca: app.ca, servername: 'localhost' });

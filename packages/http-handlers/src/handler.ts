@@ -1,4 +1,6 @@
 import { STATUS_CODES } from 'node:http';
+import { constants as http2 } from 'node:http2';
+import { Socket } from 'node:net';
 import type { Logger } from '@netlab/common';
 import { prefersJson } from './accept.js';
 import { createAccessLog } from './access-log.js';
@@ -310,12 +312,13 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
     // answer left is to cut the response: the client sees a truncated chunked
     // body, never a clean 200.
     req.on('data', (chunk: Buffer) => {
+      if (tooLarge) return;
       head();
       bytes += chunk.length;
-      if (bytes > maxBodyBytes && !tooLarge) {
+      if (bytes > maxBodyBytes) {
         tooLarge = true;
         req.unpipe(res);
-        res.destroy();
+        cut(req, res);
       }
     });
     // A client that resets mid-body: without a listener the 'error' would be uncaught.
@@ -332,6 +335,23 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
     // pipe() stops reading the request while the response's buffer is full,
     // so a client that sends without reading cannot grow our heap.
     req.pipe(res);
+  }
+
+  /**
+   * Ends a response that cannot be finished. HTTP/1: our side ends after
+   * what is already sent, with no last chunk, through the guards' lingering
+   * close (they make destroySoon() one): destroying the socket with the
+   * client's body still arriving would reset the connection, and a reset can
+   * take the part the client was sent away from it. HTTP/2: RST_STREAM
+   * with CANCEL; destroy() would send NO_ERROR, which a client may take
+   * for "response complete, stop sending" (RFC 9113 §8.1).
+   */
+  function cut(req: HttpRequest, res: HttpResponse): void {
+    const socket: unknown = req.socket;
+    const stream = (res as { stream?: { close(code: number): void } }).stream;
+    if (req.httpVersionMajor === 1 && socket instanceof Socket) socket.destroySoon();
+    else if (stream !== undefined) stream.close(http2.NGHTTP2_CANCEL);
+    else res.destroy();
   }
 
   function refuseTooLarge(x: Exchange): void {
