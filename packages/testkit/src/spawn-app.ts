@@ -10,7 +10,7 @@ export interface SpawnedApp {
   logs: LogCapture;
   /** Everything the process wrote to stderr so far. */
   stderr(): string;
-  /** Resolves when the process has exited. */
+  /** Resolves when the process has exited and everything it logged is in `logs`. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Sends SIGKILL if it is still running (for after-hooks). */
   kill(): void;
@@ -31,12 +31,14 @@ export function spawnApp(main: string, env: Record<string, string>): SpawnedApp 
     env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const logs = captureLogs(child.stdout!).logs;
+  const { logs, closed } = captureLogs(child.stdout!);
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => {
     stderr += d;
   });
-  const exited = once(child, 'exit').then(([code, signal]) => ({
+  // 'exit' can come before the last of stdout is read (a test would then
+  // miss the lines a process writes as it stops): wait for both.
+  const exited = Promise.all([once(child, 'exit'), closed]).then(([[code, signal]]) => ({
     code: code as number | null,
     signal: signal as NodeJS.Signals | null,
   }));
