@@ -81,21 +81,28 @@ export class Runner {
         // signal, which means "exit now" rather than "drain".
         detached: true,
       });
-      const running: Running = {
-        app,
-        child,
-        stderrTail: [],
-        exited: once(child, 'exit').then(([code]) => code as number | null),
-      };
       const prefix = this.#prefix(app, index);
-      createInterface({ input: child.stdout! }).on('line', (line) => {
+      const stdout = createInterface({ input: child.stdout! }).on('line', (line) => {
         this.#opts.out.write(`${prefix}${line}\n`);
       });
-      createInterface({ input: child.stderr! }).on('line', (line) => {
+      const stderr = createInterface({ input: child.stderr! }).on('line', (line) => {
         running.stderrTail.push(line);
         if (running.stderrTail.length > STDERR_TAIL) running.stderrTail.shift();
         this.#opts.out.write(`${prefix}${line}\n`);
       });
+      const running: Running = {
+        app,
+        child,
+        stderrTail: [],
+        // 'exit' can come before the last lines are read: the reason an app
+        // gives for not starting (its stderr) would be missing from the
+        // runner's message, and its last log lines lost when the runner exits.
+        exited: Promise.all([
+          once(child, 'exit'),
+          once(stdout, 'close'),
+          once(stderr, 'close'),
+        ]).then(([[code]]) => code as number | null),
+      };
       this.#running.push(running);
     });
 
