@@ -6,6 +6,7 @@ import {
   createAccessLog,
   declaresBody,
   errorBody,
+  type GuardedHandler,
   HTTP_ERRORS,
   type HttpErrorCode,
   isSaneRequestId,
@@ -36,26 +37,19 @@ export interface ApiOptions {
   requestId?: () => string;
 }
 
-/** A request listener with the hooks installHttpGuards wires around it (GuardedHandler). */
-export interface ApiHandler {
+/** A request listener with the hooks installHttpGuards wires around it. */
+export interface ApiHandler extends GuardedHandler {
   (req: IncomingMessage, res: ServerResponse): void;
   /** 'checkContinue': `100 Continue` only to a POST /resolve whose body will be read. */
   checkContinue(req: IncomingMessage, res: ServerResponse): void;
-  /** 'checkExpectation': 417. */
-  checkExpectation(req: IncomingMessage, res: ServerResponse): void;
-  /** A refusal no request reached (a parse error, CONNECT): an access line, and a count when `counted`. */
-  logRefusal(refusal: Refusal, counted: boolean): void;
   /**
    * The server is about to cut `socket` (the idle sweep, the shutdown
    * deadline, a parse error): a request still on it is logged with this code
    * and reason instead of 499 ("the client left").
    */
   noteCut(socket: object, code: HttpErrorCode, reason: CutReason): void;
-  /** From now on every response carries `Connection: close` (graceful drain). */
-  drain(): void;
   flushLog(): void;
   readonly stats: RouteStats;
-  readonly maxHeadersCount: number;
 }
 
 /** The routes requests are counted by; `unmatched` is every 404. */

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
-import { bodyOf, pump, useApps, waitUntil, watch, wire } from '@netlab/testkit';
+import { bodyOf, expectRefusal, pump, useApps, waitUntil, watch, wire } from '@netlab/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, MAIN, metricValue, type Started, startHello } from './helpers.js';
 
@@ -75,11 +75,7 @@ describe('refusals: JSON, an access line, a count', () => {
     'answers %s with its status and code, closes, logs and counts it',
     async (_name, request, status, code, route) => {
       app = await startHello();
-      const { text, end } = await wire(app.port, [request]);
-      expect(text).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
-      expect(text.toLowerCase()).toContain('connection: close');
-      expect(bodyOf(text)).toMatchObject({ code, status });
-      expect(end).toBe('eof');
+      await expectRefusal(app.port, request, status, { code, status });
       expect(await accessLine(app, code)).toMatchObject({ status, code });
       expect(
         await metricValue(

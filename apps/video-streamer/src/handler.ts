@@ -6,6 +6,7 @@ import {
   type CutReason,
   createAccessLog,
   declaresBody,
+  type GuardedHandler,
   HTTP_ERRORS,
   type HttpErrorCode,
   errorBody as httpErrorBody,
@@ -40,24 +41,17 @@ export interface StreamerHandlerOptions {
   requestId?: () => string;
 }
 
-/** A request listener with the hooks installHttpGuards wires around it (GuardedHandler). */
-export interface StreamerHandler {
+/** A request listener with the hooks installHttpGuards wires around it. */
+export interface StreamerHandler extends GuardedHandler {
   (req: IncomingMessage, res: ServerResponse): void;
   /** 'checkContinue': no route reads a body, so this never sends `100 Continue`. */
   checkContinue(req: IncomingMessage, res: ServerResponse): void;
-  /** 'checkExpectation': 417. */
-  checkExpectation(req: IncomingMessage, res: ServerResponse): void;
-  /** A refusal no request reached (a parse error, CONNECT): an access line, and a count when `counted`. */
-  logRefusal(refusal: Refusal, counted: boolean): void;
-  readonly maxHeadersCount: number;
   /**
    * The server is about to cut `socket` (the idle sweep, the shutdown
    * deadline, a parse error): a download on it is logged with this code and
    * reason instead of 499 ("the client left").
    */
   noteCut(socket: object, code: HttpErrorCode, reason: CutReason): void;
-  /** From now on every response carries `Connection: close` (graceful drain). */
-  drain(): void;
   /** Hands pending access log lines to the logger now; call before the process exits. */
   flushLog(): void;
   /** File bodies being sent now. */

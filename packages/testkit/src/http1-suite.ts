@@ -24,6 +24,31 @@ export interface Http1SuiteOptions {
   refusedUpload: { head: string; status: number; env?: Record<string, string> };
   /** The `Allow` of the 405 a CONNECT gets. */
   allow: string;
+  /**
+   * Requests (method and target) with `Expect: 100-continue` and a 1 GB
+   * body that must be answered without being invited: what, the request
+   * line's start, the status, and the JSON error's code when there is one.
+   */
+  neverInvites: Array<[what: string, line: string, status: number, code?: string]>;
+}
+
+/**
+ * Sends `request` on a fresh connection and checks the refusal a netlab
+ * HTTP/1 server gives: its status line, `Connection: close`, a clean EOF,
+ * and the JSON body matching `body` when one is given. Returns what came back.
+ */
+export async function expectRefusal(
+  port: number,
+  request: string,
+  status: number,
+  body?: Record<string, unknown>,
+): Promise<string> {
+  const { text, end } = await wire(port, [request]);
+  expect(text).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+  expect(text.toLowerCase()).toContain('connection: close');
+  if (body !== undefined) expect(bodyOf(text)).toMatchObject(body);
+  expect(end).toBe('eof');
+  return text;
 }
 
 /**
@@ -112,11 +137,7 @@ export function http1HardeningSuite(opts: Http1SuiteOptions): void {
       ],
     ])('answers %s with its status and code', async (_name, request, status, code, counted) => {
       const a = await start();
-      const { text, end } = await wire(a.port, [request]);
-      expect(text).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
-      expect(text.toLowerCase()).toContain('connection: close');
-      expect(bodyOf(text)).toMatchObject({ code, status });
-      expect(end).toBe('eof');
+      await expectRefusal(a.port, request, status, { code, status });
       expect(await accessLine(a, code)).toMatchObject({ status, code });
       expect(await requestsCounted(a, counted, status)).toBe(1);
     });
@@ -139,11 +160,7 @@ export function http1HardeningSuite(opts: Http1SuiteOptions): void {
       'answers %s (refused by Node’s parser) as JSON, logged and counted',
       async (_name, request, status, code) => {
         const a = await start();
-        const { text, end } = await wire(a.port, [request]);
-        expect(text).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
-        expect(text.toLowerCase()).toContain('connection: close');
-        expect(bodyOf(text)).toMatchObject({ code, status });
-        expect(end).toBe('eof');
+        await expectRefusal(a.port, request, status, { code, status });
         expect(await accessLine(a, code)).toMatchObject({
           path: request.split(/[ \r]/)[1],
           status,
@@ -194,6 +211,20 @@ export function http1HardeningSuite(opts: Http1SuiteOptions): void {
   });
 
   describe('HTTP/1 bodies left unread', () => {
+    it.each(opts.neverInvites)(
+      'never invites %s: the answer comes instead of 100 Continue',
+      async (_what, line, status, code) => {
+        const a = await start();
+        const text = await expectRefusal(
+          a.port,
+          `${line} HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 1000000000\r\n\r\n`,
+          status,
+          code === undefined ? undefined : { code },
+        );
+        expect(text).not.toContain('100 Continue');
+      },
+    );
+
     it('answers a body sent to a route that reads none with Connection: close instead of reading it all', async () => {
       const a = await start();
       const socket = await connect(a.port);

@@ -1,5 +1,10 @@
 export { expectConfigRefused } from './config-refusal.js';
-export { type Http1App, type Http1SuiteOptions, http1HardeningSuite } from './http1-suite.js';
+export {
+  expectRefusal,
+  type Http1App,
+  type Http1SuiteOptions,
+  http1HardeningSuite,
+} from './http1-suite.js';
 export { LogCapture, type LogLine } from './log-capture.js';
 export {
   type Example,
