@@ -48,6 +48,24 @@ export const schema = {
     max: 10_000,
     doc: 'HTTP/2 requests in flight at once on one connection (SETTINGS_MAX_CONCURRENT_STREAMS); the client is told, and a stream over it is refused.',
   }),
+  H2_MAX_STREAM_RESETS: int({
+    default: 200,
+    min: 1,
+    max: 100_000,
+    doc: 'HTTP/2 streams one connection may reset (RST_STREAM) in a burst, earned back over 10 s; more (a rapid-reset attack) gets GOAWAY ENHANCE_YOUR_CALM and the connection closed.',
+  }),
+  H2_MAX_OPEN_STREAMS: int({
+    default: 20_000,
+    min: 1,
+    max: 10_000_000,
+    doc: 'HTTP/2 streams open at once in the whole process (each costs memory until it ends, whether or not its client reads); a stream over it is refused with REFUSED_STREAM, which clients retry.',
+  }),
+  H2_PING_TIMEOUT_MS: int({
+    default: 5000,
+    min: 100,
+    max: 600_000,
+    doc: "An HTTP/2 connection that sent something is sent a PING; one that does not answer within this time is closed (this is how a session Node's HTTP/2 library ended with GOAWAY is noticed).",
+  }),
   HEADERS_TIMEOUT_MS: int({
     default: 10_000,
     min: 1,
@@ -76,7 +94,7 @@ export const schema = {
     default: 16_384,
     min: 1024,
     max: 1_048_576,
-    doc: 'Largest request head in bytes: 431 over HTTP/1.1; over HTTP/2 the limit is announced (SETTINGS_MAX_HEADER_LIST_SIZE) and a bigger header block is refused.',
+    doc: 'Largest request head in bytes: 431 over HTTP/1.1; over HTTP/2 the limit is announced (SETTINGS_MAX_HEADER_LIST_SIZE), a bigger header list (name + value + 32 per field) sent before the client acknowledged it gets 431, and one sent after is reset by Node (ENHANCE_YOUR_CALM).',
   }),
   ...guardVars(),
 };

@@ -16,20 +16,28 @@ import {
 import {
   closeIdleHttp,
   createHttpHandler,
+  errorBody,
   type HttpHandler,
+  type HttpRequest,
+  type HttpResponse,
   installHttpGuards,
 } from '@netlab/http-handlers';
 import {
   type CertificateReloader,
   certificateLogFields,
   clientAuthOptions,
+  clientVerdict,
   describeTlsSession,
+  handshakeFailure,
   type PreparedTls,
   secureContextOptions,
   watchCertificates,
 } from '@netlab/tls';
 import type { HttpsConfig } from './config.js';
+import { limitHttp2 } from './h2-limits.js';
+import { interpose } from './interpose.js';
 import { createHttpsMetrics, type HttpsMetrics } from './metrics.js';
+import { refusePlaintext } from './plaintext.js';
 import { redirectHandler } from './redirect.js';
 
 export interface HttpsServer extends Service {
@@ -93,17 +101,34 @@ export function createHttpsServer(config: HttpsConfig, deps: HttpsDeps): HttpsSe
   const handshaken = new WeakSet<Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
   let reloader: CertificateReloader | undefined;
+  // Set once the server exists (h2.openStreams feeds a gauge).
+  let h2: ReturnType<typeof limitHttp2> | undefined;
   const metrics = createHttpsMetrics(
     deps.registry,
     handler.stats,
     () => connections.size,
     () => Date.parse((reloader?.current ?? tls.credentials).info.validTo) / 1000,
+    () => h2?.openStreams ?? 0,
   );
+
+  // The handler behind HTTP/2's limits (h2-limits.ts): the server and the
+  // guards get this one, so a request with `Expect` passes the same gate.
+  const gated =
+    (serve: (req: HttpRequest, res: HttpResponse) => void) =>
+    (req: HttpRequest, res: HttpResponse) =>
+      h2!.gate(req, res, () => serve(req, res));
+  const front: HttpHandler = Object.assign(gated(handler), handler, {
+    checkContinue: gated(handler.checkContinue),
+    checkExpectation: gated(handler.checkExpectation),
+  });
 
   const server = http2.createSecureServer(
     {
       ...secureContextOptions(tls.credentials, tls.clientAuth, tls.sessionTickets),
+      // The client certificate is judged in our 'secureConnection' gate
+      // below (clientVerdict), not by Node: see @netlab/tls handshake.ts.
       ...clientAuthOptions(tls.clientAuth),
+      rejectUnauthorized: false,
       ...(deps.ticketKeys ? { ticketKeys: deps.ticketKeys } : {}),
       allowHTTP1: true,
       handshakeTimeout: config.TLS_HANDSHAKE_TIMEOUT_MS,
@@ -120,8 +145,78 @@ export function createHttpsServer(config: HttpsConfig, deps: HttpsDeps): HttpsSe
         maxHeaderListSize: config.MAX_HEADER_SIZE,
       },
     },
-    handler as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
+    front as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
   );
+
+  // Before TLS: plain HTTP or h2c sent to this port gets a plaintext 400.
+  refusePlaintext(server, {
+    timeoutMs: config.TLS_HANDSHAKE_TIMEOUT_MS,
+    onPlaintext(socket, firstBytes) {
+      metrics.plaintext.inc();
+      logger.info(
+        {
+          remoteAddress: peerAddress(socket.remoteAddress),
+          remotePort: socket.remotePort,
+          start: JSON.stringify(firstBytes.toString('latin1').slice(0, 16)),
+          code: 'NETLAB_ERR_HTTPS_EXPECTED',
+        },
+        'plain HTTP sent to the TLS port: answered 400',
+      );
+    },
+    onSilent(socket, code) {
+      onHandshakeError({ code } as NodeJS.ErrnoException, socket);
+    },
+  });
+  // After TLS, before HTTP: a client certificate refused under
+  // TLS_CLIENT_AUTH=required is logged with its peer and reason, and closed.
+  interpose(server, 'secureConnection', (pass, socket: TLSSocket) => {
+    const verdict = clientVerdict(socket, tls.clientAuth);
+    if (!verdict.accept) {
+      const code = verdict.authorizationError!;
+      const reason = verdict.certificate === undefined ? 'no_certificate' : 'bad_certificate';
+      metrics.handshakeErrors.inc({ code, reason });
+      logger.info(
+        {
+          code,
+          reason,
+          remoteAddress: peerAddress(socket.remoteAddress),
+          remotePort: socket.remotePort,
+          ...(verdict.certificate
+            ? { subject: verdict.certificate.subject.split('\n').join(', ') }
+            : {}),
+        },
+        'TLS handshake failed: client certificate refused',
+      );
+      socket.destroy();
+      return;
+    }
+    handshaken.add(socket);
+    connections.add(socket);
+    metrics.connections.inc();
+    metrics.handshakes.inc({ resumed: String(socket.isSessionReused()) });
+    pass();
+  });
+  h2 = limitHttp2(server, {
+    maxStreamResets: config.H2_MAX_STREAM_RESETS,
+    maxOpenStreams: config.H2_MAX_OPEN_STREAMS,
+    maxHeaderSize: config.MAX_HEADER_SIZE,
+    pingTimeoutMs: config.H2_PING_TIMEOUT_MS,
+    logger,
+    onReset: () => metrics.h2Resets.inc(),
+    onSessionClosed: (reason) => metrics.h2SessionsClosed.inc({ reason }),
+    onRefused: () => metrics.h2Refused.inc(),
+    refuseHeaders(req, res) {
+      const code = 'NETLAB_ERR_HEADERS_TOO_LARGE';
+      handler.logRefusal({ code, method: req.method, path: req.url }, true);
+      const body = errorBody(code);
+      res.writeHead(431, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(body),
+        'strict-transport-security': `max-age=${config.HSTS_MAX_AGE_S}`,
+      });
+      res.end(body);
+    },
+  });
 
   // ---- HTTP/1.1 server wiring -------------------------------------------
   // The same limits as apps/http-hello/src/server.ts, on the HTTP/1.1 side of
@@ -145,7 +240,7 @@ export function createHttpsServer(config: HttpsConfig, deps: HttpsDeps): HttpsSe
   );
   // Parser refusals, Expect, CONNECT, lingering close and the drain's
   // keep-alive handling: the same guards as http-hello (@netlab/http-handlers).
-  const guards = installHttpGuards(server, handler, {
+  const guards = installHttpGuards(server, front, {
     onClientError: (code) => metrics.clientErrors.inc({ code }),
     lingerMs: config.LINGER_TIMEOUT_MS,
     lingerBytes: config.LINGER_MAX_BYTES,
@@ -160,25 +255,23 @@ export function createHttpsServer(config: HttpsConfig, deps: HttpsDeps): HttpsSe
 
   function onHandshakeError(err: NodeJS.ErrnoException, socket: Socket) {
     const code = err.code ?? 'ERR_TLS_HANDSHAKE';
-    metrics.handshakeErrors.inc({ code });
+    const reason = handshakeFailure(code);
+    metrics.handshakeErrors.inc({ code, reason });
     // A TCP health check (a load balancer's, Kubernetes' tcpSocket probe)
     // connects and hangs up before any TLS: counted, but not worth a line at
     // info every few seconds. A refusal (old protocol, no shared cipher, a
     // bad client certificate) is.
-    const hangUp = code === 'ECONNRESET' || code === 'EPIPE';
-    logger[hangUp ? 'debug' : 'info'](
-      { code, remoteAddress: peerAddress(socket.remoteAddress), remotePort: socket.remotePort },
+    logger[reason === 'reset' ? 'debug' : 'info'](
+      {
+        code,
+        reason,
+        remoteAddress: peerAddress(socket.remoteAddress),
+        remotePort: socket.remotePort,
+      },
       'TLS handshake failed',
     );
     socket.destroy();
   }
-
-  server.on('secureConnection', (socket: TLSSocket) => {
-    handshaken.add(socket);
-    connections.add(socket);
-    metrics.connections.inc();
-    metrics.handshakes.inc({ resumed: String(socket.isSessionReused()) });
-  });
   server.on('session', (session: http2.ServerHttp2Session) => {
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
@@ -235,6 +328,7 @@ export function createHttpsServer(config: HttpsConfig, deps: HttpsDeps): HttpsSe
       } finally {
         clearInterval(sweep);
         guards.stop();
+        h2.stop();
         idle?.stop();
         handler.flushLog();
       }

@@ -22,6 +22,12 @@ export interface DemoPkiOptions {
   /** Subject CN of the CA, to tell two demo CAs apart. */
   caName?: string;
   days?: number;
+  /**
+   * Validity of the client certificate alone, in days from now (default
+   * `days`); negative gives a client certificate that has already expired,
+   * signed by a CA that has not (to try how a server refuses it).
+   */
+  clientDays?: number;
 }
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -66,8 +72,9 @@ export async function createDemoPki(opts: DemoPkiOptions = {}): Promise<DemoPki>
     {
       ...base,
       ...signer,
-      notBeforeDate,
-      notAfterDate,
+      ...(opts.clientDays === undefined
+        ? { notBeforeDate, notAfterDate }
+        : clientValidity(notBeforeDate, opts.clientDays)),
       extensions: [
         { name: 'basicConstraints', cA: false, critical: true },
         { name: 'keyUsage', digitalSignature: true, critical: true },
@@ -79,6 +86,15 @@ export async function createDemoPki(opts: DemoPkiOptions = {}): Promise<DemoPki>
     ca: { cert: pemFile(ca.cert), key: pemFile(ca.private) },
     server: { cert: pemFile(server.cert), key: pemFile(server.private) },
     client: { cert: pemFile(client.cert), key: pemFile(client.private) },
+  };
+}
+
+/** An expired one (days < 0) ends `days` ago and began a day before that. */
+function clientValidity(notBefore: Date, days: number) {
+  const notAfterDate = new Date(Date.now() + days * DAY_MS);
+  return {
+    notBeforeDate: days < 0 ? new Date(notAfterDate.getTime() - DAY_MS) : notBefore,
+    notAfterDate,
   };
 }
 

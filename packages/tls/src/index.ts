@@ -17,6 +17,12 @@ export {
 } from './demo-pki.js';
 export { TlsError, type TlsErrorCode } from './errors.js';
 export {
+  type ClientVerdict,
+  clientVerdict,
+  type HandshakeFailure,
+  handshakeFailure,
+} from './handshake.js';
+export {
   type CertificateSource,
   generatedNames,
   PAIR_NAMES,

@@ -63,7 +63,13 @@ export function secureContextOptions(
   };
 }
 
-/** The per-connection options a TLS server takes besides its context. */
+/**
+ * The per-connection options a TLS server takes besides its context, when
+ * Node is to refuse clients without a valid certificate itself
+ * (tls-custom-protocol). A server that decides in its own
+ * 'secureConnection' listener (clientVerdict) takes
+ * `{ ...clientAuthOptions(auth), rejectUnauthorized: false }`.
+ */
 export function clientAuthOptions(clientAuth: ClientAuth | undefined): {
   requestCert: boolean;
   rejectUnauthorized: boolean;
