@@ -46,6 +46,8 @@ interface SessionState {
   bytesRead: number;
   pingSince: number | undefined;
   closing: boolean;
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
 }
 
 /**
@@ -98,47 +100,19 @@ export function limitHttp2(server: http2.Http2SecureServer, opts: H2LimitOptions
       bytesRead: 0,
       pingSince: undefined,
       closing: false,
+      remoteAddress: peerAddress(session.socket?.remoteAddress),
+      remotePort: session.socket?.remotePort,
     };
     sessions.set(session, state);
-    const remoteAddress = peerAddress(session.socket?.remoteAddress);
-    const remotePort = session.socket?.remotePort;
-    session.on('stream', (stream: http2.ServerHttp2Stream) => {
-      state.streams++;
-      openStreams++;
-      stream.once('close', () => {
-        openStreams--;
-        if (stream.rstCode === undefined || stream.rstCode === NGHTTP2_NO_ERROR) return;
-        if (ours.has(stream)) return;
-        state.resets++;
-        opts.onReset();
-        if (!takeResetToken(state) || state.closing) return;
-        state.closing = true;
-        opts.onSessionClosed('resets');
-        logger.warn(
-          {
-            remoteAddress,
-            remotePort,
-            streams: state.streams,
-            resets: state.resets,
-            limit: opts.maxStreamResets,
-            code: 'NETLAB_ERR_H2_TOO_MANY_RESETS',
-          },
-          'HTTP/2 session closed: too many stream resets (GOAWAY ENHANCE_YOUR_CALM)',
-        );
-        // GOAWAY with this code, then the connection is closed. (Node's
-        // session.destroy(undefined, code) sends NO_ERROR once the client
-        // has streams in flight: say why first.)
-        session.goaway(NGHTTP2_ENHANCE_YOUR_CALM);
-        setImmediate(() => session.destroy());
-      });
-    });
+    session.on('stream', (stream: http2.ServerHttp2Stream) => track(stream, state));
+    states.set(session, state);
     session.once('close', () => {
       sessions.delete(session);
       if (state.resets === 0) return;
       logger.info(
         {
-          remoteAddress,
-          remotePort,
+          remoteAddress: state.remoteAddress,
+          remotePort: state.remotePort,
           streams: state.streams,
           resets: state.resets,
           durationMs: Math.round(performance.now() - state.opened),
@@ -147,6 +121,44 @@ export function limitHttp2(server: http2.Http2SecureServer, opts: H2LimitOptions
       );
     });
   });
+
+  // Counted once, from the session's 'stream' event or from the gate,
+  // whichever runs first (Node emits the request before our listener runs).
+  const tracked = new WeakSet<http2.ServerHttp2Stream>();
+  const states = new WeakMap<http2.Http2Session, SessionState>();
+  function track(stream: http2.ServerHttp2Stream, state: SessionState) {
+    if (tracked.has(stream)) return;
+    tracked.add(stream);
+    state.streams++;
+    openStreams++;
+    const { session } = stream;
+    stream.once('close', () => {
+      openStreams--;
+      if (stream.rstCode === undefined || stream.rstCode === NGHTTP2_NO_ERROR) return;
+      if (ours.has(stream)) return;
+      state.resets++;
+      opts.onReset();
+      if (!takeResetToken(state) || state.closing) return;
+      state.closing = true;
+      opts.onSessionClosed('resets');
+      logger.warn(
+        {
+          remoteAddress: state.remoteAddress,
+          remotePort: state.remotePort,
+          streams: state.streams,
+          resets: state.resets,
+          limit: opts.maxStreamResets,
+          code: 'NETLAB_ERR_H2_TOO_MANY_RESETS',
+        },
+        'HTTP/2 session closed: too many stream resets (GOAWAY ENHANCE_YOUR_CALM)',
+      );
+      // GOAWAY with this code, then the connection is closed. (Node's
+      // session.destroy(undefined, code) sends NO_ERROR once the client
+      // has streams in flight: say why first.)
+      session?.goaway(NGHTTP2_ENHANCE_YOUR_CALM);
+      setImmediate(() => session?.destroy());
+    });
+  }
 
   /** Spends one reset; false while the session is within its budget. */
   function takeResetToken(state: SessionState): boolean {
@@ -235,6 +247,8 @@ export function limitHttp2(server: http2.Http2SecureServer, opts: H2LimitOptions
         next();
         return;
       }
+      const state = stream.session && states.get(stream.session);
+      if (state) track(stream, state);
       if (openStreams > opts.maxOpenStreams) {
         refuseStream(stream);
         return;

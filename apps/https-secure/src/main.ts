@@ -47,7 +47,7 @@ await runService(
     envPrefixes: ['HSTS_', 'H2_', 'HTTP_REDIRECT_'],
     create: ({ config, logger, registry }) => {
       if (config.WORKERS > 1) {
-        // Workers inherit the environment: give them the primary's certificate and ticket keys.
+        // Workers inherit the environment: give them the primary's certificate.
         const shared = shareWithWorkers(tls!);
         Object.assign(process.env, shared.env);
         process.on('exit', shared.cleanup);

@@ -61,11 +61,6 @@ export interface HttpsDeps {
   hostname?: string;
   /** Set in cluster workers, which share the primary's stdout. */
   sharedLogOutput?: boolean;
-  /**
-   * Session ticket keys shared by every cluster worker, so a client resumes
-   * whichever worker its next connection lands on. Default: the server's own.
-   */
-  ticketKeys?: Buffer;
 }
 
 // See apps/http-hello/src/server.ts: keep-alive connections that go idle
@@ -129,7 +124,6 @@ export function createHttpsServer(config: HttpsConfig, deps: HttpsDeps): HttpsSe
       // below (clientVerdict), not by Node: see @netlab/tls handshake.ts.
       ...clientAuthOptions(tls.clientAuth),
       rejectUnauthorized: false,
-      ...(deps.ticketKeys ? { ticketKeys: deps.ticketKeys } : {}),
       allowHTTP1: true,
       handshakeTimeout: config.TLS_HANDSHAKE_TIMEOUT_MS,
       // Response headers go out without HPACK's dynamic table (static-table

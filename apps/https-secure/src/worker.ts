@@ -1,15 +1,13 @@
 #!/usr/bin/env node
 // A cluster worker (WORKERS > 1): the HTTPS server only. The primary owns the
 // admin server, the signals and the decision to stop (see @netlab/common's
-// runClusterWorker), and hands over its certificate and ticket keys
-// (worker-tls.ts).
+// runClusterWorker), and hands over a generated certificate (worker-tls.ts).
 import { hostname } from 'node:os';
 import { runClusterWorker } from '@netlab/common';
 import { prepareTls, TlsError } from '@netlab/tls';
 import { schema } from './config.js';
 import { createHttpsServer, type HttpsServer } from './server.js';
 import { SERVICE, version } from './version.js';
-import { sharedTicketKeys, TICKET_KEYS_VAR } from './worker-tls.js';
 
 let server: HttpsServer | undefined;
 process.on('SIGHUP', () => void server?.reloadCertificate('SIGHUP'));
@@ -34,7 +32,6 @@ await runClusterWorker(
         tls: prepared.tls,
         // Every worker writes to the primary's stdout.
         sharedLogOutput: true,
-        ticketKeys: sharedTicketKeys(process.env[TICKET_KEYS_VAR]),
       });
       return server;
     },
