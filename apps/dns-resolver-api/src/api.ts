@@ -247,16 +247,12 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
 
   function sendResolved(x: Exchange, r: Resolved): void {
     if (r.kind === 'answer') {
-      const { body, maxAgeS } = renderAnswer(
-        r.entry,
-        r.cached,
-        resolution.upstream,
-        resolution.now(),
-      );
+      const { body, maxAgeS } = renderAnswer(r.entry, r.cached, resolution.now());
       send(x, 200, body, `max-age=${maxAgeS}`);
     } else {
       const body = `${JSON.stringify(failureJson(r, resolution.upstream))}\n`;
-      send(x, r.error.status, body, 'no-store', r.error.code);
+      const busy = r.error.status === 503 ? { 'retry-after': '1' } : undefined;
+      send(x, r.error.status, body, 'no-store', r.error.code, busy);
     }
   }
 
@@ -264,12 +260,29 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
   function answer(x: Exchange, name: string, type: RecordType): void {
     const hit = resolution.cached(name, type);
     if (hit !== undefined) {
-      sendResolved(x, { kind: 'answer', entry: hit, cached: true });
+      sendResolved(x, hit);
       return;
     }
+    // A connection cut while the query is out (the shutdown deadline, the
+    // idle sweep, the client leaving) is logged when it closes, not when an
+    // answer nobody waits for comes back: by then the process may be gone
+    // (at shutdown the queries are cancelled only after the last log flush).
+    let logged = false;
+    const onClose = () => {
+      if (x.res.writableEnded) return;
+      logged = true;
+      gone(x);
+    };
+    x.res.once('close', onClose);
     resolution.resolve(name, type).then(
-      (r) => sendResolved(x, r),
-      (err: unknown) => internalError(x, err),
+      (r) => {
+        x.res.off('close', onClose);
+        if (!logged) sendResolved(x, r);
+      },
+      (err: unknown) => {
+        x.res.off('close', onClose);
+        if (!logged) internalError(x, err);
+      },
     );
   }
 
@@ -371,12 +384,10 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
     if (!type.ok) {
       return JSON.stringify(errorJson(new DnsApiError('NETLAB_ERR_BAD_TYPE', type.detail)));
     }
-    const hit = resolution.cached(name.name, type.type);
-    const r: Resolved = hit
-      ? { kind: 'answer', entry: hit, cached: true }
-      : await resolution.resolve(name.name, type.type);
+    const r: Resolved =
+      resolution.cached(name.name, type.type) ?? (await resolution.resolve(name.name, type.type));
     if (r.kind === 'failure') return JSON.stringify(failureJson(r, resolution.upstream));
-    return renderAnswer(r.entry, r.cached, resolution.upstream, resolution.now()).body.trimEnd();
+    return renderAnswer(r.entry, r.cached, resolution.now()).body.trimEnd();
   }
 
   /**
