@@ -52,7 +52,7 @@ export const schema = {
     default: 30,
     min: 0,
     max: 86_400,
-    doc: 'NXDOMAIN and NODATA stay cached for the SOA record\'s TTL or MINIMUM, whichever is smaller (RFC 2308), and at most this long; without an SOA, not at all. 0: never cached.',
+    doc: "NXDOMAIN and NODATA stay cached for the SOA record's TTL or MINIMUM, whichever is smaller (RFC 2308), and at most this long; without an SOA, not at all. 0: never cached.",
   }),
   CACHE_FAILURE_TTL_S: int({
     default: 5,

@@ -126,4 +126,3 @@ export function demoAnswer(
   }
   return { rcode: 0, answers, authorities: answers.length === 0 ? [ZONE_SOA] : [] };
 }
-

@@ -63,9 +63,7 @@ export function fromPacket(name: string, type: RecordType, packet: DecodedPacket
     if (seen.has(target)) break;
     owner = target;
   }
-  const end = all.filter(
-    (r) => canonical(r.name) === owner && (type === 'ANY' || r.type === type),
-  );
+  const end = all.filter((r) => canonical(r.name) === owner && (type === 'ANY' || r.type === type));
   const answers: AnswerRecord[] = [];
   let minTtl: number | undefined;
   for (const r of [...chain, ...end]) {
@@ -88,7 +86,12 @@ function format(r: PacketRecord): AnswerRecord | undefined {
   if (!Object.hasOwn(RECORD_TYPES, r.type)) return undefined;
   const data = presentation(r);
   if (data === undefined) return undefined;
-  return { name: ownerName(r.name), type: RECORD_TYPES[r.type as RecordType], TTL: r.ttl ?? 0, data };
+  return {
+    name: ownerName(r.name),
+    type: RECORD_TYPES[r.type as RecordType],
+    TTL: r.ttl ?? 0,
+    data,
+  };
 }
 
 /** dns-packet decodes the root as `.`; every other name without its trailing dot, as asked. */
@@ -109,7 +112,9 @@ function presentation(r: PacketRecord): string | undefined {
       return `${r.data.preference ?? 0} ${fqdn(r.data.exchange)}`;
     case 'TXT': {
       const chunks = Array.isArray(r.data) ? r.data : [r.data];
-      return chunks.map((c) => characterString(typeof c === 'string' ? Buffer.from(c) : c)).join(' ');
+      return chunks
+        .map((c) => characterString(typeof c === 'string' ? Buffer.from(c) : c))
+        .join(' ');
     }
     case 'SRV':
       return `${r.data.priority ?? 0} ${r.data.weight ?? 0} ${r.data.port ?? 0} ${fqdn(r.data.target)}`;

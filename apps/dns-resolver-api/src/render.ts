@@ -59,7 +59,11 @@ export function failureJson(
   const out: Record<string, unknown> = {};
   if (failure.status !== undefined) out.Status = failure.status;
   out.Question = [{ name: failure.name, type: RECORD_TYPES[failure.type] }];
-  const body: Record<string, unknown> = { ...out, ...errorJson(failure.error), upstream };
+  const body: Record<string, unknown> = {
+    ...out,
+    ...errorJson(failure.error),
+    upstream: failure.upstream ?? upstream,
+  };
   // A failure told again from the cache (CACHE_FAILURE_TTL_S) says so.
   if (failure.cached === true) body.cached = true;
   return body;

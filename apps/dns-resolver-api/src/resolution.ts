@@ -25,6 +25,8 @@ export interface Failure {
   readonly error: DnsApiError;
   readonly status?: number;
   readonly outcome: Outcome;
+  /** The server that answered with the failure; unset when none did. */
+  readonly upstream?: string;
 }
 
 export type Resolved =
@@ -162,6 +164,7 @@ export class Resolution {
         error: result.error,
         outcome: result.outcome,
         ...(result.status === undefined ? {} : { status: result.status }),
+        ...(result.upstream === undefined ? {} : { upstream: result.upstream }),
       };
       if (result.cacheable) {
         const lifetimeS = Math.min(this.#policy.failureTtlS, this.#policy.maxTtlS);

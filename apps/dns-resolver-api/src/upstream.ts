@@ -25,6 +25,8 @@ export type QueryResult =
       outcome: Outcome;
       /** RFC 9520: a resolution failure is cached briefly; a refusal of our own (busy, shutdown) is not. */
       cacheable: boolean;
+      /** The server that answered with the failure (SERVFAIL, REFUSED…); unset: every server asked. */
+      upstream?: string;
     };
 
 /** How a query ended, for metrics. */
@@ -138,14 +140,23 @@ function answerOf(
 ): QueryResult {
   const rcode = rcodeOf(packet);
   if (rcode === 0 || rcode === 3) {
-    return { kind: 'answer', status: rcode, records: fromPacket(name, type, packet), upstream: server };
+    return {
+      kind: 'answer',
+      status: rcode,
+      records: fromPacket(name, type, packet),
+      upstream: server,
+    };
   }
   const [code, outcome, text] = RCODE_FAILURES[rcode] ?? [
     'NETLAB_ERR_DNS_FAILURE',
     'error',
     `RCODE ${rcode}`,
   ];
-  return { ...failure(code, outcome, `${server} answered ${text}`, true), status: rcode };
+  return {
+    ...failure(code, outcome, `${server} answered ${text}`, true),
+    status: rcode,
+    upstream: server,
+  };
 }
 
 function failure(

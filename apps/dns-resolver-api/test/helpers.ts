@@ -36,7 +36,12 @@ export async function startApi(
   });
   const registry = createRegistry('dns-resolver-api', { defaultMetrics: false });
   // The tests ask their fixture server for netlab.test, not the built-in demo zone.
-  const config = loadConfig(schema, { PORT: '0', HOST: '127.0.0.1', DNS_DEMO_ZONE: 'false', ...env });
+  const config = loadConfig(schema, {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DNS_DEMO_ZONE: 'false',
+    ...env,
+  });
   const server = createResolverServer(config, { logger, registry, ...deps });
   await server.listen();
   const port = server.address()!.port;

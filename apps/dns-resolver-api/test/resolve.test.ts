@@ -1,6 +1,7 @@
+import { request as httpRequest } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { startFixtureDns, startSilentDns } from './fixture-dns.js';
-import { metricValue, request, type Started, useFixtureApi } from './helpers.js';
+import { metricValue, type Reply, request, type Started, useFixtureApi } from './helpers.js';
 
 const { api, fixture } = useFixtureApi();
 const resolve = (a: Started, query: string) => request(`${a.url}/resolve?${query}`);
@@ -162,10 +163,16 @@ describe('DNS outcomes map to the documented statuses', () => {
     try {
       const a = await api({
         DNS_SERVERS: silent.server,
-        DNS_TIMEOUT_MS: '100',
+        DNS_TIMEOUT_MS: '250',
         DNS_TRIES: '2',
       });
+      const started = performance.now();
       const res = await resolve(a, 'name=example.netlab.test');
+      const elapsed = performance.now() - started;
+      // 2 x 250 ms: never less; more only by what a loaded machine adds,
+      // far from the 4 s the default timeout would take.
+      expect(elapsed).toBeGreaterThanOrEqual(495);
+      expect(elapsed).toBeLessThan(1_500);
       expect(res.status).toBe(504);
       expect(res.json).toMatchObject({ code: 'NETLAB_ERR_DNS_TIMEOUT', status: 504 });
       expect(res.json).not.toHaveProperty('Status');
@@ -357,6 +364,17 @@ describe('the cache', () => {
     expect((await resolve(a, 'name=example.netlab.test&type=16')).json.cached).toBe(true);
   });
 
+  it('the type is part of the key: A then TXT for one name are two answers', async () => {
+    const a = await api();
+    const name = 'example.netlab.test';
+    const before = fixture().count('TXT', name);
+    const first = await resolve(a, `name=${name}&type=A`);
+    const second = await resolve(a, `name=${name}&type=TXT`);
+    expect(first.json.Answer[0]).toMatchObject({ type: 1, data: '192.0.2.10' });
+    expect(second.json).toMatchObject({ cached: false, Answer: [{ type: 16 }, { type: 16 }] });
+    expect(fixture().count('TXT', name) - before).toBe(1);
+  });
+
   it('holds at most CACHE_MAX_ENTRIES answers', async () => {
     const a = await api({ CACHE_MAX_ENTRIES: '2' });
     for (const type of ['A', 'AAAA', 'MX', 'TXT'])
@@ -469,17 +487,21 @@ describe('POST /resolve (a batch)', () => {
     expect(res.json[5].Answer).toHaveLength(2);
   });
 
-  it('refuses more than BATCH_MAX_QUERIES with 413 and sends none', async () => {
+  it('answers exactly BATCH_MAX_QUERIES queries; one more is refused with 413 and none is sent', async () => {
     const a = await api({ BATCH_MAX_QUERIES: '3' });
+    const batchOf = (n: number) =>
+      JSON.stringify(
+        ['a', 'b', 'c', 'd'].slice(0, n).map((name) => ({ name: `${name}.batch.netlab.test` })),
+      );
     const before = fixture().queries.length;
-    const four = JSON.stringify(
-      ['a', 'b', 'c', 'd'].map((n) => ({ name: `${n}.batch.netlab.test` })),
-    );
-    const res = await post(a, four);
-    expect(res.status).toBe(413);
-    expect(res.json.code).toBe('NETLAB_ERR_BATCH_TOO_LARGE');
+    const four = await post(a, batchOf(4));
+    expect(four.status).toBe(413);
+    expect(four.json.code).toBe('NETLAB_ERR_BATCH_TOO_LARGE');
     expect(fixture().queries.length).toBe(before);
-    expect((await post(a, JSON.stringify([{ name: 'a.batch.netlab.test' }]))).status).toBe(200);
+    const three = await post(a, batchOf(3));
+    expect(three.status).toBe(200);
+    expect(three.json.map((r: { Status: number }) => r.Status)).toEqual([3, 3, 3]);
+    expect(fixture().queries.length - before).toBe(3);
   });
 
   it('refuses a body over MAX_BODY_BYTES with 413 and closes the connection', async () => {
@@ -488,6 +510,19 @@ describe('POST /resolve (a batch)', () => {
     expect(res.status).toBe(413);
     expect(res.json.code).toBe('NETLAB_ERR_BODY_TOO_LARGE');
     expect(res.headers.connection).toBe('close');
+  });
+
+  it('a chunked body (no Content-Length) of exactly MAX_BODY_BYTES is read; one byte more gets 413', async () => {
+    const a = await api({ MAX_BODY_BYTES: '100' });
+    const query = '[{"name":"example.netlab.test"}]';
+    // JSON allows the padding: the body is exactly the size asked.
+    const body = (size: number) => Buffer.from(query.padEnd(size, ' '));
+    const exact = await postChunked(a.url, body(100));
+    expect(exact.status).toBe(200);
+    expect(exact.json[0].Answer[0].data).toBe('192.0.2.10');
+    const over = await postChunked(a.url, body(101));
+    expect(over.status).toBe(413);
+    expect(over.json.code).toBe('NETLAB_ERR_BODY_TOO_LARGE');
   });
 
   it.each(['not json', '{"name":"example.com"}', ''])('refuses body %j with 400', async (body) => {
@@ -544,6 +579,22 @@ describe('HTTP', () => {
     ).toBe(1);
   });
 });
+
+/** POST in several chunks with Transfer-Encoding: chunked: the server learns the size only as it reads. */
+function postChunked(url: string, body: Buffer): Promise<Pick<Reply, 'status' | 'json'>> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${url}/resolve`, { method: 'POST', agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () =>
+        resolve({ status: res.statusCode!, json: JSON.parse(Buffer.concat(chunks).toString()) }),
+      );
+    });
+    req.on('error', reject);
+    for (let i = 0; i < body.length; i += 30) req.write(body.subarray(i, i + 30));
+    req.end();
+  });
+}
 
 async function fetchVia(agent: import('node:http').Agent, url: string) {
   const http = await import('node:http');
