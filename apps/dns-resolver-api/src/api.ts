@@ -263,10 +263,18 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
       sendResolved(x, hit);
       return;
     }
-    // A connection cut while the query is out (the shutdown deadline, the
-    // idle sweep, the client leaving) is logged when it closes, not when an
-    // answer nobody waits for comes back: by then the process may be gone
-    // (at shutdown the queries are cancelled only after the last log flush).
+    whenSettled(x, resolution.resolve(name, type), (r) => sendResolved(x, r));
+  }
+
+  /**
+   * Answers with `pending`'s value once it settles, unless the connection
+   * closed first (the shutdown deadline, the idle sweep, the client
+   * leaving): that is logged when it closes, not when an answer nobody
+   * waits for comes back. At shutdown the queries still out are cancelled
+   * only after the last log flush, and the process may be gone before
+   * they settle: the cut's 503 line was lost that way (issue 21).
+   */
+  function whenSettled<T>(x: Exchange, pending: Promise<T>, answer: (value: T) => void): void {
     let logged = false;
     const onClose = () => {
       if (x.res.writableEnded) return;
@@ -274,10 +282,10 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
       gone(x);
     };
     x.res.once('close', onClose);
-    resolution.resolve(name, type).then(
-      (r) => {
+    pending.then(
+      (value) => {
         x.res.off('close', onClose);
-        if (!logged) sendResolved(x, r);
+        if (!logged) answer(value);
       },
       (err: unknown) => {
         x.res.off('close', onClose);
@@ -363,9 +371,8 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
             `${items.length} queries; at most ${opts.batchMaxQueries} (BATCH_MAX_QUERIES)`,
           );
         }
-        Promise.all(items.map(batchItem)).then(
-          (parts) => send(x, 200, `[${parts.join(',')}]\n`, 'no-store'),
-          (err: unknown) => internalError(x, err),
+        whenSettled(x, Promise.all(items.map(batchItem)), (parts) =>
+          send(x, 200, `[${parts.join(',')}]\n`, 'no-store'),
         );
       },
       (err: unknown) => internalError(x, err),

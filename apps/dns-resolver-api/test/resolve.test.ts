@@ -1,7 +1,14 @@
 import { request as httpRequest } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { startFixtureDns, startSilentDns } from './fixture-dns.js';
-import { metricValue, type Reply, request, type Started, useFixtureApi } from './helpers.js';
+import {
+  metricValue,
+  type Reply,
+  request,
+  type Started,
+  startApi,
+  useFixtureApi,
+} from './helpers.js';
 
 const { api, fixture } = useFixtureApi();
 const resolve = (a: Started, query: string) => request(`${a.url}/resolve?${query}`);
@@ -553,6 +560,48 @@ describe('HTTP', () => {
     const made = await request(url, { headers: { 'X-Request-Id': 'bad id\twith tab' } });
     expect(made.headers['x-request-id']).toMatch(/^[A-Za-z0-9_-]+-[0-9a-z]+$/);
     await a.logs.waitFor((l) => l.msg === 'request' && l.requestId === 'trace-42');
+  });
+
+  it('a request cut while its query is out is logged when the connection closes, not when an answer comes', async () => {
+    // In-process, the shutdown deadline with a query held at the fixture:
+    // the 503 line must be written before close() returns (the process
+    // exits right after), whenever the cancelled query settles.
+    const a = await startApi({ DNS_SERVERS: fixture().server, DNS_TIMEOUT_MS: '20000' });
+    fixture().hold();
+    try {
+      const before = fixture().queries.length;
+      const waiting = request(`${a.url}/resolve?name=example.netlab.test&type=SRV`).catch(
+        (err: Error) => err,
+      );
+      await waitFor(async () => fixture().queries.length > before);
+      await a.server.close({ timeoutMs: 100 });
+      expect(a.logs.find((l) => l.msg === 'request')).toMatchObject([
+        { status: 503, code: 'NETLAB_ERR_SHUTTING_DOWN', reason: 'shutdown' },
+      ]);
+      expect(await waiting).toBeInstanceOf(Error);
+    } finally {
+      fixture().release();
+    }
+  });
+
+  it('a client that leaves while its query is out is logged 499 at once', async () => {
+    const a = await api({ DNS_TIMEOUT_MS: '20000' });
+    fixture().hold();
+    try {
+      const before = fixture().queries.length;
+      const req = httpRequest(`${a.url}/resolve?name=example.netlab.test&type=NAPTR`, {
+        agent: false,
+      });
+      req.on('error', () => {});
+      req.end();
+      await waitFor(async () => fixture().queries.length > before);
+      req.destroy();
+      // The answer is still held: only the connection's close can write this line.
+      const line = await a.logs.waitFor((l) => l.msg === 'request', 5_000);
+      expect(line).toMatchObject({ status: 499 });
+    } finally {
+      fixture().release();
+    }
   });
 
   it('HEAD gets the headers of GET and no body', async () => {
