@@ -247,16 +247,12 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
 
   function sendResolved(x: Exchange, r: Resolved): void {
     if (r.kind === 'answer') {
-      const { body, maxAgeS } = renderAnswer(
-        r.entry,
-        r.cached,
-        resolution.upstream,
-        resolution.now(),
-      );
+      const { body, maxAgeS } = renderAnswer(r.entry, r.cached, resolution.now());
       send(x, 200, body, `max-age=${maxAgeS}`);
     } else {
       const body = `${JSON.stringify(failureJson(r, resolution.upstream))}\n`;
-      send(x, r.error.status, body, 'no-store', r.error.code);
+      const busy = r.error.status === 503 ? { 'retry-after': '1' } : undefined;
+      send(x, r.error.status, body, 'no-store', r.error.code, busy);
     }
   }
 
@@ -264,12 +260,37 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
   function answer(x: Exchange, name: string, type: RecordType): void {
     const hit = resolution.cached(name, type);
     if (hit !== undefined) {
-      sendResolved(x, { kind: 'answer', entry: hit, cached: true });
+      sendResolved(x, hit);
       return;
     }
-    resolution.resolve(name, type).then(
-      (r) => sendResolved(x, r),
-      (err: unknown) => internalError(x, err),
+    whenSettled(x, resolution.resolve(name, type), (r) => sendResolved(x, r));
+  }
+
+  /**
+   * Answers with `pending`'s value once it settles, unless the connection
+   * closed first (the shutdown deadline, the idle sweep, the client
+   * leaving): that is logged when it closes, not when an answer nobody
+   * waits for comes back. At shutdown the queries still out are cancelled
+   * only after the last log flush, and the process may be gone before
+   * they settle: the cut's 503 line was lost that way (issue 21).
+   */
+  function whenSettled<T>(x: Exchange, pending: Promise<T>, answer: (value: T) => void): void {
+    let logged = false;
+    const onClose = () => {
+      if (x.res.writableEnded) return;
+      logged = true;
+      gone(x);
+    };
+    x.res.once('close', onClose);
+    pending.then(
+      (value) => {
+        x.res.off('close', onClose);
+        if (!logged) answer(value);
+      },
+      (err: unknown) => {
+        x.res.off('close', onClose);
+        if (!logged) internalError(x, err);
+      },
     );
   }
 
@@ -350,9 +371,8 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
             `${items.length} queries; at most ${opts.batchMaxQueries} (BATCH_MAX_QUERIES)`,
           );
         }
-        Promise.all(items.map(batchItem)).then(
-          (parts) => send(x, 200, `[${parts.join(',')}]\n`, 'no-store'),
-          (err: unknown) => internalError(x, err),
+        whenSettled(x, Promise.all(items.map(batchItem)), (parts) =>
+          send(x, 200, `[${parts.join(',')}]\n`, 'no-store'),
         );
       },
       (err: unknown) => internalError(x, err),
@@ -371,12 +391,10 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
     if (!type.ok) {
       return JSON.stringify(errorJson(new DnsApiError('NETLAB_ERR_BAD_TYPE', type.detail)));
     }
-    const hit = resolution.cached(name.name, type.type);
-    const r: Resolved = hit
-      ? { kind: 'answer', entry: hit, cached: true }
-      : await resolution.resolve(name.name, type.type);
+    const r: Resolved =
+      resolution.cached(name.name, type.type) ?? (await resolution.resolve(name.name, type.type));
     if (r.kind === 'failure') return JSON.stringify(failureJson(r, resolution.upstream));
-    return renderAnswer(r.entry, r.cached, resolution.upstream, resolution.now()).body.trimEnd();
+    return renderAnswer(r.entry, r.cached, resolution.now()).body.trimEnd();
   }
 
   /**

@@ -69,24 +69,33 @@ export class TtlCache<V> {
 }
 
 export interface CachePolicy {
-  /** Lifetime of an answer whose records carry no TTL (CACHE_DEFAULT_TTL_S). */
-  defaultTtlS: number;
   /** No answer lives longer (CACHE_MAX_TTL_S). */
   maxTtlS: number;
-  /** Lifetime of NXDOMAIN and NODATA (CACHE_NEGATIVE_TTL_S). */
+  /** No NXDOMAIN or NODATA lives longer (CACHE_NEGATIVE_TTL_S; RFC 2308 §5 suggests 1-3 hours). */
   negativeTtlS: number;
+  /** Lifetime of a failure: SERVFAIL, REFUSED, no answer (CACHE_FAILURE_TTL_S; RFC 9520). */
+  failureTtlS: number;
 }
 
 /**
- * How long an answer may be served from the cache, in seconds: the smallest
- * TTL its records report (RFC 2181 §5.2: the records of one answer expire
- * together), or the default when the resolver reports none; a negative
- * answer gets the negative lifetime (RFC 2308). All capped at the maximum.
+ * How long an answer may be served from the cache, in seconds, never more
+ * than the servers said:
+ * - records of the type asked: the smallest TTL of the answer (the CNAMEs
+ *   of the chain included: RFC 2181 §5.2, an answer expires as a whole);
+ * - NXDOMAIN and NODATA: RFC 2308 §5, the SOA's TTL or its MINIMUM field,
+ *   whichever is smaller (and the chain's TTLs); without an SOA, 0: not
+ *   cached (§5: "SHOULD NOT be cached"), capped at the negative maximum.
+ * Everything capped at the maximum.
  */
 export function cacheLifetimeS(
-  answer: { negative: boolean; minTtl: number | undefined },
+  answer: { positive: boolean; minTtl: number | undefined; negativeTtl: number | undefined },
   policy: CachePolicy,
 ): number {
-  const wanted = answer.negative ? policy.negativeTtlS : (answer.minTtl ?? policy.defaultTtlS);
+  let wanted: number;
+  if (answer.positive) wanted = answer.minTtl ?? 0;
+  else if (answer.negativeTtl === undefined) wanted = 0;
+  else {
+    wanted = Math.min(answer.negativeTtl, answer.minTtl ?? answer.negativeTtl, policy.negativeTtlS);
+  }
   return Math.max(0, Math.min(wanted, policy.maxTtlS));
 }

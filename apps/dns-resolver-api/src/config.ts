@@ -1,4 +1,4 @@
-import { type ConfigOf, commonVars, int } from '@netlab/common';
+import { bool, type ConfigOf, commonVars, int } from '@netlab/common';
 import { guardVars } from '@netlab/http-handlers';
 import { serverList } from './servers.js';
 
@@ -6,20 +6,30 @@ import { serverList } from './servers.js';
 export const schema = {
   ...commonVars({ port: 8053, adminPort: 9004 }),
   DNS_SERVERS: serverList(
-    'DNS servers /resolve and /reverse ask, in order, e.g. `127.0.0.1:5353,[::1]:53`. Unset: the system resolvers (/etc/resolv.conf). /lookup always asks the OS.',
+    'DNS servers /resolve and /reverse ask, in order, e.g. `127.0.0.1:5353,[::1]:53`. Unset: the system resolvers (`dns.getServers()`, from /etc/resolv.conf). /lookup always asks the OS.',
   ),
   DNS_TIMEOUT_MS: int({
     default: 2000,
     min: 1,
     max: 60_000,
-    doc: 'How long c-ares waits for an answer to its first try of a query before it tries again (later tries may wait longer: c-ares backs off and adapts to the latency it has measured).',
+    doc: 'How long each try waits for a server to answer. A server that never answers costs DNS_TIMEOUT_MS x DNS_TRIES, then 504 (with n servers, n times that).',
   }),
   DNS_TRIES: int({
     default: 2,
     min: 1,
     max: 10,
-    doc: 'How many times c-ares asks each server before the answer is 504 (no reply) or 502.',
+    doc: 'How many times each server is asked (over UDP; TCP when the answer is truncated) before the answer is 504 (no reply) or 502.',
   }),
+  DNS_MAX_IN_FLIGHT: int({
+    default: 256,
+    min: 1,
+    max: 65_536,
+    doc: 'Distinct queries out to the DNS servers at once at most (each holds one UDP socket on a random port); one more gets 503 NETLAB_ERR_DNS_BUSY at once. Identical questions share one query.',
+  }),
+  DNS_DEMO_ZONE: bool(
+    true,
+    'Answer `netlab.test` (and the reverse names of 192.0.2.10 and 2001:db8::10) from a small built-in zone, so the README examples work with no DNS server of your own. `.test` is never delegated (RFC 6761), so this shadows no real name. false: ask DNS_SERVERS for them too.',
+  ),
   CACHE_MAX_ENTRIES: int({
     default: 10_000,
     min: 0,
@@ -30,19 +40,25 @@ export const schema = {
     default: 60,
     min: 0,
     max: 604_800,
-    doc: 'Cache lifetime of an answer whose records carry no TTL (c-ares reports one only for A, AAAA and SOA).',
+    doc: 'Unused since every answer is cached for the TTLs its own records carry; still accepted so existing deployments start.',
   }),
   CACHE_MAX_TTL_S: int({
     default: 3600,
     min: 0,
     max: 604_800,
-    doc: 'No answer stays cached longer than this, whatever its TTL.',
+    doc: 'No answer stays cached longer than this, whatever its TTL (a shorter TTL is always kept).',
   }),
   CACHE_NEGATIVE_TTL_S: int({
     default: 30,
     min: 0,
     max: 86_400,
-    doc: 'Cache lifetime of NXDOMAIN and NODATA answers (0: not cached).',
+    doc: "NXDOMAIN and NODATA stay cached for the SOA record's TTL or MINIMUM, whichever is smaller (RFC 2308), and at most this long; without an SOA, not at all. 0: never cached.",
+  }),
+  CACHE_FAILURE_TTL_S: int({
+    default: 5,
+    min: 0,
+    max: 300,
+    doc: 'SERVFAIL, REFUSED, FORMERR, no answer and an unreachable server are cached this long (RFC 9520: at least 1 s, at most 5 min), so a failing name costs one upstream query per period, not one per request. 0: not cached.',
   }),
   LOOKUP_CONCURRENCY: int({
     default: 2,

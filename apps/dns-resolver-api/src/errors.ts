@@ -31,6 +31,10 @@ export const DNS_API_ERRORS = {
   NETLAB_ERR_DNS_REFUSED: { status: 502, message: 'upstream DNS server refused the query' },
   NETLAB_ERR_DNS_FAILURE: { status: 502, message: 'DNS resolution failed' },
   NETLAB_ERR_DNS_TIMEOUT: { status: 504, message: 'no answer from the DNS servers in time' },
+  NETLAB_ERR_DNS_BUSY: {
+    status: 503,
+    message: 'too many queries out to the DNS servers (DNS_MAX_IN_FLIGHT)',
+  },
   NETLAB_ERR_LOOKUP_BUSY: {
     status: 503,
     message: 'too many lookups waiting (LOOKUP_CONCURRENCY, LOOKUP_QUEUE_SIZE)',

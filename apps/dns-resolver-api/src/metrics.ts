@@ -87,6 +87,11 @@ export function createResolverMetrics(
     'Distinct queries waiting for the DNS servers now',
     () => resolution.inFlight,
   );
+  total(
+    'netlab_dns_mismatched_answers_total',
+    'Datagrams from a DNS server ignored because they did not answer the question asked (wrong ID or question: spoofing, or an answer to a query already given up)',
+    () => resolution.mismatched,
+  );
   gauge(
     'netlab_dns_lookups_active',
     'getaddrinfo calls running now (at most LOOKUP_CONCURRENCY)',

@@ -24,12 +24,15 @@ const CANONICAL = /^(?:[a-z0-9_-]{1,63}\.)*[a-z0-9_-]{1,63}\.?$/;
 /**
  * Checks a DNS name before any query is sent, the way Google's and
  * Cloudflare's resolvers do: 1-63 characters a label, 253 the name, no empty
- * label (`example..com`, `.example.com`), one trailing dot allowed. An
+ * label (`example..com`, `.example.com`), one trailing dot allowed; the
+ * root is `.`. An
  * internationalised name is converted to its punycode (A-label) form
  * (`bücher.example` → `xn--bcher-kva.example`) with Node's UTS #46 mapping.
  */
 export function checkName(input: string): NameCheck {
   if (input === '') return refuse(input, 'name is required');
+  // The root: `dig . NS` and `dig . SOA` are questions like any other.
+  if (input === '.') return { ok: true, name: '.' };
   if (input.length > MAX_INPUT) return refuse(input, `longer than ${MAX_NAME} characters`);
   if (input.length <= MAX_NAME + 1 && CANONICAL.test(input)) {
     const name = input.endsWith('.') ? input.slice(0, -1) : input;

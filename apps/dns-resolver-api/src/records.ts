@@ -1,156 +1,157 @@
-import type {
-  AnyRecord,
-  CaaRecord,
-  MxRecord,
-  NaptrRecord,
-  RecordWithTtl,
-  SoaRecord,
-  SrvRecord,
-} from 'node:dns';
+import type { Answer, DecodedPacket } from 'dns-packet';
 import { RECORD_TYPES, type RecordType } from './record-type.js';
+import { canonical } from './wire.js';
+
+/** A resource record (OPT is a pseudo-record of EDNS, never an answer). */
+type PacketRecord = Exclude<Answer, { type: 'OPT' }>;
+const isRecord = (r: Answer): r is PacketRecord => r.type !== 'OPT';
 
 /**
  * One answer record in dns-json's shape (Cloudflare's `application/dns-json`,
- * Google's `/resolve`): `data` in zone-file presentation format, names in it
- * fully qualified with their trailing dot. `TTL` is present only where the
- * resolver reports one; it is never made up.
+ * Google's `/resolve`): the owner name, the type number, the TTL the server
+ * gave, and `data` in zone-file presentation format (names fully qualified,
+ * with their trailing dot), as `dig` prints it.
  */
 export interface AnswerRecord {
   name: string;
   type: number;
-  TTL?: number;
+  TTL: number;
   data: string;
 }
 
 /**
- * The records of one c-ares answer, and the smallest TTL among them (undefined
- * when none carries one). c-ares reports the TTL only for A and AAAA (with
- * `{ ttl: true }`) and, as the SOA's MINIMUM field, for SOA; it does not say
- * which name in a CNAME chain a record belongs to, so every record is
- * reported under the name asked.
+ * The answer section of one response, as the client gets it, and how long
+ * it may be cached:
+ * - `answers`: the CNAME chain from the name asked (type 5 records, in
+ *   order), then the records of its end (RFC 1034 §3.6.2), each under its
+ *   own name and with its own TTL;
+ * - `positive`: the end of the chain has records of the type asked;
+ * - `minTtl`: the smallest TTL of those records (RFC 2181 §5.2: an answer
+ *   expires as a whole), undefined when there are none;
+ * - `negativeTtl`: for NXDOMAIN and NODATA, RFC 2308 §5: the smaller of the
+ *   SOA record's TTL and its MINIMUM field, from the authority section;
+ *   undefined without an SOA (then the answer is not cached at all).
  */
 export interface Records {
   answers: AnswerRecord[];
+  positive: boolean;
   minTtl: number | undefined;
+  negativeTtl: number | undefined;
 }
 
-type Raw =
-  | RecordWithTtl[]
-  | string[]
-  | string[][]
-  | MxRecord[]
-  | SrvRecord[]
-  | SoaRecord
-  | CaaRecord[]
-  | NaptrRecord[]
-  | AnyRecord[];
-
-/** Formats what `resolver.resolve*()` returned for `type` as dns-json answer records. */
-export function toRecords(name: string, type: RecordType, raw: Raw): Records {
-  const out: AnswerRecord[] = [];
-  const add = (rrtype: number, data: string, ttl?: number) => {
-    out.push(
-      ttl === undefined ? { name, type: rrtype, data } : { name, type: rrtype, TTL: ttl, data },
-    );
-  };
-  switch (type) {
-    case 'A':
-    case 'AAAA':
-      for (const r of raw as RecordWithTtl[]) add(RECORD_TYPES[type], r.address, r.ttl);
-      break;
-    case 'CNAME':
-    case 'NS':
-    case 'PTR':
-      for (const target of raw as string[]) add(RECORD_TYPES[type], fqdn(target));
-      break;
-    case 'MX':
-      for (const r of raw as MxRecord[]) add(RECORD_TYPES.MX, mx(r));
-      break;
-    case 'TXT':
-      for (const chunks of raw as string[][]) add(RECORD_TYPES.TXT, txt(chunks));
-      break;
-    case 'SRV':
-      for (const r of raw as SrvRecord[]) add(RECORD_TYPES.SRV, srv(r));
-      break;
-    case 'SOA': {
-      const r = raw as SoaRecord;
-      add(RECORD_TYPES.SOA, soa(r), r.minttl);
-      break;
-    }
-    case 'CAA':
-      for (const r of raw as CaaRecord[]) add(RECORD_TYPES.CAA, caa(r));
-      break;
-    case 'NAPTR':
-      for (const r of raw as NaptrRecord[]) add(RECORD_TYPES.NAPTR, naptr(r));
-      break;
-    case 'ANY':
-      for (const r of raw as AnyRecord[]) {
-        const formatted = anyRecord(r);
-        if (formatted !== undefined) add(formatted.type, formatted.data, formatted.ttl);
-      }
-      break;
+/**
+ * Reads the records of `packet` that answer (`name`, `type`): the chain of
+ * CNAMEs from `name`, then the records of the last name of type `type`
+ * (every type for ANY). Records of other names (what a server adds, or
+ * forges) are left out.
+ */
+export function fromPacket(name: string, type: RecordType, packet: DecodedPacket): Records {
+  const all = (packet.answers ?? [])
+    .filter(isRecord)
+    .filter((r) => r.class === undefined || r.class === 'IN');
+  const chain: PacketRecord[] = [];
+  const seen = new Set<string>();
+  let owner = canonical(name);
+  // Follow the chain, whatever order the server put the records in; a loop ends it.
+  for (;;) {
+    if (type === 'CNAME' || type === 'ANY') break;
+    seen.add(owner);
+    const alias = all.find((r) => r.type === 'CNAME' && canonical(r.name) === owner);
+    if (alias === undefined) break;
+    chain.push(alias);
+    const target = canonical(alias.data as string);
+    if (seen.has(target)) break;
+    owner = target;
   }
+  const end = all.filter((r) => canonical(r.name) === owner && (type === 'ANY' || r.type === type));
+  const answers: AnswerRecord[] = [];
   let minTtl: number | undefined;
-  for (const r of out)
-    if (r.TTL !== undefined && (minTtl === undefined || r.TTL < minTtl)) minTtl = r.TTL;
-  return { answers: out, minTtl };
+  for (const r of [...chain, ...end]) {
+    const ttl = r.ttl ?? 0;
+    if (minTtl === undefined || ttl < minTtl) minTtl = ttl;
+    const formatted = format(r);
+    if (formatted !== undefined) answers.push(formatted);
+  }
+  let negativeTtl: number | undefined;
+  for (const r of packet.authorities ?? []) {
+    if (r.type !== 'SOA' || !isRecord(r)) continue;
+    const ttl = Math.min(r.ttl ?? 0, r.data.minimum ?? 0);
+    if (negativeTtl === undefined || ttl < negativeTtl) negativeTtl = ttl;
+  }
+  return { answers, positive: end.length > 0, minTtl, negativeTtl };
 }
 
-function anyRecord(r: AnyRecord): { type: number; data: string; ttl?: number } | undefined {
+/** A record in dns-json's shape; undefined for a type this API does not know (in ANY answers). */
+function format(r: PacketRecord): AnswerRecord | undefined {
+  if (!Object.hasOwn(RECORD_TYPES, r.type)) return undefined;
+  const data = presentation(r);
+  if (data === undefined) return undefined;
+  return {
+    name: ownerName(r.name),
+    type: RECORD_TYPES[r.type as RecordType],
+    TTL: r.ttl ?? 0,
+    data,
+  };
+}
+
+/** dns-packet decodes the root as `.`; every other name without its trailing dot, as asked. */
+function ownerName(name: string): string {
+  return name === '' ? '.' : name;
+}
+
+function presentation(r: PacketRecord): string | undefined {
   switch (r.type) {
     case 'A':
     case 'AAAA':
-      return { type: RECORD_TYPES[r.type], data: r.address, ttl: r.ttl };
+      return r.data;
     case 'CNAME':
     case 'NS':
     case 'PTR':
-      return { type: RECORD_TYPES[r.type], data: fqdn(r.value) };
+      return fqdn(r.data);
     case 'MX':
-      return { type: RECORD_TYPES.MX, data: mx(r) };
-    case 'TXT':
-      return { type: RECORD_TYPES.TXT, data: txt(r.entries) };
-    case 'SRV':
-      return { type: RECORD_TYPES.SRV, data: srv(r) };
-    case 'SOA':
-      return { type: RECORD_TYPES.SOA, data: soa(r), ttl: r.minttl };
-    case 'NAPTR':
-      return { type: RECORD_TYPES.NAPTR, data: naptr(r) };
-    default: {
-      // Node ≥ 22 also reports CAA in ANY answers; Node 20's types do not list it.
-      const caaLike = r as { type: string } & Partial<CaaRecord>;
-      if (caaLike.type === 'CAA')
-        return { type: RECORD_TYPES.CAA, data: caa(caaLike as CaaRecord) };
-      return undefined;
+      return `${r.data.preference ?? 0} ${fqdn(r.data.exchange)}`;
+    case 'TXT': {
+      const chunks = Array.isArray(r.data) ? r.data : [r.data];
+      return chunks
+        .map((c) => characterString(typeof c === 'string' ? Buffer.from(c) : c))
+        .join(' ');
     }
+    case 'SRV':
+      return `${r.data.priority ?? 0} ${r.data.weight ?? 0} ${r.data.port ?? 0} ${fqdn(r.data.target)}`;
+    case 'SOA': {
+      const s = r.data;
+      return `${fqdn(s.mname)} ${fqdn(s.rname)} ${s.serial} ${s.refresh} ${s.retry} ${s.expire} ${s.minimum}`;
+    }
+    case 'CAA':
+      // RFC 8659 §4.1.1: flags, tag, the value as a quoted string.
+      return `${r.data.flags ?? 0} ${r.data.tag} ${characterString(Buffer.from(r.data.value))}`;
+    case 'NAPTR': {
+      const n = r.data;
+      return `${n.order} ${n.preference} ${quote(n.flags)} ${quote(n.services)} ${quote(n.regexp)} ${fqdn(n.replacement)}`;
+    }
+    default:
+      return undefined;
   }
 }
 
-/** A name as it appears inside record data: fully qualified, with its trailing dot. */
+/** A name inside record data: fully qualified, with its trailing dot (the root is `.`). */
 function fqdn(name: string): string {
+  if (name === '' || name === '.') return '.';
   return name.endsWith('.') ? name : `${name}.`;
 }
 
-const mx = (r: MxRecord) => `${r.priority} ${fqdn(r.exchange)}`;
-const srv = (r: SrvRecord) => `${r.priority} ${r.weight} ${r.port} ${fqdn(r.name)}`;
-const soa = (r: SoaRecord) =>
-  `${fqdn(r.nsname)} ${fqdn(r.hostmaster)} ${r.serial} ${r.refresh} ${r.retry} ${r.expire} ${r.minttl}`;
-const naptr = (r: NaptrRecord) =>
-  `${r.order} ${r.preference} ${quote(r.flags)} ${quote(r.service)} ${quote(r.regexp)} ${r.replacement === '' ? '.' : fqdn(r.replacement)}`;
-
-/** TXT data: each character-string quoted (RFC 1035 §5.1), several of one record separated by spaces. */
-const txt = (chunks: string[]) => chunks.map(quote).join(' ');
+const quote = (text: string) => characterString(Buffer.from(text));
 
 /**
- * CAA data (RFC 8659 §4.1.1): flags, tag, quoted value. c-ares names the one
- * property after the record's tag; Node ≥ 22 adds `type: 'CAA'` to it, in
- * ANY answers and (Node 24) in resolveCaa's too, and puts it first.
+ * A <character-string> as dig prints it (RFC 1035 §5.1): quoted, `"` and `\`
+ * escaped, bytes outside printable ASCII as `\DDD`.
  */
-function caa(r: CaaRecord): string {
-  const { critical, type: _type, ...rest } = r as CaaRecord & Record<string, unknown>;
-  const [tag, value] = Object.entries(rest)[0] ?? ['', ''];
-  return `${critical} ${tag} ${quote(String(value))}`;
-}
-
-function quote(text: string): string {
-  return `"${text.replace(/["\\]/g, '\\$&')}"`;
+function characterString(bytes: Buffer): string {
+  let out = '"';
+  for (const b of bytes) {
+    if (b === 0x22 || b === 0x5c) out += `\\${String.fromCharCode(b)}`;
+    else if (b >= 0x20 && b < 0x7f) out += String.fromCharCode(b);
+    else out += `\\${String(b).padStart(3, '0')}`;
+  }
+  return `${out}"`;
 }

@@ -11,13 +11,30 @@ export interface Answer {
   /** DNS RCODE: 0 NOERROR (NODATA when there are no records), 3 NXDOMAIN. */
   readonly status: 0 | 3;
   readonly records: Records;
+  /** The server that answered. */
+  readonly upstream: string;
   /** The rendered body of the last cached hit, reused while its age (in whole seconds) is the same. */
   memo?: { ageS: number; body: string };
 }
 
+/** A failure as the cache keeps it (RFC 9520), told again until it expires. */
+export interface Failure {
+  readonly kind: 'failure';
+  readonly name: string;
+  readonly type: RecordType;
+  readonly error: DnsApiError;
+  readonly status?: number;
+  readonly outcome: Outcome;
+  /** The server that answered with the failure; unset when none did. */
+  readonly upstream?: string;
+}
+
 export type Resolved =
   | { kind: 'answer'; entry: CacheEntry<Answer>; cached: boolean }
-  | { kind: 'failure'; name: string; type: RecordType; error: DnsApiError; status?: number };
+  | (Failure & { cached: boolean });
+
+type Cached = Answer | Failure;
+const isFailure = (v: Cached): v is Failure => 'kind' in v;
 
 /** What metrics read at scrape time; counting is plain arithmetic on the hot path. */
 export class QueryStats {
@@ -28,6 +45,7 @@ export class QueryStats {
     'servfail',
     'refused',
     'timeout',
+    'busy',
     'error',
   ];
   static readonly TYPES = Object.keys(RECORD_TYPES) as RecordType[];
@@ -72,12 +90,14 @@ export interface ResolutionOptions {
  * a query; identical queries already on their way to the servers are joined,
  * not repeated (a thousand clients asking for the same name at once cost
  * one query); answers are cached for their lifetime (see cacheLifetimeS),
- * NXDOMAIN and NODATA too. Failures (SERVFAIL, timeouts) are not cached: the
- * next request asks again.
+ * NXDOMAIN and NODATA too. Failures (SERVFAIL, REFUSED, no answer) are
+ * cached for CACHE_FAILURE_TTL_S (RFC 9520 §3.2), so a failing name costs
+ * the servers one query per period, not one per request; our own refusals
+ * (DNS_MAX_IN_FLIGHT, shutdown) are not.
  */
 export class Resolution {
   readonly stats = new QueryStats();
-  readonly cache: TtlCache<Answer>;
+  readonly cache: TtlCache<Cached>;
   readonly #upstream: Upstream;
   readonly #policy: CachePolicy;
   readonly #inFlight = new Map<string, Promise<Resolved>>();
@@ -87,19 +107,23 @@ export class Resolution {
   constructor(opts: ResolutionOptions) {
     this.#upstream = opts.upstream;
     this.#policy = opts.policy;
-    this.cache = new TtlCache<Answer>(opts.maxEntries);
+    this.cache = new TtlCache<Cached>(opts.maxEntries);
     this.#observe = opts.observeLatency;
     this.now = opts.now ?? Date.now;
   }
 
-  /** The cached answer, if one is fresh: synchronous, so a hit costs no promise. */
-  cached(name: string, type: RecordType): CacheEntry<Answer> | undefined {
+  /** The cached answer or failure, if one is fresh: synchronous, so a hit costs no promise. */
+  cached(name: string, type: RecordType): Resolved | undefined {
     const entry = this.cache.get(key(name, type), this.now());
-    if (entry !== undefined) {
-      this.stats.cacheHits++;
-      this.stats.count(type, outcomeOf(entry.value));
+    if (entry === undefined) return undefined;
+    this.stats.cacheHits++;
+    const value = entry.value;
+    if (isFailure(value)) {
+      this.stats.count(type, value.outcome);
+      return { ...value, cached: true };
     }
-    return entry;
+    this.stats.count(type, outcomeOf(value));
+    return { kind: 'answer', entry: entry as CacheEntry<Answer>, cached: true };
   }
 
   /** Asks the servers (or joins the same question already asked); call after cached() missed. */
@@ -116,28 +140,47 @@ export class Resolution {
     return query;
   }
 
-  /** Queries in flight to the servers now. */
+  /** Distinct questions waiting for the servers now. */
   get inFlight(): number {
     return this.#inFlight.size;
+  }
+
+  /** Datagrams ignored because they did not answer the question asked. */
+  get mismatched(): number {
+    return this.#upstream.mismatched;
   }
 
   async #ask(name: string, type: RecordType, k: string): Promise<Resolved> {
     const started = performance.now();
     const result = await this.#upstream.query(name, type);
     this.#observe?.(type, (performance.now() - started) / 1000);
+    const now = this.now();
     if (result.kind === 'failure') {
       this.stats.count(type, result.outcome);
-      const failure: Resolved = { kind: 'failure', name, type, error: result.error };
-      if (result.status !== undefined) failure.status = result.status;
-      return failure;
+      const failure: Failure = {
+        kind: 'failure',
+        name,
+        type,
+        error: result.error,
+        outcome: result.outcome,
+        ...(result.status === undefined ? {} : { status: result.status }),
+        ...(result.upstream === undefined ? {} : { upstream: result.upstream }),
+      };
+      if (result.cacheable) {
+        const lifetimeS = Math.min(this.#policy.failureTtlS, this.#policy.maxTtlS);
+        this.cache.set(k, failure, lifetimeS * 1000, now);
+      }
+      return { ...failure, cached: false };
     }
-    const answer: Answer = { name, type, status: result.status, records: result.records };
+    const answer: Answer = {
+      name,
+      type,
+      status: result.status,
+      records: result.records,
+      upstream: result.upstream,
+    };
     this.stats.count(type, outcomeOf(answer));
-    const lifetimeS = cacheLifetimeS(
-      { negative: isNegative(answer), minTtl: result.records.minTtl },
-      this.#policy,
-    );
-    const now = this.now();
+    const lifetimeS = cacheLifetimeS(result.records, this.#policy);
     this.cache.set(k, answer, lifetimeS * 1000, now);
     return {
       kind: 'answer',
@@ -154,11 +197,7 @@ export class Resolution {
 
 const key = (name: string, type: RecordType) => `${type} ${name}`;
 
-function isNegative(a: Answer): boolean {
-  return a.status === 3 || a.records.answers.length === 0;
-}
-
 function outcomeOf(a: Answer): Outcome {
   if (a.status === 3) return 'nxdomain';
-  return a.records.answers.length === 0 ? 'nodata' : 'noerror';
+  return a.records.positive ? 'noerror' : 'nodata';
 }

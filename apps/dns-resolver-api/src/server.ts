@@ -39,6 +39,8 @@ export function createResolverServer(
     servers: config.DNS_SERVERS,
     timeoutMs: config.DNS_TIMEOUT_MS,
     tries: config.DNS_TRIES,
+    maxInFlight: config.DNS_MAX_IN_FLIGHT,
+    demoZone: config.DNS_DEMO_ZONE,
   });
   const lookups = createLookups({
     concurrency: config.LOOKUP_CONCURRENCY,
@@ -50,9 +52,9 @@ export function createResolverServer(
     upstream,
     maxEntries: config.CACHE_MAX_ENTRIES,
     policy: {
-      defaultTtlS: config.CACHE_DEFAULT_TTL_S,
       maxTtlS: config.CACHE_MAX_TTL_S,
       negativeTtlS: config.CACHE_NEGATIVE_TTL_S,
+      failureTtlS: config.CACHE_FAILURE_TTL_S,
     },
     observeLatency: (type, seconds) => observeLatency(type, seconds),
     ...(deps.now ? { now: deps.now } : {}),
@@ -73,7 +75,10 @@ export function createResolverServer(
     openConnections: () => connections.size,
   });
   observeLatency = (type, seconds) => metrics.upstreamLatency.observe({ type }, seconds);
-  logger.info({ servers: upstream.servers }, 'DNS servers for /resolve and /reverse');
+  logger.info(
+    { servers: upstream.servers, demoZone: config.DNS_DEMO_ZONE },
+    'DNS servers for /resolve and /reverse',
+  );
 
   const serving = serveHttp(handler, config, {
     logger,
@@ -90,7 +95,7 @@ export function createResolverServer(
     async listen() {
       await listen(serving.server, config.PORT, config.HOST);
     },
-    // Whoever waited for the answers still out is gone: free c-ares' sockets and timers.
+    // Whoever waited for the answers still out is gone: free their sockets and timers.
     close: ({ timeoutMs }) => serving.close(timeoutMs, () => upstream.cancel()),
   };
 }

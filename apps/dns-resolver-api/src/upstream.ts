@@ -1,16 +1,32 @@
-import { promises as dnsPromises } from 'node:dns';
+import { getServers } from 'node:dns';
+import dnsPacket, { type DecodedPacket, type RecordType as PacketType } from 'dns-packet';
+import { demoAnswer, isDemoName } from './demo-zone.js';
 import { DnsApiError } from './errors.js';
 import type { RecordType } from './record-type.js';
-import { type Records, toRecords } from './records.js';
+import { fromPacket, type Records } from './records.js';
+import { parseServer } from './servers.js';
+import { DnsClient, rcodeOf, type ServerAddress, serverAddress } from './wire.js';
 
 /** What asking the DNS servers gave: an answer (with its RCODE) or a failure. */
 export type QueryResult =
-  | { kind: 'answer' /** DNS RCODE: 0 NOERROR, 3 NXDOMAIN */; status: 0 | 3; records: Records }
+  | {
+      kind: 'answer';
+      /** DNS RCODE: 0 NOERROR, 3 NXDOMAIN */
+      status: 0 | 3;
+      records: Records;
+      /** The server that answered. */
+      upstream: string;
+    }
   | {
       kind: 'failure';
-      error: DnsApiError /** The RCODE, when a server sent one. */;
+      error: DnsApiError;
+      /** The RCODE, when a server sent one. */
       status?: number;
       outcome: Outcome;
+      /** RFC 9520: a resolution failure is cached briefly; a refusal of our own (busy, shutdown) is not. */
+      cacheable: boolean;
+      /** The server that answered with the failure (SERVFAIL, REFUSED…); unset: every server asked. */
+      upstream?: string;
     };
 
 /** How a query ended, for metrics. */
@@ -21,119 +37,150 @@ export type Outcome =
   | 'servfail'
   | 'refused'
   | 'timeout'
+  | 'busy'
   | 'error';
 
 export interface Upstream {
   query(name: string, type: RecordType): Promise<QueryResult>;
-  /** The servers asked, in order, as `resolver.getServers()` lists them. */
+  /** The servers asked, in order. */
   readonly servers: string;
-  /** Ends every query in flight (they fail with ECANCELLED): for shutdown. */
+  /** Queries out to the servers now (DNS_MAX_IN_FLIGHT caps them). */
+  readonly inFlight: number;
+  /** Datagrams ignored because they did not answer the question asked (wrong ID or question). */
+  readonly mismatched: number;
+  /** Ends every query in flight (they fail): for shutdown. */
   cancel(): void;
 }
 
 export interface UpstreamOptions {
-  /** `setServers` entries; undefined keeps the system's resolvers. */
+  /** Normalised `ip:port` entries; undefined: the system's (`dns.getServers()`, from /etc/resolv.conf). */
   servers: readonly string[] | undefined;
   timeoutMs: number;
   tries: number;
+  maxInFlight: number;
+  /** Answer names under `netlab.test` from the built-in demo zone (DNS_DEMO_ZONE). */
+  demoZone: boolean;
 }
 
-type Resolver = InstanceType<typeof dnsPromises.Resolver>;
+export const DEMO_UPSTREAM = 'demo-zone';
 
 /**
- * The DNS servers, through one c-ares `Resolver`: queries go straight to the
- * servers over UDP (TCP when an answer is truncated), never through libuv's
- * thread pool, so any number can be in flight at once.
+ * The DNS servers, asked with our own stub resolver (src/wire.ts): Node's
+ * `dns.Resolver` reports TTLs only for A and AAAA, and reading the answer's
+ * own records is the only way to know how long any other answer may live.
  */
 export function createUpstream(opts: UpstreamOptions): Upstream {
-  const resolver = new dnsPromises.Resolver({ timeout: opts.timeoutMs, tries: opts.tries });
-  if (opts.servers !== undefined) resolver.setServers([...opts.servers]);
-  const servers = resolver.getServers().join(',');
+  const list = (opts.servers ?? systemServers()).map(serverAddress);
+  const servers = list.map((s) => s.text).join(',');
+  const client = new DnsClient({
+    timeoutMs: opts.timeoutMs,
+    tries: opts.tries,
+    maxInFlight: opts.maxInFlight,
+  });
   return {
     servers,
-    cancel: () => resolver.cancel(),
+    get inFlight() {
+      return client.inFlight;
+    },
+    get mismatched() {
+      return client.mismatched;
+    },
+    cancel: () => client.cancel(),
     async query(name, type) {
-      try {
-        const raw = await ask(resolver, name, type);
-        const records = toRecords(name, type, raw);
-        return { kind: 'answer', status: 0, records };
-      } catch (err) {
-        return fromError(err as NodeJS.ErrnoException, servers);
+      if (opts.demoZone && isDemoName(name)) {
+        return answerOf(name, type, demoPacket(name, type), DEMO_UPSTREAM);
+      }
+      if (list.length === 0) {
+        return failure('NETLAB_ERR_DNS_FAILURE', 'error', 'no DNS server configured', true);
+      }
+      const got = await client.query(list, name, type);
+      switch (got.kind) {
+        case 'response':
+          return answerOf(name, type, got.packet, got.server);
+        case 'timeout':
+          return failure('NETLAB_ERR_DNS_TIMEOUT', 'timeout', `no answer from ${servers}`, true);
+        case 'unreachable':
+          return failure('NETLAB_ERR_DNS_FAILURE', 'error', `could not reach ${got.detail}`, true);
+        case 'busy':
+          return failure(
+            'NETLAB_ERR_DNS_BUSY',
+            'busy',
+            `${opts.maxInFlight} queries already out (DNS_MAX_IN_FLIGHT)`,
+            false,
+          );
+        case 'cancelled':
+          return failure('NETLAB_ERR_DNS_FAILURE', 'error', 'cancelled: shutting down', false);
       }
     },
   };
 }
 
-function ask(resolver: Resolver, name: string, type: RecordType) {
-  switch (type) {
-    case 'A':
-      return resolver.resolve4(name, { ttl: true });
-    case 'AAAA':
-      return resolver.resolve6(name, { ttl: true });
-    case 'CNAME':
-      return resolver.resolveCname(name);
-    case 'NS':
-      return resolver.resolveNs(name);
-    case 'PTR':
-      return resolver.resolvePtr(name);
-    case 'MX':
-      return resolver.resolveMx(name);
-    case 'TXT':
-      return resolver.resolveTxt(name);
-    case 'SRV':
-      return resolver.resolveSrv(name);
-    case 'SOA':
-      return resolver.resolveSoa(name);
-    case 'CAA':
-      return resolver.resolveCaa(name);
-    case 'NAPTR':
-      return resolver.resolveNaptr(name);
-    case 'ANY':
-      return resolver.resolveAny(name);
+/** The system's servers, as DNS_SERVERS would spell them; the ones it cannot parse are left out. */
+function systemServers(): string[] {
+  const out: string[] = [];
+  for (const s of getServers()) {
+    const parsed = parseServer(s);
+    if ('value' in parsed) out.push(parsed.value);
   }
+  return out;
 }
 
-const NO_RECORDS: Records = { answers: [], minTtl: undefined };
+const RCODE_FAILURES: Record<number, [Parameters<typeof failure>[0], Outcome, string]> = {
+  1: ['NETLAB_ERR_DNS_FAILURE', 'error', 'FORMERR'],
+  2: ['NETLAB_ERR_DNS_SERVFAIL', 'servfail', 'SERVFAIL'],
+  4: ['NETLAB_ERR_DNS_FAILURE', 'error', 'NOTIMP'],
+  5: ['NETLAB_ERR_DNS_REFUSED', 'refused', 'REFUSED'],
+};
 
-/**
- * c-ares reports NXDOMAIN and NODATA as errors; in DNS they are answers
- * (RCODE 3, and RCODE 0 with no records), and they are cached as such.
- * Everything else means no answer was had.
- */
-function fromError(err: NodeJS.ErrnoException, servers: string): QueryResult {
-  const fail = (
-    code: ConstructorParameters<typeof DnsApiError>[0],
-    outcome: Outcome,
-    detail: string,
-    status?: number,
-  ): QueryResult => {
-    const error = new DnsApiError(code, detail, { cause: err });
-    return status === undefined
-      ? { kind: 'failure', error, outcome }
-      : { kind: 'failure', error, outcome, status };
+function answerOf(
+  name: string,
+  type: RecordType,
+  packet: DecodedPacket,
+  server: string,
+): QueryResult {
+  const rcode = rcodeOf(packet);
+  if (rcode === 0 || rcode === 3) {
+    return {
+      kind: 'answer',
+      status: rcode,
+      records: fromPacket(name, type, packet),
+      upstream: server,
+    };
+  }
+  const [code, outcome, text] = RCODE_FAILURES[rcode] ?? [
+    'NETLAB_ERR_DNS_FAILURE',
+    'error',
+    `RCODE ${rcode}`,
+  ];
+  return {
+    ...failure(code, outcome, `${server} answered ${text}`, true),
+    status: rcode,
+    upstream: server,
   };
-  switch (err.code) {
-    case 'ENOTFOUND':
-      return { kind: 'answer', status: 3, records: NO_RECORDS };
-    case 'ENODATA':
-      return { kind: 'answer', status: 0, records: NO_RECORDS };
-    case 'ESERVFAIL':
-      return fail('NETLAB_ERR_DNS_SERVFAIL', 'servfail', `${servers} answered SERVFAIL`, 2);
-    case 'EREFUSED':
-      return fail('NETLAB_ERR_DNS_REFUSED', 'refused', `${servers} answered REFUSED`, 5);
-    case 'ETIMEOUT':
-      return fail('NETLAB_ERR_DNS_TIMEOUT', 'timeout', `no answer from ${servers}`);
-    case 'EFORMERR':
-      return fail('NETLAB_ERR_DNS_FAILURE', 'error', `${servers} answered FORMERR`, 1);
-    case 'ENOTIMP':
-      return fail('NETLAB_ERR_DNS_FAILURE', 'error', `${servers} answered NOTIMP`, 4);
-    case 'ECONNREFUSED':
-      return fail(
-        'NETLAB_ERR_DNS_FAILURE',
-        'error',
-        `could not reach ${servers} (connection refused)`,
-      );
-    default:
-      return fail('NETLAB_ERR_DNS_FAILURE', 'error', `${err.code ?? 'error'}: ${err.message}`);
-  }
 }
+
+function failure(
+  code: ConstructorParameters<typeof DnsApiError>[0],
+  outcome: Outcome,
+  detail: string,
+  cacheable: boolean,
+): Extract<QueryResult, { kind: 'failure' }> {
+  return { kind: 'failure', error: new DnsApiError(code, detail), outcome, cacheable };
+}
+
+/** The demo zone's answer, encoded and decoded as a server's would be: the same path as any answer. */
+function demoPacket(name: string, type: RecordType): DecodedPacket {
+  const { rcode, answers, authorities } = demoAnswer(name, type);
+  return dnsPacket.decode(
+    dnsPacket.encode({
+      id: 0,
+      type: 'response',
+      flags: dnsPacket.AUTHORITATIVE_ANSWER | rcode,
+      questions: [{ name, type: type as PacketType, class: 'IN' }],
+      answers,
+      authorities,
+    }),
+  );
+}
+
+export type { ServerAddress };

@@ -65,20 +65,27 @@ describe('TtlCache', () => {
 });
 
 describe('cacheLifetimeS', () => {
-  const policy = { defaultTtlS: 60, maxTtlS: 3600, negativeTtlS: 30 };
+  const policy = { maxTtlS: 3600, negativeTtlS: 30, failureTtlS: 5 };
+  const positive = (minTtl: number) => ({ positive: true, minTtl, negativeTtl: undefined });
+  const negative = (negativeTtl: number | undefined, minTtl?: number) => ({
+    positive: false,
+    minTtl,
+    negativeTtl,
+  });
   it.each([
-    [{ negative: false, minTtl: 300 }, 300, 'the smallest TTL the records report'],
-    [{ negative: false, minTtl: 0 }, 0, 'TTL 0: not cached'],
-    [{ negative: false, minTtl: undefined }, 60, 'no TTL reported: the default'],
-    [{ negative: false, minTtl: 86_400 }, 3600, 'capped at the maximum'],
-    [{ negative: true, minTtl: undefined }, 30, 'NXDOMAIN/NODATA: the negative lifetime'],
+    [positive(300), 300, 'the smallest TTL the records report'],
+    [positive(0), 0, 'TTL 0: not cached'],
+    [positive(86_400), 3600, 'capped at CACHE_MAX_TTL_S'],
+    [negative(7), 7, 'NXDOMAIN/NODATA: min(SOA TTL, MINIMUM), as the records gave it'],
+    [negative(300), 30, 'capped at CACHE_NEGATIVE_TTL_S'],
+    [negative(20, 4), 4, 'NODATA through a CNAME: the CNAME expires first'],
+    [negative(undefined), 0, 'no SOA: not cached (RFC 2308 §5)'],
+    [negative(undefined, 300), 0, 'no SOA, whatever the chain says'],
   ] as const)('%o → %i s (%s)', (answer, expected, _why) => {
     expect(cacheLifetimeS(answer, policy)).toBe(expected);
   });
 
-  it('caps the default and the negative lifetime too', () => {
-    const low = { defaultTtlS: 60, maxTtlS: 10, negativeTtlS: 30 };
-    expect(cacheLifetimeS({ negative: false, minTtl: undefined }, low)).toBe(10);
-    expect(cacheLifetimeS({ negative: true, minTtl: undefined }, low)).toBe(10);
+  it('caps the negative lifetime at CACHE_MAX_TTL_S too', () => {
+    expect(cacheLifetimeS(negative(20), { ...policy, maxTtlS: 10 })).toBe(10);
   });
 });

@@ -35,7 +35,13 @@ export async function startApi(
     destination: logs,
   });
   const registry = createRegistry('dns-resolver-api', { defaultMetrics: false });
-  const config = loadConfig(schema, { PORT: '0', HOST: '127.0.0.1', ...env });
+  // The tests ask their fixture server for netlab.test, not the built-in demo zone.
+  const config = loadConfig(schema, {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DNS_DEMO_ZONE: 'false',
+    ...env,
+  });
   const server = createResolverServer(config, { logger, registry, ...deps });
   await server.listen();
   const port = server.address()!.port;

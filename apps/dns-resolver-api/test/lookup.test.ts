@@ -37,6 +37,24 @@ describe('GET /lookup (getaddrinfo)', () => {
     expect(res.json.code).toMatch(/^NETLAB_ERR_(NAME_NOT_FOUND|DNS_FAILURE)$/);
   });
 
+  it('a name getaddrinfo does not find (EAI_NONAME, Node\'s ENOTFOUND): exactly 404 NETLAB_ERR_NAME_NOT_FOUND', async () => {
+    // What the OS resolver says for a name with no address, without asking
+    // this host's DNS servers (whose answer for .invalid varies): the error
+    // exactly as dns.promises.lookup rejects with it.
+    const notFound: LookupFn = async (hostname) => {
+      throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), {
+        code: 'ENOTFOUND',
+        errno: -3008,
+        syscall: 'getaddrinfo',
+        hostname,
+      });
+    };
+    const a = await api({}, { lookup: notFound });
+    const res = await request(`${a.url}/lookup?name=no-such-name.example`);
+    expect(res.status).toBe(404);
+    expect(res.json).toMatchObject({ code: 'NETLAB_ERR_NAME_NOT_FOUND', status: 404 });
+  });
+
   it.each([
     ['name=', 'NETLAB_ERR_BAD_NAME'],
     ['name=a..b', 'NETLAB_ERR_BAD_NAME'],

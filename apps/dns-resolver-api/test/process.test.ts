@@ -15,6 +15,7 @@ describe('the dns-resolver-api process', () => {
   it('drains on SIGTERM: a request waiting for its DNS answer gets it, with Connection: close; exit 0', async () => {
     const app = await start({
       DNS_SERVERS: dns.server,
+      DNS_DEMO_ZONE: 'false',
       DNS_TIMEOUT_MS: '20000',
       SHUTDOWN_TIMEOUT_MS: '10000',
     });
@@ -43,6 +44,7 @@ describe('the dns-resolver-api process', () => {
   it('cuts a request still waiting for DNS at SHUTDOWN_TIMEOUT_MS, logs it as the shutdown’s cut (503), exits 0', async () => {
     const app = await start({
       DNS_SERVERS: dns.server,
+      DNS_DEMO_ZONE: 'false',
       DNS_TIMEOUT_MS: '20000',
       SHUTDOWN_TIMEOUT_MS: '300',
     });
