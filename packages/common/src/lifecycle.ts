@@ -166,10 +166,17 @@ export async function runService<S extends Schema & ReturnType<typeof commonVars
   proc.on('SIGTERM', stop);
   proc.on('SIGINT', stop);
 
+  // Which listen a failure belongs to, for cannotListen's one line.
+  let binding: ListenTarget = {
+    variable: 'ADMIN_PORT',
+    port: config.ADMIN_PORT,
+    host: config.HOST,
+  };
   try {
     const adminAddress = await admin.listen(config.ADMIN_PORT, config.HOST);
     service = await def.create({ config, logger, registry });
     if (stopping) return { logger, admin, service, readiness: () => state, exited };
+    binding = { variable: 'PORT', port: config.PORT, host: config.HOST };
     await service.listen();
     const address = service.address();
     if (!stopping) setState('ready');
@@ -178,7 +185,50 @@ export async function runService<S extends Schema & ReturnType<typeof commonVars
       `${def.name} ready on port ${address?.port}, admin on port ${adminAddress.port}`,
     );
   } catch (err) {
-    fatal(err, 'failed to start');
+    const line = cannotListen(def.name, binding, err);
+    if (line === undefined) {
+      fatal(err, 'failed to start');
+    } else {
+      // A port in use is the likeliest first failure and the user's to fix,
+      // like bad config: one line on stderr, no stack trace. Log collectors
+      // (JSON) also get the record, without the stack; a person's terminal
+      // (pretty) only the line.
+      const code = (err as { code: string }).code;
+      if (config.LOG_FORMAT === 'json') {
+        logger.fatal(
+          { err: { code, message: line }, variable: binding.variable },
+          'failed to start',
+        );
+      }
+      proc.stderr.write(`${line}\n`);
+      void exit(EXIT_FAILURE);
+    }
   }
   return { logger, admin, service: service!, readiness: () => state, exited };
+}
+
+interface ListenTarget {
+  variable: 'PORT' | 'ADMIN_PORT';
+  port: number;
+  host: string | undefined;
+}
+
+const LISTEN_ERRORS: Record<string, string> = {
+  EADDRINUSE: 'is already in use by another process',
+  EACCES:
+    'needs privileges (ports below 1024 do, unless net.ipv4.ip_unprivileged_port_start allows)',
+  EADDRNOTAVAIL: 'cannot be bound: the address is not one of this machine',
+};
+
+/** The one line for a listen error a user fixes (a port in use), else undefined. */
+export function cannotListen(
+  service: string,
+  target: ListenTarget,
+  err: unknown,
+): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !Object.hasOwn(LISTEN_ERRORS, code)) return undefined;
+  const where =
+    target.host === undefined ? `port ${target.port}` : `${target.host} port ${target.port}`;
+  return `${service}: cannot listen: ${where} (${target.variable}) ${LISTEN_ERRORS[code]} (${code})`;
 }

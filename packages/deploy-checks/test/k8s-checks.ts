@@ -33,6 +33,10 @@ interface Container {
 }
 interface PodSpec {
   containers: Container[];
+  topologySpreadConstraints?: {
+    topologyKey: string;
+    labelSelector?: { matchLabels?: Record<string, string> };
+  }[];
   terminationGracePeriodSeconds?: number;
   securityContext?: Container['securityContext'];
   volumes?: { name: string; emptyDir?: unknown; secret?: { secretName: string } }[];
@@ -46,6 +50,7 @@ export interface Deployment extends K8sObject {
 }
 interface Service extends K8sObject {
   spec: {
+    type?: string;
     selector?: Record<string, string>;
     ports: { name?: string; port: number; targetPort?: number | string; protocol?: string }[];
   };
@@ -53,9 +58,17 @@ interface Service extends K8sObject {
 export interface ConfigMap extends K8sObject {
   data?: Record<string, string>;
 }
+interface Pdb extends K8sObject {
+  spec: {
+    selector?: { matchLabels?: Record<string, string> };
+    maxUnavailable?: number | string;
+    minAvailable?: number | string;
+  };
+}
 interface Hpa extends K8sObject {
   spec: {
     scaleTargetRef: { kind: string; name: string };
+    behavior?: { scaleDown?: { stabilizationWindowSeconds?: number } };
     metrics?: { type: string; resource?: { name: string } }[];
   };
 }
@@ -149,6 +162,16 @@ export function appProblems(
   if (image !== undefined && container.image !== image) {
     say(deployment, `image is ${container.image}, expected ${image}`);
   }
+  // A moving tag with IfNotPresent runs whatever each node pulled last.
+  const tag = /:([^/:]+)$/.exec(container.image ?? '')?.[1];
+  if (tag === undefined || tag === 'latest') {
+    say(deployment, `image ${container.image} has no fixed tag (latest)`);
+  }
+  // Replicas spread over nodes, so one node's loss or drain is not all of them.
+  const spreads = (pod.topologySpreadConstraints ?? []).some(
+    (t) => t.topologyKey === 'kubernetes.io/hostname' && selects(t.labelSelector?.matchLabels),
+  );
+  if (!spreads) say(deployment, 'no topology spread over kubernetes.io/hostname');
   if (!container.envFrom?.some((e) => e.configMapRef?.name === configMap.metadata.name)) {
     say(deployment, `does not take its environment from ConfigMap ${configMap.metadata.name}`);
   }
@@ -256,7 +279,46 @@ export function appProblems(
     exposed.add(target.containerPort);
   }
   if (!exposed.has(port)) say(service, `does not expose PORT ${port}`);
-  if (!exposed.has(adminPort)) say(service, `does not expose ADMIN_PORT ${adminPort}`);
+  // The admin port (metrics, udp-listener's payload previews) has a Service
+  // of its own that stays inside the cluster, whatever the app's becomes.
+  if (exposed.has(adminPort)) {
+    say(service, `exposes ADMIN_PORT ${adminPort}: it belongs on Service/${app.name}-admin`);
+  }
+  const adminService = find<Service>(objects, 'Service', `${app.name}-admin`);
+  if (!adminService) say(`Service/${app.name}-admin`, 'missing');
+  else {
+    if ((adminService.spec.type ?? 'ClusterIP') !== 'ClusterIP') {
+      say(adminService, `is ${adminService.spec.type}, not ClusterIP`);
+    }
+    if (!selects(adminService.spec.selector)) {
+      say(adminService, 'selector does not match the Deployment pods');
+    }
+    const targets = adminService.spec.ports.map(
+      (sp) => portOf(container, sp.targetPort ?? sp.port)?.containerPort,
+    );
+    if (targets.length !== 1 || targets[0] !== adminPort) {
+      say(adminService, `does not expose exactly ADMIN_PORT ${adminPort}`);
+    }
+  }
+  // Disruptions (drains, upgrades) take one pod at a time, and never block.
+  const pdb = objects.find(
+    (o): o is Pdb =>
+      o.kind === 'PodDisruptionBudget' && selects((o as Pdb).spec.selector?.matchLabels),
+  );
+  if (!pdb) say(deployment, 'no PodDisruptionBudget selects its pods');
+  else if (pdb.spec.maxUnavailable !== 1) {
+    say(pdb, 'maxUnavailable is not 1 (minAvailable can block a drain of a single replica)');
+  }
+  // A generated certificate is each pod's own: several pods behind one
+  // Service would present several. More than one replica needs a shared one.
+  if ('TLS_CERT_DIR' in app.schema && data.TLS_CERT_FILE === undefined) {
+    if ((deployment.spec.replicas ?? 1) > 1) {
+      say(
+        deployment,
+        `${deployment.spec.replicas} replicas each generating a self-signed certificate: mount one (TLS_CERT_FILE) from a Secret`,
+      );
+    }
+  }
 
   // Autoscaling: CPU for the stateless HTTP apps, and then the HPA alone sets replicas.
   const hpas = objects.filter(
@@ -268,8 +330,20 @@ export function appProblems(
   if (autoscaled(app)) {
     const hpa = hpas[0];
     if (!hpa) say(deployment, 'no HorizontalPodAutoscaler');
-    else if (!hpa.spec.metrics?.some((m) => m.type === 'Resource' && m.resource?.name === 'cpu')) {
-      say(hpa, 'does not scale on CPU');
+    else {
+      if (!hpa.spec.metrics?.some((m) => m.type === 'Resource' && m.resource?.name === 'cpu')) {
+        say(hpa, 'does not scale on CPU');
+      }
+      if ((hpa.spec.behavior?.scaleDown?.stabilizationWindowSeconds ?? 0) < 60) {
+        say(hpa, 'no scale-down stabilization of a minute or more (behavior)');
+      }
+      // Utilization is a share of the request: a tiny request scales on any traffic.
+      if (cpuMillis(requests.cpu) < 100) {
+        say(
+          deployment,
+          `cpu request ${requests.cpu} is below 100m: the autoscaler would fire on idle noise`,
+        );
+      }
     }
   } else if (hpas.length > 0) {
     say(hpas[0] as Hpa, `${app.name} keeps per-connection state and is not autoscaled`);
@@ -281,9 +355,15 @@ export function appProblems(
   return problems;
 }
 
+/** `250m` or `1` (cores) as millicores; NaN for anything else. */
+function cpuMillis(q: string | undefined): number {
+  if (q === undefined) return Number.NaN;
+  return q.endsWith('m') ? Number(q.slice(0, -1)) : Number(q) * 1000;
+}
+
 /** Objects that belong to no app, or name an app that does not exist. */
 export function strayObjects(objects: readonly K8sObject[], apps: readonly AppDecl[]): string[] {
-  const names = new Set(apps.flatMap((a) => [a.name, `${a.name}-config`]));
+  const names = new Set(apps.flatMap((a) => [a.name, `${a.name}-config`, `${a.name}-admin`]));
   return objects
     .filter((o) => o.kind !== 'Namespace' && !names.has(o.metadata.name))
     .map((o) => `${idOf(o)}: belongs to no app under apps/`);

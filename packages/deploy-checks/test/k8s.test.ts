@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -11,11 +12,25 @@ import {
   strayObjects,
 } from './k8s-checks.js';
 import { schemaProblems, unknownFieldProblems } from './k8s-schema.js';
-import { findKubectl, idOf, type K8sObject, kubectlKustomize, renderBase } from './kustomize.js';
+import {
+  findKubectl,
+  idOf,
+  type K8sObject,
+  kubectlKustomize,
+  renderBase,
+  renderKustomization,
+} from './kustomize.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const baseDir = join(root, 'deploy/k8s/base');
 const overlayDir = join(root, 'deploy/k8s/overlays/example');
+const lbDir = join(root, 'deploy/k8s/overlays/loadbalancer');
+const version = (app: AppDecl) =>
+  (
+    JSON.parse(readFileSync(join(root, 'apps', app.name, 'package.json'), 'utf8')) as {
+      version: string;
+    }
+  ).version;
 const kubectl = findKubectl();
 
 let apps: AppDecl[];
@@ -26,8 +41,11 @@ beforeAll(async () => {
 });
 
 const clone = <T>(v: T): T => structuredClone(v);
-/** The base runs the images the Dockerfile builds, with every app's defaults. */
-const BASE: CheckOptions = { image: (app) => `netlab/${app.name}:latest`, defaultsOnly: true };
+/** The base runs the images the Dockerfile builds, at the app's version, with every app's defaults. */
+const BASE: CheckOptions = {
+  image: (app) => `netlab/${app.name}:${version(app)}`,
+  defaultsOnly: true,
+};
 /** An overlay may name its own images and change settings. */
 const OVERLAY: CheckOptions = { defaultsOnly: false };
 const allProblems = (objects: readonly K8sObject[], opts: CheckOptions = BASE) => [
@@ -67,52 +85,119 @@ describe('deploy/k8s/base', () => {
     expect(apps.filter(autoscaled).map((a) => a.name)).toEqual(scaled);
   });
 
+  it('gives every app a PodDisruptionBudget, an admin ClusterIP Service and a pinned image', () => {
+    for (const app of apps) {
+      const pdb = base.find(
+        (o) => o.kind === 'PodDisruptionBudget' && o.metadata.name === app.name,
+      );
+      expect(pdb, app.name).toMatchObject({ spec: { maxUnavailable: 1 } });
+      const admin = base.find(
+        (o) => o.kind === 'Service' && o.metadata.name === `${app.name}-admin`,
+      );
+      expect(admin, app.name).toMatchObject({
+        spec: { type: 'ClusterIP', ports: [{ port: app.adminPort, targetPort: 'admin' }] },
+      });
+    }
+    const images = base
+      .filter((o): o is Deployment => o.kind === 'Deployment')
+      .map((o) => o.spec.template.spec.containers[0]?.image ?? '');
+    expect(images.filter((i) => i.endsWith(':latest') || !/:[^/]+$/.test(i))).toEqual([]);
+  });
+
+  const byId = (objects: K8sObject[]) => Object.fromEntries(objects.map((o) => [idOf(o), o]));
   it.skipIf(!kubectl)('renders as kubectl kustomize renders it (skipped without kubectl)', () => {
-    const byId = (objects: K8sObject[]) => Object.fromEntries(objects.map((o) => [idOf(o), o]));
     expect(byId(base)).toEqual(byId(kubectlKustomize(kubectl as string, baseDir)));
+  });
+  it.skipIf(!kubectl)(
+    "this package's renderer renders both overlays as kubectl kustomize does (skipped without kubectl)",
+    () => {
+      for (const dir of [overlayDir, lbDir]) {
+        expect(byId(renderKustomization(dir)), dir).toEqual(
+          byId(kubectlKustomize(kubectl as string, dir)),
+        );
+      }
+    },
+  );
+});
+
+describe('deploy/k8s/overlays/example (rendered by this package, checked against kubectl where installed)', () => {
+  let overlay: K8sObject[];
+  beforeAll(() => {
+    overlay = renderKustomization(overlayDir);
+  });
+
+  it('is valid against the Kubernetes schemas, with no unknown field', async () => {
+    expect(await schemaProblems(overlay)).toEqual([]);
+    expect(unknownFieldProblems(overlay)).toEqual([]);
+  });
+
+  it("still agrees with every app's declarations", () => {
+    expect(allProblems(overlay, OVERLAY)).toEqual([]);
+  });
+
+  it('puts everything in its namespace, at a fixed image tag', () => {
+    for (const o of overlay.filter((o) => o.kind !== 'Namespace')) {
+      expect(o.metadata.namespace, idOf(o)).toBe('netlab');
+    }
+    const images = overlay
+      .filter((o): o is Deployment => o.kind === 'Deployment')
+      .map((o) => o.spec.template.spec.containers[0]?.image);
+    expect(images).toHaveLength(7);
+    for (const image of images) expect(image).toMatch(/:\d+\.\d+\.\d+$/);
+  });
+
+  it('gives https-secure the certificate of a mounted Secret', () => {
+    const config = overlay.find((o) => o.metadata.name === 'https-secure-config') as ConfigMap;
+    expect(config.data?.TLS_CERT_FILE).toBe('/etc/netlab/tls/tls.crt');
+    expect(config.data?.TLS_KEY_FILE).toBe('/etc/netlab/tls/tls.key');
+    const deployment = overlay.find(
+      (o) => o.kind === 'Deployment' && o.metadata.name === 'https-secure',
+    ) as Deployment;
+    const volumes = deployment.spec.template.spec.volumes ?? [];
+    expect(volumes.map((v) => v.secret?.secretName)).toContain('https-secure-tls');
+  });
+
+  it('gives tls-custom-protocol, run as two replicas, one certificate from a Secret', () => {
+    const deployment = overlay.find(
+      (o) => o.kind === 'Deployment' && o.metadata.name === 'tls-custom-protocol',
+    ) as Deployment;
+    expect(deployment.spec.replicas).toBe(2);
+    const config = overlay.find(
+      (o) => o.metadata.name === 'tls-custom-protocol-config',
+    ) as ConfigMap;
+    expect(config.data?.TLS_CERT_FILE).toBe('/etc/netlab/tls/tls.crt');
+    const volumes = deployment.spec.template.spec.volumes ?? [];
+    expect(volumes.map((v) => v.secret?.secretName)).toContain('tls-custom-protocol-tls');
   });
 });
 
-describe.skipIf(!kubectl)(
-  'deploy/k8s/overlays/example (rendered by kubectl kustomize; skipped without kubectl)',
-  () => {
-    let overlay: K8sObject[];
-    beforeAll(() => {
-      overlay = kubectlKustomize(kubectl as string, overlayDir);
-    });
+describe('deploy/k8s/overlays/loadbalancer', () => {
+  let overlay: K8sObject[];
+  beforeAll(() => {
+    overlay = renderKustomization(lbDir);
+  });
 
-    it('is valid against the Kubernetes schemas, with no unknown field', async () => {
-      expect(await schemaProblems(overlay)).toEqual([]);
-      expect(unknownFieldProblems(overlay)).toEqual([]);
-    });
+  it('is valid against the Kubernetes schemas, with no unknown field, and agrees with the apps', async () => {
+    expect(await schemaProblems(overlay)).toEqual([]);
+    expect(unknownFieldProblems(overlay)).toEqual([]);
+    expect(allProblems(overlay)).toEqual([]);
+  });
 
-    it("still agrees with every app's declarations", () => {
-      expect(allProblems(overlay, OVERLAY)).toEqual([]);
-    });
-
-    it('puts everything in its namespace, at a fixed image tag', () => {
-      for (const o of overlay.filter((o) => o.kind !== 'Namespace')) {
-        expect(o.metadata.namespace, idOf(o)).toBe('netlab');
-      }
-      const images = overlay
-        .filter((o): o is Deployment => o.kind === 'Deployment')
-        .map((o) => o.spec.template.spec.containers[0]?.image);
-      expect(images).toHaveLength(7);
-      for (const image of images) expect(image).toMatch(/:\d+\.\d+\.\d+$/);
-    });
-
-    it('gives https-secure the certificate of a mounted Secret', () => {
-      const config = overlay.find((o) => o.metadata.name === 'https-secure-config') as ConfigMap;
-      expect(config.data?.TLS_CERT_FILE).toBe('/etc/netlab/tls/tls.crt');
-      expect(config.data?.TLS_KEY_FILE).toBe('/etc/netlab/tls/tls.key');
-      const deployment = overlay.find(
-        (o) => o.kind === 'Deployment' && o.metadata.name === 'https-secure',
-      ) as Deployment;
-      const volumes = deployment.spec.template.spec.volumes ?? [];
-      expect(volumes.map((v) => v.secret?.secretName)).toContain('https-secure-tls');
-    });
-  },
-);
+  it("makes every app's Service a LoadBalancer keeping the client address, and no admin Service", () => {
+    const services = overlay.filter((o) => o.kind === 'Service') as Array<
+      K8sObject & { spec: { type?: string; externalTrafficPolicy?: string } }
+    >;
+    for (const app of apps) {
+      expect(services.find((s) => s.metadata.name === app.name)?.spec, app.name).toMatchObject({
+        type: 'LoadBalancer',
+        externalTrafficPolicy: 'Local',
+      });
+      expect(services.find((s) => s.metadata.name === `${app.name}-admin`)?.spec.type).toBe(
+        'ClusterIP',
+      );
+    }
+  });
+});
 
 // Each check must be able to fail: break one thing in a copy of the base and
 // the check names it.
@@ -180,11 +265,74 @@ describe('the checks catch a broken manifest', () => {
       /Service\/udp-listener: port udp is TCP, its target is UDP/,
     ],
     [
-      'a Service without the admin port',
+      "the admin port back on the app's Service",
       (o: K8sObject[]) => {
-        get(o, 'Service', 'video-streamer').spec.ports.pop();
+        get(o, 'Service', 'video-streamer').spec.ports.push({
+          name: 'admin',
+          port: 9006,
+          targetPort: 'admin',
+          protocol: 'TCP',
+        });
       },
-      /Service\/video-streamer: does not expose ADMIN_PORT 9006/,
+      /Service\/video-streamer: exposes ADMIN_PORT 9006: it belongs on Service\/video-streamer-admin/,
+    ],
+    [
+      'an admin Service made public',
+      (o: K8sObject[]) => {
+        get(o, 'Service', 'udp-listener-admin').spec.type = 'LoadBalancer';
+      },
+      /Service\/udp-listener-admin: is LoadBalancer, not ClusterIP/,
+    ],
+    [
+      'no PodDisruptionBudget',
+      (o: K8sObject[]) => {
+        o.splice(o.indexOf(get(o, 'PodDisruptionBudget', 'tcp-echo')), 1);
+      },
+      /Deployment\/tcp-echo: no PodDisruptionBudget selects its pods/,
+    ],
+    [
+      'a PodDisruptionBudget that blocks a drain',
+      (o: K8sObject[]) => {
+        const pdb = get(o, 'PodDisruptionBudget', 'tcp-echo');
+        delete pdb.spec.maxUnavailable;
+        pdb.spec.minAvailable = 1;
+      },
+      /PodDisruptionBudget\/tcp-echo: maxUnavailable is not 1/,
+    ],
+    [
+      'no topology spread',
+      (o: K8sObject[]) => {
+        delete get(o, 'Deployment', 'http-hello').spec.template.spec.topologySpreadConstraints;
+      },
+      /Deployment\/http-hello: no topology spread over kubernetes.io\/hostname/,
+    ],
+    [
+      'an image at :latest',
+      (o: K8sObject[]) => {
+        container(o, 'tcp-echo').image = 'netlab/tcp-echo:latest';
+      },
+      /Deployment\/tcp-echo: image netlab\/tcp-echo:latest has no fixed tag/,
+    ],
+    [
+      'two replicas of a TLS app, each with its own self-signed certificate',
+      (o: K8sObject[]) => {
+        get(o, 'Deployment', 'tls-custom-protocol').spec.replicas = 2;
+      },
+      /Deployment\/tls-custom-protocol: 2 replicas each generating a self-signed certificate/,
+    ],
+    [
+      'an autoscaler without scale-down stabilization',
+      (o: K8sObject[]) => {
+        delete get(o, 'HorizontalPodAutoscaler', 'http-hello').spec.behavior;
+      },
+      /HorizontalPodAutoscaler\/http-hello: no scale-down stabilization/,
+    ],
+    [
+      'an autoscaled app with a tiny CPU request',
+      (o: K8sObject[]) => {
+        container(o, 'dns-resolver-api').resources.requests.cpu = '50m';
+      },
+      /Deployment\/dns-resolver-api: cpu request 50m is below 100m/,
     ],
     [
       'a setting the app does not have',

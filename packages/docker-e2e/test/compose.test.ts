@@ -39,6 +39,8 @@ const tlsClient = join(root, 'apps/tls-custom-protocol/dist/cli.js');
 /** Long-running services of the stack: the seven apps and the mtls pair. */
 const MTLS = ['https-secure-mtls', 'tls-custom-protocol-mtls'];
 const timings: Record<string, number> = {};
+/** Image sizes in MB, printed at the end (the README reports them). */
+const sizes: Record<string, number> = {};
 let apps: AppInfo[];
 const app = (name: string) => apps.find((a) => a.name === name)!;
 
@@ -135,6 +137,11 @@ describe.skipIf(missing !== undefined)('docker compose: the seven apps from thei
     console.log(
       `docker e2e timings: ${Object.entries(timings)
         .map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)} s`)
+        .join(', ')}`,
+    );
+    console.log(
+      `docker e2e image sizes: ${Object.entries(sizes)
+        .map(([image, mb]) => `${image} ${mb} MB`)
         .join(', ')}`,
     );
   });
@@ -313,6 +320,89 @@ describe.skipIf(missing !== undefined)('docker compose: the seven apps from thei
       expect(version.trim()).toMatch(new RegExp(`^${major}\\.`));
     } finally {
       run('docker', ['rm', '-f', id], { env });
+    }
+  });
+
+  it('turns healthy within ~2 s of ready (a probe every 2 s)', async () => {
+    const id = ok('docker', ['run', '-d', '--rm', '--init', '--read-only', 'netlab/tcp-echo'], {
+      env,
+    }).trim();
+    try {
+      const health = () =>
+        ok('docker', ['inspect', '-f', '{{.State.Health.Status}}', id], { env }).trim();
+      // Ready: the app's own line (the admin port is not published here).
+      await waitUntil(() => run('docker', ['logs', id], { env }).stdout.includes('"adminPort"'), {
+        timeoutMs: 30_000,
+        intervalMs: 50,
+        what: 'the ready line',
+      });
+      const ready = Date.now();
+      await waitUntil(() => health() === 'healthy', {
+        timeoutMs: 30_000,
+        intervalMs: 100,
+        what: 'healthy',
+      });
+      timings['ready → healthy'] = Date.now() - ready;
+      // 2 s interval, plus the probe and docker inspect on a loaded machine.
+      expect(Date.now() - ready).toBeLessThan(4000);
+    } finally {
+      run('docker', ['rm', '-f', id], { env });
+    }
+  });
+
+  it("https-secure with WORKERS=2 runs on a read-only root with the README's --tmpfs /tmp", async () => {
+    const id = ok(
+      'docker',
+      [
+        'run',
+        '-d',
+        '--rm',
+        '--init',
+        '--read-only',
+        '--tmpfs',
+        '/tmp',
+        '-e',
+        'WORKERS=2',
+        '-p',
+        '127.0.0.1::8443',
+        'netlab/https-secure',
+      ],
+      { env },
+    ).trim();
+    try {
+      const published = ok('docker', ['port', id, '8443/tcp'], { env }).trim().split('\n')[0]!;
+      await waitUntil(() => run('curl', ['-sfk', `https://${published}/`]).status === 0, {
+        timeoutMs: 30_000,
+        what: `https-secure (WORKERS=2) answering on ${published}; logs:\n${run('docker', ['logs', id], { env }).stdout}`,
+      });
+      expect(run('docker', ['logs', id], { env }).stdout).not.toContain('EROFS');
+    } finally {
+      run('docker', ['rm', '-f', id], { env });
+    }
+  });
+
+  it('images carry no npm, and an app layer only what runs', () => {
+    for (const a of apps) {
+      const image = `netlab/${a.name}`;
+      const files = ok(
+        'docker',
+        [
+          'run',
+          '--rm',
+          '--entrypoint',
+          'sh',
+          image,
+          '-c',
+          'ls /usr/local/bin; find /app -name "*.map" -o -name "*.d.ts" | head -3',
+        ],
+        { env },
+      );
+      expect(files, image).not.toMatch(/^(npm|npx|corepack)$/m);
+      expect(files, image).not.toMatch(/\.(map|d\.ts)$/m);
+      const bytes = Number(
+        ok('docker', ['image', 'inspect', '-f', '{{.Size}}', image], { env }).trim(),
+      );
+      sizes[image] = Math.round(bytes / 1e6);
     }
   });
 

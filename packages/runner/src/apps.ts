@@ -9,8 +9,44 @@ export interface AppInfo {
   main: string;
   port: number;
   adminPort: number;
-  /** A ready-to-paste command with `{port}` filled in. */
+  /**
+   * A ready-to-paste command with `{port}` filled in, for a server whose
+   * certificate the client does not have (Docker's: `curl -k`); the runner's
+   * table uses {@link exampleWith} and the certificate files it knows.
+   */
   example: string;
+  /** The package.json template: `{port}`, `{tls-curl}`, `{tls-cli}`. */
+  template: string;
+  /** The app generates a certificate when given none (it declares TLS_CERT_DIR). */
+  tls: boolean;
+}
+
+/** What a client needs to verify a TLS app and, with mTLS, to be let in. */
+export interface ClientFiles {
+  ca?: string | undefined;
+  clientCert?: string | undefined;
+  clientKey?: string | undefined;
+}
+
+/**
+ * The template with its placeholders filled: `{tls-curl}` becomes curl's
+ * flags (`--cacert … --cert … --key …`, or `-k` when no CA is known) and
+ * `{tls-cli}` the TLS client's (`--ca …`, or `--insecure`).
+ */
+export function exampleWith(template: string, port: number, files: ClientFiles = {}): string {
+  const client = (cert: string, key: string) =>
+    files.clientCert && files.clientKey ? [cert, files.clientCert, key, files.clientKey] : [];
+  const curl = [...(files.ca ? ['--cacert', files.ca] : ['-k']), ...client('--cert', '--key')];
+  const cli = [...(files.ca ? ['--ca', files.ca] : ['--insecure']), ...client('--cert', '--key')];
+  return template
+    .replaceAll('{port}', String(port))
+    .replaceAll('{tls-curl}', curl.map(shellWord).join(' '))
+    .replaceAll('{tls-cli}', cli.map(shellWord).join(' '));
+}
+
+/** A word as a shell reads it: quoted only when it has to be. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
 }
 
 interface PackageJson {
@@ -40,8 +76,9 @@ export async function discoverApps(root: string, portOffset = 0): Promise<AppInf
       throw new Error(`${name} is not built (no dist/main.js): run \`pnpm build\` first`);
     }
     const { schema } = (await import(pathToFileURL(configJs).href)) as {
-      schema: { PORT: PortSpec; ADMIN_PORT: PortSpec };
+      schema: { PORT: PortSpec; ADMIN_PORT: PortSpec; TLS_CERT_DIR?: unknown };
     };
+    const template = pkg.netlab.example ?? '';
     const port = schema.PORT.default + portOffset;
     apps.push({
       name,
@@ -49,7 +86,9 @@ export async function discoverApps(root: string, portOffset = 0): Promise<AppInf
       main,
       port,
       adminPort: schema.ADMIN_PORT.default + portOffset,
-      example: (pkg.netlab.example ?? '').replaceAll('{port}', String(port)),
+      example: exampleWith(template, port),
+      template,
+      tls: schema.TLS_CERT_DIR !== undefined,
     });
   }
   return apps;

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
+import { isAbsolute, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { discoverApps } from './apps.js';
-import { Runner } from './runner.js';
+import { discoverApps, exampleWith } from './apps.js';
+import { Runner, type RunnerApp } from './runner.js';
+import { tlsFiles } from './tls-files.js';
 
 const USAGE = `usage: netlab [--port-offset N] [--only app1,app2]
 
@@ -59,14 +61,46 @@ if (values.only) {
   apps = apps.filter((a) => wanted.has(a.name));
 }
 
+// Paths as the user types them: relative to where they are, when under it.
+const shown = (path: string) => {
+  const rel = relative(process.cwd(), path);
+  return rel.startsWith('..') || isAbsolute(rel) ? path : rel;
+};
+const certNotes: string[] = [];
+const runnerApps: RunnerApp[] = apps.map((app) => {
+  if (!app.tls) return app;
+  const files = tlsFiles(root, app.name, process.env);
+  if (files.generatedCert) {
+    certNotes.push(
+      `${app.name}'s self-signed certificate, kept across restarts: ${shown(files.generatedCert)}`,
+    );
+  }
+  const tryIt = exampleWith(app.template, app.port, {
+    ca: files.ca && shown(files.ca),
+    clientCert: files.clientCert && shown(files.clientCert),
+    clientKey: files.clientKey && shown(files.clientKey),
+  });
+  return { ...app, env: files.env, tryIt };
+});
+
 const runner = new Runner({
-  apps,
+  apps: runnerApps,
+  notes: certNotes,
+  portOffset: offset,
   env: process.env,
   out: process.stdout,
   color: process.stdout.isTTY === true,
 });
+// Under `pnpm start` one Ctrl-C arrives twice: from the terminal (the
+// runner is in its foreground process group) and from pnpm, which passes
+// SIGINT on to its script. Only a signal that comes later is a second one.
+const SAME_SIGNAL_MS = 500;
+let lastSignal = 0;
 const stop = () => {
-  void runner.stop();
+  const now = Date.now();
+  const echo = now - lastSignal < SAME_SIGNAL_MS;
+  lastSignal = now;
+  if (!echo) void runner.stop();
 };
 // However the apps came to stop (a signal, one that died), exit when they all have.
 void runner.stopped.then((code) => process.exit(code));

@@ -2,12 +2,24 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { AppInfo } from './apps.js';
+import { LEVELS, type Level, levelOf, readyPorts } from './log-lines.js';
 import { appsTable } from './table.js';
 
+export interface RunnerApp extends AppInfo {
+  /** Variables for this app alone (TLS_CERT_DIR), over the common env. */
+  env?: Record<string, string>;
+  /** The table's command, when it differs from `example` (certificate files). */
+  tryIt?: string;
+}
+
 export interface RunnerOptions {
-  apps: AppInfo[];
+  apps: RunnerApp[];
   /** The environment every app inherits (PORT and ADMIN_PORT are set per app). */
   env: Record<string, string | undefined>;
+  /** Lines printed after the table (where the certificates are). */
+  notes?: string[];
+  /** The --port-offset in use, for the hint when a port is taken. */
+  portOffset?: number;
   /** Where the table, the prefixed logs and the runner's own messages go. */
   out: { write(text: string): unknown };
   color: boolean;
@@ -15,9 +27,12 @@ export interface RunnerOptions {
 }
 
 interface Running {
-  app: AppInfo;
+  app: RunnerApp;
   child: ChildProcess;
   exited: Promise<number | null>;
+  /** Resolves when the app's own "ready" line (from this child) names the ports it was given. */
+  ready: Promise<void>;
+  isReady: boolean;
   stderrTail: string[];
 }
 
@@ -63,14 +78,29 @@ export class Runner {
     this.#opts.out.write(`netlab: ${text}\n`);
   }
 
+  /**
+   * A LOG_LEVEL above info would hide the apps' "ready" lines, which are how
+   * the runner knows they listen: the apps then log at info, and the runner
+   * drops what is below the level asked for.
+   */
+  #levels(): { child?: string; shown: number } {
+    const asked = this.#opts.env.LOG_LEVEL;
+    const index = LEVELS.indexOf(asked as Level);
+    const info = LEVELS.indexOf('info');
+    return index > info ? { child: 'info', shown: index } : { shown: 0 };
+  }
+
   /** Starts every app and resolves once all are ready; rejects (after stopping the rest) if one is not. */
   async start(): Promise<void> {
+    const levels = this.#levels();
     this.#opts.apps.forEach((app, index) => {
       const child = spawn(process.execPath, [app.main], {
         env: {
           LOG_FORMAT: 'pretty',
           ...(this.#opts.color ? { FORCE_COLOR: '1' } : {}),
           ...this.#opts.env,
+          ...(levels.child ? { LOG_LEVEL: levels.child } : {}),
+          ...app.env,
           PORT: String(app.port),
           ADMIN_PORT: String(app.adminPort),
         },
@@ -82,7 +112,22 @@ export class Runner {
         detached: true,
       });
       const prefix = this.#prefix(app, index);
+      let markReady: () => void = () => {};
+      const ready = new Promise<void>((resolve) => {
+        markReady = resolve;
+      });
       const stdout = createInterface({ input: child.stdout! }).on('line', (line) => {
+        // Readiness from this child's own line, never from whatever answers
+        // on the admin port: another process holding it would answer too.
+        if (!running.isReady) {
+          const ports = readyPorts(line, app.name, child.pid);
+          if (ports && ports.port === app.port && ports.adminPort === app.adminPort) {
+            running.isReady = true;
+            markReady();
+          }
+        }
+        const level = levelOf(line);
+        if (level !== undefined && LEVELS.indexOf(level) < levels.shown) return;
         this.#opts.out.write(`${prefix}${line}\n`);
       });
       const stderr = createInterface({ input: child.stderr! }).on('line', (line) => {
@@ -93,6 +138,8 @@ export class Runner {
       const running: Running = {
         app,
         child,
+        ready,
+        isReady: false,
         stderrTail: [],
         // 'exit' can come before the last lines are read: the reason an app
         // gives for not starting (its stderr) would be missing from the
@@ -112,18 +159,40 @@ export class Runner {
         return { running: r, code };
       }),
     );
-    const ready = Promise.all(this.#running.map((r) => this.#waitReady(r.app)));
-    const first = await Promise.race([ready.then(() => undefined), failure.then((f) => f)]);
-    if (first !== undefined) {
+    const timeoutMs = this.#opts.readyTimeoutMs ?? 30_000;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<Running[]>((resolve) => {
+      timer = setTimeout(() => resolve(this.#running.filter((r) => !r.isReady)), timeoutMs);
+    });
+    const first = await Promise.race([
+      Promise.all(this.#running.map((r) => r.ready)).then(() => ({ kind: 'ready' as const })),
+      failure.then((f) => ({ kind: 'exited' as const, ...f })),
+      late.then((slow) => ({ kind: 'late' as const, slow })),
+    ]);
+    clearTimeout(timer);
+    if (first.kind === 'exited') {
       const { running, code } = first;
       const why = running.stderrTail.length > 0 ? `:\n  ${running.stderrTail.join('\n  ')}` : '';
       this.#say(`${running.app.name} failed to start (exit code ${code})${why}`);
+      if (running.stderrTail.some((l) => l.includes('(EADDRINUSE)'))) {
+        const next = (this.#opts.portOffset ?? 0) + 100;
+        this.#say(
+          `another program has that port: start with --port-offset ${next} to shift every port by ${next}, or stop that program`,
+        );
+      }
+    }
+    if (first.kind === 'late') {
+      const names = first.slow.map((r) => r.app.name).join(', ');
+      this.#say(`${names} did not say it was ready within ${timeoutMs / 1000} s`);
+    }
+    if (first.kind !== 'ready') {
       this.#failed = true;
       await this.stop();
-      throw new Error(`${running.app.name} failed to start`);
+      throw new Error('an app failed to start');
     }
+    const notes = (this.#opts.notes ?? []).map((n) => `netlab: ${n}\n`).join('');
     this.#opts.out.write(
-      `\n${appsTable(this.#opts.apps)}\n\nnetlab: ${plural(this.#opts.apps.length, 'app')} ready. Ctrl-C stops them all.\n\n`,
+      `\n${appsTable(this.#opts.apps)}\n\n${notes}netlab: ${plural(this.#opts.apps.length, 'app')} ready. Ctrl-C stops them all.\n\n`,
     );
     // From here on, an app that dies takes the others down with it, loudly.
     void failure.then(({ running, code }) => {
@@ -133,22 +202,6 @@ export class Runner {
       this.#failed = true;
       void this.stop();
     });
-  }
-
-  async #waitReady(app: AppInfo): Promise<void> {
-    const deadline = Date.now() + (this.#opts.readyTimeoutMs ?? 30_000);
-    const url = `http://127.0.0.1:${app.adminPort}/readyz`;
-    while (Date.now() < deadline) {
-      if (this.#stopping) return;
-      try {
-        const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-        if (res.status === 200) return;
-      } catch {
-        // not listening yet
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`${app.name} was not ready on ${url} within the deadline`);
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { AppInfo } from './apps.js';
+import type { RunnerApp } from './runner.js';
 
 /** A plain-text table whose columns fit their widest cell. */
 export function formatTable(header: string[], rows: string[][]): string {
@@ -11,7 +11,7 @@ export function formatTable(header: string[], rows: string[][]): string {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
-export function appsTable(apps: AppInfo[]): string {
+export function appsTable(apps: RunnerApp[]): string {
   return formatTable(
     ['app', 'protocol', 'address', 'admin', 'try it'],
     apps.map((a) => [
@@ -19,7 +19,7 @@ export function appsTable(apps: AppInfo[]): string {
       a.protocol,
       `127.0.0.1:${a.port}`,
       `http://127.0.0.1:${a.adminPort}/readyz`,
-      a.example,
+      a.tryIt ?? a.example,
     ]),
   );
 }

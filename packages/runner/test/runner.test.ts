@@ -1,11 +1,15 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { waitUntil } from '@netlab/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { discoverApps } from '../src/apps.js';
+import { discoverApps, exampleWith } from '../src/apps.js';
+import { levelOf, readyPorts } from '../src/log-lines.js';
 import { formatTable } from '../src/table.js';
 
 const exec = promisify(execFile);
@@ -71,13 +75,21 @@ function runCli(args: string[], env: Record<string, string> = {}) {
 }
 
 /** runCli with a port offset, once every app is ready and the table is out. */
-async function runReady(portOffset: number) {
-  const run = runCli(['--port-offset', String(portOffset)]);
+async function runReady(portOffset: number, env: Record<string, string> = {}, args: string[] = []) {
+  const run = runCli(['--port-offset', String(portOffset), ...args], env);
   await waitUntil(() => /apps? ready\. Ctrl-C stops them all/.test(run.output()), {
     timeoutMs: 30_000,
     what: () => `the ready table; output so far:\n${run.output()}`,
   });
   return run;
+}
+
+/** An HTTP server on 127.0.0.1:port that answers 200 to everything, /readyz included. */
+async function listenOn(port: number): Promise<Server> {
+  const server = createServer((_req, res) => res.end('ok'));
+  server.listen(port, '127.0.0.1');
+  await once(server, 'listening');
+  return server;
 }
 
 describe('discoverApps', () => {
@@ -89,6 +101,47 @@ describe('discoverApps', () => {
   });
 });
 
+describe('exampleWith', () => {
+  const curl = 'curl -s {tls-curl} https://127.0.0.1:{port}/';
+  const cli = 'client ping --port {port} {tls-cli}';
+  it("skips verification when no CA is known, as with a container's certificate", () => {
+    expect(exampleWith(curl, 8443)).toBe('curl -s -k https://127.0.0.1:8443/');
+    expect(exampleWith(cli, 7443)).toBe('client ping --port 7443 --insecure');
+  });
+  it('verifies with the CA and presents the client certificate when it has them', () => {
+    const files = { ca: 'd/ca.pem', clientCert: 'd/client.pem', clientKey: 'my dir/k.pem' };
+    expect(exampleWith(curl, 1, files)).toBe(
+      "curl -s --cacert d/ca.pem --cert d/client.pem --key 'my dir/k.pem' https://127.0.0.1:1/",
+    );
+    expect(exampleWith(cli, 2, { ca: 'c.pem' })).toBe('client ping --port 2 --ca c.pem');
+  });
+});
+
+describe('log lines', () => {
+  const json = (o: object) => JSON.stringify({ level: 'info', pid: 42, ...o });
+  it('reads the ready line of the process itself, in JSON and pretty', () => {
+    const msg = 'tcp-echo ready on port 7000, admin on port 9000';
+    expect(readyPorts(json({ msg }), 'tcp-echo', 42)).toEqual({ port: 7000, adminPort: 9000 });
+    const pretty = `[09:06:56.026] INFO: ${msg} {"port":7000}`;
+    expect(readyPorts(pretty, 'tcp-echo', 42)).toEqual({ port: 7000, adminPort: 9000 });
+    const colored = `[09:06:56.026] \x1b[32mINFO\x1b[39m: \x1b[36m${msg}\x1b[39m`;
+    expect(readyPorts(colored, 'tcp-echo', 42)).toEqual({ port: 7000, adminPort: 9000 });
+  });
+  it('takes no other line for it: another pid, another app, a logged payload', () => {
+    const msg = 'tcp-echo ready on port 7000, admin on port 9000';
+    expect(readyPorts(json({ msg }), 'tcp-echo', 43)).toBeUndefined();
+    expect(readyPorts(json({ msg }), 'http-hello', 42)).toBeUndefined();
+    expect(readyPorts(json({ msg: `x ${msg}` }), 'tcp-echo', 42)).toBeUndefined();
+    expect(readyPorts(json({ msg: 'datagram', preview: msg }), 'tcp-echo', 42)).toBeUndefined();
+    expect(readyPorts(`[09:06:56.026] WARN: ${msg}`, 'tcp-echo', 42)).toBeUndefined();
+  });
+  it('reads levels, and none from what is not a log line', () => {
+    expect(levelOf(json({ level: 'warn', msg: 'x' }))).toBe('warn');
+    expect(levelOf('[09:06:56.026] DEBUG: x')).toBe('debug');
+    expect(levelOf('    at foo (bar.js:1:1)')).toBeUndefined();
+  });
+});
+
 describe('formatTable', () => {
   it('pads every column but the last to its widest cell', () => {
     expect(formatTable(['a', 'bb'], [['xyz', 'q']])).toBe('a    bb\n---  --\nxyz  q');
@@ -96,30 +149,109 @@ describe('formatTable', () => {
 });
 
 describe('netlab runner (the README start command)', () => {
-  it('starts every app, prints a table whose commands work, and stops them all on SIGTERM', async () => {
+  it('starts every app, prints a table whose commands all work, and stops them all on SIGTERM', async () => {
     const o = await offset();
-    const run = await runReady(o);
-    const apps = await discoverApps(ROOT, o);
-    for (const app of apps) {
-      const row = run
-        .output()
-        .split('\n')
-        .find((l) => l.startsWith(`${app.name} `) && !l.includes('│'));
-      expect(row, `table row for ${app.name}`).toContain(`127.0.0.1:${app.port}`);
-      expect(row).toContain(app.example);
-      expect((await fetch(`http://127.0.0.1:${app.adminPort}/readyz`)).status).toBe(200);
-    }
-    const echo = apps.find((a) => a.name === 'tcp-echo')!;
-    const { stdout } = await exec('bash', ['-c', echo.example], { timeout: 5000 });
-    expect(stdout).toBe('hello\n');
-    // Logs stream through, prefixed by the app's name.
-    await waitUntil(() => /^tcp-echo\s+│ .*connection closed/m.test(run.output()));
+    // TLS_CERT_DIR: each TLS app keeps its certificate in a folder of its own.
+    const certDir = mkdtempSync(join(tmpdir(), 'netlab-runner-test-'));
+    try {
+      const run = await runReady(o, { TLS_CERT_DIR: certDir });
+      const apps = await discoverApps(ROOT, o);
+      const httpsCert = readFileSync(join(certDir, 'https-secure', 'cert.pem'), 'utf8');
+      const tlsCert = readFileSync(join(certDir, 'tls-custom-protocol', 'cert.pem'), 'utf8');
+      expect(httpsCert).not.toBe(tlsCert);
+      expect(run.output()).toContain(
+        `netlab: https-secure's self-signed certificate, kept across restarts: ${join(certDir, 'https-secure', 'cert.pem')}`,
+      );
+      for (const app of apps) {
+        const row = run
+          .output()
+          .split('\n')
+          .find((l) => l.startsWith(`${app.name} `) && !l.includes('│'));
+        expect(row, `table row for ${app.name}`).toContain(`127.0.0.1:${app.port}`);
+        const command = row!.split('/readyz  ')[1]!;
+        if (!app.tls) expect(command).toBe(app.example);
+        // Every command as printed, from the repository root like a user's
+        // shell: verified TLS (no -k, no --insecure), real answers.
+        expect(command).not.toMatch(/ -k | -sk |--insecure/);
+        const { stdout } = await exec('bash', ['-c', command], { timeout: 5000, cwd: ROOT });
+        expect(stdout.length, `${app.name}: ${command}`).toBeGreaterThan(0);
+        if (app.name === 'tcp-echo') expect(stdout).toBe('hello\n');
+        if (app.name === 'tls-custom-protocol') expect(stdout).toMatch(/^PONG from 127\.0\.0\.1:/);
+        expect((await fetch(`http://127.0.0.1:${app.adminPort}/readyz`)).status).toBe(200);
+      }
+      // Logs stream through, prefixed by the app's name.
+      await waitUntil(() => /^tcp-echo\s+│ .*connection closed/m.test(run.output()));
 
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toBe(0);
+      expect(run.output()).toContain('netlab: all apps stopped');
+      const echo = apps.find((a) => a.name === 'tcp-echo')!;
+      const refused = await fetch(`http://127.0.0.1:${echo.adminPort}/livez`).catch(
+        (e: Error) => e,
+      );
+      expect(refused).toBeInstanceOf(Error);
+    } finally {
+      rmSync(certDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('is not fooled by another process answering 200 on the admin port: names the port, suggests --port-offset, no stack', async () => {
+    const o = await offset();
+    const echo = (await discoverApps(ROOT, o)).find((a) => a.name === 'tcp-echo')!;
+    const squatter = await listenOn(echo.adminPort);
+    try {
+      const run = runCli(['--only', 'tcp-echo', '--port-offset', String(o)]);
+      expect(await run.exited).toBe(1);
+      const out = run.output();
+      const line = `tcp-echo: cannot listen: port ${echo.adminPort} (ADMIN_PORT) is already in use by another process (EADDRINUSE)`;
+      expect(out).toContain(`netlab: tcp-echo failed to start (exit code 1):\n  ${line}\n`);
+      expect(out).toContain(`start with --port-offset ${o + 100} to shift every port`);
+      expect(out).not.toContain('ready. Ctrl-C');
+      expect(out).not.toMatch(/^\s+at /m);
+      expect(out.split('\n').filter((l) => l.includes('EADDRINUSE'))).toHaveLength(2);
+    } finally {
+      squatter.close();
+    }
+  }, 60_000);
+
+  it('with LOG_LEVEL=warn still knows the apps are ready, and shows only warnings and worse', async () => {
+    const o = await offset();
+    const run = await runReady(o, { LOG_LEVEL: 'warn' }, ['--only', 'tcp-echo']);
+    expect(run.output()).not.toMatch(/│ .*INFO/);
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);
-    expect(run.output()).toContain('netlab: all apps stopped');
-    const refused = await fetch(`http://127.0.0.1:${echo.adminPort}/livez`).catch((e: Error) => e);
-    expect(refused).toBeInstanceOf(Error);
+    expect(run.output()).not.toMatch(/│ .*INFO/);
+  }, 60_000);
+
+  it("`pnpm start` in a terminal: one Ctrl-C drains, ends with the runner's own lines and exit 0", async () => {
+    // pnpm on PATH, or the one running this test (`pnpm test`).
+    const execpath = process.env.npm_execpath ?? '';
+    const pnpm = /pnpm/.test(execpath) ? [process.execPath, execpath] : ['pnpm'];
+    const o = await offset();
+    const { stdout } = await exec(
+      '/usr/bin/python3',
+      [
+        fileURLToPath(new URL('./pty-ctrl-c.py', import.meta.url)),
+        'Ctrl-C stops them all',
+        '50',
+        ...pnpm,
+        'start',
+        '--only',
+        'tcp-echo',
+        '--port-offset',
+        String(o),
+      ],
+      { cwd: ROOT, timeout: 55_000, env: { ...process.env, FORCE_COLOR: '0' } },
+    );
+    expect(stdout).toContain('netlab: stopping every app');
+    expect(stdout).not.toContain('second signal');
+    expect(stdout).not.toContain('ELIFECYCLE');
+    expect(
+      stdout
+        .split(/\r?\n/)
+        .filter((l) => l !== '')
+        .slice(-2),
+    ).toEqual(['netlab: all apps stopped', 'exit status 0']);
   }, 60_000);
 
   it('stops every app and exits 0 when its own output is gone (`pnpm start | head`)', async () => {

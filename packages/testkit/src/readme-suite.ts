@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readExamples, runExample } from './readme-examples.js';
 import { type ReadyApp, startApp } from './spawn-app.js';
@@ -33,10 +35,26 @@ export function readmeSuite(opts: ReadmeSuiteOptions): void {
 
     describe('examples', () => {
       let app: ReadyApp;
+      // `pnpm start` keeps a TLS app's self-signed certificate in
+      // .netlab/certs/<app>/ (TLS_CERT_DIR), and the README's commands name
+      // that path: here a folder of this run's own stands in for it, so
+      // concurrent runs never share one.
+      const name = basename(dirname(opts.readme));
+      const certPath = `.netlab/certs/${name}/`;
+      const certDir = readFileSync(opts.readme, 'utf8').includes(certPath)
+        ? mkdtempSync(join(tmpdir(), `netlab-readme-${name}-`))
+        : undefined;
       beforeAll(async () => {
-        app = await startApp(opts.main, { HOST: '127.0.0.1', ...opts.env });
+        app = await startApp(opts.main, {
+          HOST: '127.0.0.1',
+          ...(certDir ? { TLS_CERT_DIR: certDir } : {}),
+          ...opts.env,
+        });
       });
-      afterAll(() => app.kill());
+      afterAll(() => {
+        app.kill();
+        if (certDir) rmSync(certDir, { recursive: true, force: true });
+      });
 
       const examples = readExamples(opts.readme);
       it('has examples to run', () =>
@@ -46,7 +64,10 @@ export function readmeSuite(opts: ReadmeSuiteOptions): void {
           [opts.defaultPorts.port]: app.port,
           [opts.defaultPorts.adminPort]: app.adminPort,
         };
-        const result = await runExample(example, ports, 10_000, opts.cwd);
+        const command = certDir
+          ? example.command.replaceAll(certPath, `${certDir}/`)
+          : example.command;
+        const result = await runExample({ ...example, command }, ports, 10_000, opts.cwd);
         expect(
           result.matches,
           `README line ${example.line} printed:\n${result.stdout}${result.stderr}`,
