@@ -63,6 +63,21 @@ export class MediaDir {
   }
 
   /**
+   * Whether the real path `real` may be served: inside the folder, and no
+   * component of it below the folder is a dotfile or dot-folder. mediaName
+   * refuses a dotted *name*; this judges where a symlink *leads*
+   * (`ln -s .env clip.mp4`, `ln -s .git/config x.txt`), which realpath has
+   * resolved component by component.
+   */
+  #inside(real: string): boolean {
+    if (!real.startsWith(this.#prefix)) return false;
+    return !real
+      .slice(this.#prefix.length)
+      .split(sep)
+      .some((part) => part.startsWith('.'));
+  }
+
+  /**
    * Opens `name` (already checked by mediaName) for reading; undefined when
    * it does not exist, is not a regular file, or resolves outside the folder.
    */
@@ -73,7 +88,7 @@ export class MediaDir {
     } catch (err) {
       return absent(err);
     }
-    if (!real.startsWith(this.#prefix)) return undefined;
+    if (!this.#inside(real)) return undefined;
     let fd: number;
     try {
       fd = await openAsync(real, OPEN_FLAGS);
