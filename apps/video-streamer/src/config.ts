@@ -54,6 +54,12 @@ export const schema = {
     max: 100_000,
     doc: 'Most files /api/videos and the page list (the first ones by name); a folder with more still serves them all by URL.',
   }),
+  MAX_RANGES: int({
+    default: 32,
+    min: 1,
+    max: 1000,
+    doc: 'Most ranges one Range header may list; more get 416 NETLAB_ERR_TOO_MANY_RANGES. Ranges that overlap or touch are coalesced first, so a multipart/byteranges body never holds a byte twice (the 2011 Apache range DoS).',
+  }),
   MAX_CONNECTIONS: int({
     default: 1000,
     min: 1,

@@ -20,6 +20,10 @@ export const STREAMER_ERRORS = {
     status: 416,
     message: 'no requested range overlaps the file',
   },
+  NETLAB_ERR_TOO_MANY_RANGES: {
+    status: 416,
+    message: 'more ranges than MAX_RANGES in one Range header',
+  },
   NETLAB_ERR_PRECONDITION_FAILED: {
     status: 412,
     message: 'If-Match or If-Unmodified-Since failed',

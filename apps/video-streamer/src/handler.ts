@@ -19,10 +19,11 @@ import {
 } from '@netlab/http-handlers';
 import { evaluatePreconditions, ifRangeMatches, validatorsOf } from './conditional.js';
 import { errorBody, STREAMER_ERRORS, type StreamerErrorCode } from './errors.js';
-import { BufferPool, sendFileBody } from './file-body.js';
+import { type BodyPart, BufferPool, sendFileBody } from './file-body.js';
 import type { MediaDir, MediaFile } from './media-dir.js';
 import { mediaName } from './media-path.js';
 import type { StreamerMetrics } from './metrics.js';
+import { byteranges, newBoundary } from './multipart.js';
 import { PAGE_CSP, playerPage } from './page.js';
 import { parseRange, type RangeResult } from './range.js';
 
@@ -33,6 +34,8 @@ export interface StreamerHandlerOptions {
   /** Shared read-ahead memory (see BufferPool). */
   readAheadBytes: number;
   maxListedFiles: number;
+  /** More ranges in one Range header get 416 NETLAB_ERR_TOO_MANY_RANGES. */
+  maxRanges: number;
   /** More request header lines get 431 (MAX_HEADERS_COUNT; see requestProblem). */
   maxHeadersCount: number;
   logger: Logger;
@@ -218,22 +221,36 @@ export function createStreamerHandler(opts: StreamerHandlerOptions): StreamerHan
       rangeHeader !== undefined &&
       (typeof ifRange !== 'string' || ifRangeMatches(ifRange, v, Date.now()))
     ) {
-      range = parseRange(rangeHeader, f.size);
+      range = parseRange(rangeHeader, f.size, opts.maxRanges);
     }
-    if (range.type === 'unsatisfiable') {
-      fail(x, 'NETLAB_ERR_RANGE_NOT_SATISFIABLE', { 'content-range': `bytes */${f.size}` });
+    if (range.type === 'unsatisfiable' || range.type === 'too-many') {
+      fail(
+        x,
+        range.type === 'too-many'
+          ? 'NETLAB_ERR_TOO_MANY_RANGES'
+          : 'NETLAB_ERR_RANGE_NOT_SATISFIABLE',
+        { 'content-range': `bytes */${f.size}` },
+      );
       return false;
     }
     let status = 200;
-    let start = 0;
-    let end = f.size - 1;
+    let parts: BodyPart[] = [{ start: 0, end: f.size - 1 }];
+    let tail: Buffer | undefined;
+    let length = f.size;
+    headers['content-type'] = f.type;
     if (range.type === 'range') {
       status = 206;
-      ({ start, end } = range);
+      const { start, end } = range;
+      parts = [{ start, end }];
+      length = end - start + 1;
       headers['content-range'] = `bytes ${start}-${end}/${f.size}`;
+    } else if (range.type === 'multiple') {
+      status = 206;
+      const body = byteranges(range.ranges, f.size, f.type, newBoundary());
+      ({ tail, length } = body);
+      parts = [...body.parts];
+      headers['content-type'] = body.contentType;
     }
-    const length = end - start + 1;
-    headers['content-type'] = f.type;
     headers['content-length'] = length;
     writeHead(x, status, headers);
     if (req.method === 'HEAD' || length === 0) {
@@ -241,14 +258,20 @@ export function createStreamerHandler(opts: StreamerHandlerOptions): StreamerHan
       done(x, status, 0);
       return false;
     }
-    stream(x, f, status, start, end);
+    stream(x, f, status, parts, tail);
     return true;
   }
 
   /** The body; `sendFileBody` owns (and closes) the file from here on. */
-  function stream(x: Exchange, f: MediaFile, status: number, start: number, end: number): void {
+  function stream(
+    x: Exchange,
+    f: MediaFile,
+    status: number,
+    parts: BodyPart[],
+    tail: Buffer | undefined,
+  ): void {
     streams++;
-    sendFileBody(x.res, f.fd, start, end, pool, (result) => {
+    sendFileBody(x.res, f.fd, parts, tail, pool, (result) => {
       streams--;
       metrics.bytesSent.inc(result.bytes);
       if (result.error !== undefined) {

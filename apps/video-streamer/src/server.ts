@@ -50,6 +50,7 @@ export function createStreamerServer(config: StreamerConfig, deps: StreamerDeps)
     chunkBytes: config.STREAM_CHUNK_BYTES,
     readAheadBytes: config.READ_AHEAD_BYTES,
     maxListedFiles: config.MAX_LISTED_FILES,
+    maxRanges: config.MAX_RANGES,
     maxHeadersCount: config.MAX_HEADERS_COUNT,
     logger,
     metrics,
