@@ -52,7 +52,19 @@ export const schema = {
     default: 1000,
     min: 1,
     max: 100_000,
-    doc: 'Most files /api/videos and the page list (the first ones by name); a folder with more still serves them all by URL.',
+    doc: 'Most files one /api/videos page holds: the default and the largest `?limit=` (more: 400 NETLAB_ERR_BAD_QUERY; the rest come with `?offset=`, see its Link header). The player page lists the first this many by name. Every file is served by URL however many there are.',
+  }),
+  INFO_CACHE_ENTRIES: int({
+    default: 10_000,
+    min: 1,
+    max: 1_000_000,
+    doc: 'Most files whose parsed headers (duration, size, codecs) are remembered, by inode, size and mtime, so that listing them again opens no file. Least recently listed go first; each entry is a few hundred bytes.',
+  }),
+  MAX_RANGES: int({
+    default: 32,
+    min: 1,
+    max: 1000,
+    doc: 'Most ranges one Range header may list; more get 416 NETLAB_ERR_TOO_MANY_RANGES. Ranges that overlap or touch are coalesced first, so a multipart/byteranges body never holds a byte twice (the 2011 Apache range DoS).',
   }),
   MAX_CONNECTIONS: int({
     default: 1000,

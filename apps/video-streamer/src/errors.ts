@@ -12,6 +12,11 @@ export const STREAMER_ERRORS = {
     status: 400,
     message: 'malformed path: bad percent-encoding or a NUL byte',
   },
+  NETLAB_ERR_BAD_QUERY: {
+    status: 400,
+    message:
+      'bad query: offset and limit are decimal integers, limit 1 to MAX_LISTED_FILES, all is 0 or 1',
+  },
   NETLAB_ERR_FORBIDDEN_PATH: {
     status: 403,
     message: 'path leaves the media folder (.., an encoded separator or an absolute path)',
@@ -19,6 +24,10 @@ export const STREAMER_ERRORS = {
   NETLAB_ERR_RANGE_NOT_SATISFIABLE: {
     status: 416,
     message: 'no requested range overlaps the file',
+  },
+  NETLAB_ERR_TOO_MANY_RANGES: {
+    status: 416,
+    message: 'more ranges than MAX_RANGES in one Range header',
   },
   NETLAB_ERR_PRECONDITION_FAILED: {
     status: 412,

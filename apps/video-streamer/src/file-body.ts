@@ -58,10 +58,17 @@ export class BufferPool {
 
 /** How a body ended: every byte written, or not (`error` says why). */
 export interface BodyResult {
-  /** File bytes handed to the socket. */
+  /** Body bytes the socket has written (file bytes and any multipart framing). */
   bytes: number;
   complete: boolean;
   error?: Error;
+}
+
+/** Bytes `start`..`end` (inclusive) of the file, after `head` (a multipart part's header). */
+export interface BodyPart {
+  readonly head?: Buffer;
+  readonly start: number;
+  readonly end: number;
 }
 
 // Chunks read and not yet written, at most, when the pool's budget allows:
@@ -73,8 +80,10 @@ export interface BodyResult {
 const IN_FLIGHT = 4;
 
 /**
- * Sends bytes `start`..`end` (inclusive) of the open file `fd` as the body
- * of `res`, then ends it, closes `fd` and calls `done` once.
+ * Sends `parts` of the open file `fd` as the body of `res`, each after its
+ * `head`, then `tail`, then ends it, closes `fd` and calls `done` once.
+ * One part without head or tail is a plain 200/206 body; several are a
+ * multipart/byteranges one (its framing is built by the caller).
  *
  * Why not `createReadStream(…).pipe(res)`: that allocates a fresh buffer
  * for every read, and at these sizes each allocation is fresh pages from
@@ -85,7 +94,8 @@ const IN_FLIGHT = 4;
  * Backpressure is stricter than a pipe's high-water mark: a chunk is read
  * only while fewer than IN_FLIGHT are unwritten (and only one when the
  * pool's budget is spent), so a client that stops reading stops the reads
- * and the download holds at most IN_FLIGHT chunks. A client that goes away
+ * and the download holds at most IN_FLIGHT chunks (plus the small part
+ * heads, at most MAX_RANGES of them). A client that goes away
  * stops it at once; the file is closed as soon as no read is using it
  * (closing it under a pending read could let the number be reused by
  * another open file before that read runs).
@@ -93,18 +103,23 @@ const IN_FLIGHT = 4;
 export function sendFileBody(
   res: ServerResponse,
   fd: number,
-  start: number,
-  end: number,
+  parts: readonly BodyPart[],
+  tail: Buffer | undefined,
   pool: BufferPool,
   done: (result: BodyResult) => void,
 ): void {
-  let position = start;
+  let part = -1;
+  let position = 0;
+  let end = -1;
   let written = 0;
   // Buffers handed to res.write() whose callback has not come yet.
   const unwritten = new Set<Buffer>();
   let reading = false;
   let finished = false;
   let fdOpen = true;
+  // Part heads handed to res.write() whose callback has not come yet.
+  let framing = 0;
+  let ending = false;
 
   const closeFd = () => {
     if (fdOpen && !reading) {
@@ -133,8 +148,43 @@ export function sendFileBody(
     if (!res.writableFinished) finish(false);
   });
 
+  /** Small framing bytes (a part's head): counted once the socket has taken them. */
+  const writeFraming = (bytes: Buffer) => {
+    framing++;
+    res.write(bytes, (writeErr) => {
+      framing--;
+      if (finished) return;
+      if (writeErr) return finish(false);
+      written += bytes.length;
+      next();
+    });
+  };
+
+  /** Reads on, or ends the body once every part is read and every write has called back. */
+  const next = () => {
+    if (finished || ending) return;
+    if (position > end && part === parts.length - 1) {
+      if (unwritten.size === 0 && framing === 0 && !reading) {
+        ending = true;
+        res.end(tail, () => {
+          if (tail !== undefined && !finished) written += tail.length;
+          finish(true);
+        });
+      }
+      return;
+    }
+    pump();
+  };
+
   const pump = () => {
-    if (finished || reading || unwritten.size >= IN_FLIGHT || position > end) return;
+    if (finished || reading || unwritten.size >= IN_FLIGHT) return;
+    if (position > end) {
+      if (part === parts.length - 1) return;
+      const p = parts[++part]!;
+      position = p.start;
+      end = p.end;
+      if (p.head !== undefined) writeFraming(p.head);
+    }
     const buf = unwritten.size === 0 ? pool.take() : pool.tryTake();
     if (buf === undefined) return; // read-ahead budget spent: the next write callback resumes
     reading = true;
@@ -165,11 +215,9 @@ export function sendFileBody(
           return;
         }
         written += n;
-        if (position > end && unwritten.size === 0) {
-          res.end(() => finish(true));
-        } else pump();
+        next();
       });
-      pump();
+      next();
     });
   };
   pump();

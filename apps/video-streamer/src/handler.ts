@@ -19,10 +19,11 @@ import {
 } from '@netlab/http-handlers';
 import { evaluatePreconditions, ifRangeMatches, validatorsOf } from './conditional.js';
 import { errorBody, STREAMER_ERRORS, type StreamerErrorCode } from './errors.js';
-import { BufferPool, sendFileBody } from './file-body.js';
-import type { MediaDir, MediaFile } from './media-dir.js';
+import { type BodyPart, BufferPool, sendFileBody } from './file-body.js';
+import type { ListQuery, MediaDir, MediaFile } from './media-dir.js';
 import { mediaName } from './media-path.js';
 import type { StreamerMetrics } from './metrics.js';
+import { byteranges, newBoundary } from './multipart.js';
 import { PAGE_CSP, playerPage } from './page.js';
 import { parseRange, type RangeResult } from './range.js';
 
@@ -32,7 +33,10 @@ export interface StreamerHandlerOptions {
   chunkBytes: number;
   /** Shared read-ahead memory (see BufferPool). */
   readAheadBytes: number;
+  /** Most files one /api/videos page holds (and the default page size); the page lists this many. */
   maxListedFiles: number;
+  /** More ranges in one Range header get 416 NETLAB_ERR_TOO_MANY_RANGES. */
+  maxRanges: number;
   /** More request header lines get 431 (MAX_HEADERS_COUNT; see requestProblem). */
   maxHeadersCount: number;
   logger: Logger;
@@ -152,7 +156,7 @@ export function createStreamerHandler(opts: StreamerHandlerOptions): StreamerHan
 
   async function page(x: Exchange): Promise<void> {
     const chosen = new URLSearchParams(x.query).get('v') ?? undefined;
-    const files = await media.list(opts.maxListedFiles);
+    const { files } = await media.list({ offset: 0, limit: opts.maxListedFiles, all: false });
     send(
       x,
       200,
@@ -166,13 +170,22 @@ export function createStreamerHandler(opts: StreamerHandlerOptions): StreamerHan
   }
 
   async function list(x: Exchange): Promise<void> {
-    const files = await media.list(opts.maxListedFiles);
-    send(
-      x,
-      200,
-      { 'content-type': JSON_TYPE, 'cache-control': 'no-cache' },
-      `${JSON.stringify(files)}\n`,
-    );
+    const query = listQuery(x.query, opts.maxListedFiles);
+    if (query === undefined) return fail(x, 'NETLAB_ERR_BAD_QUERY');
+    const { files, total } = await media.list(query);
+    const headers: OutgoingHttpHeaders = {
+      'content-type': JSON_TYPE,
+      'cache-control': 'no-cache',
+      'x-total-count': total,
+    };
+    // Paging as GitHub's API does it: the body stays a plain array, the way
+    // on is a Link (RFC 8288), absent on the last page.
+    const next = query.offset + query.limit;
+    if (next < total) {
+      const all = query.all ? '&all=1' : '';
+      headers.link = `</api/videos?offset=${next}&limit=${query.limit}${all}>; rel="next"`;
+    }
+    send(x, 200, headers, `${JSON.stringify(files)}\n`);
   }
 
   async function file(x: Exchange, raw: string): Promise<void> {
@@ -218,22 +231,36 @@ export function createStreamerHandler(opts: StreamerHandlerOptions): StreamerHan
       rangeHeader !== undefined &&
       (typeof ifRange !== 'string' || ifRangeMatches(ifRange, v, Date.now()))
     ) {
-      range = parseRange(rangeHeader, f.size);
+      range = parseRange(rangeHeader, f.size, opts.maxRanges);
     }
-    if (range.type === 'unsatisfiable') {
-      fail(x, 'NETLAB_ERR_RANGE_NOT_SATISFIABLE', { 'content-range': `bytes */${f.size}` });
+    if (range.type === 'unsatisfiable' || range.type === 'too-many') {
+      fail(
+        x,
+        range.type === 'too-many'
+          ? 'NETLAB_ERR_TOO_MANY_RANGES'
+          : 'NETLAB_ERR_RANGE_NOT_SATISFIABLE',
+        { 'content-range': `bytes */${f.size}` },
+      );
       return false;
     }
     let status = 200;
-    let start = 0;
-    let end = f.size - 1;
+    let parts: BodyPart[] = [{ start: 0, end: f.size - 1 }];
+    let tail: Buffer | undefined;
+    let length = f.size;
+    headers['content-type'] = f.type;
     if (range.type === 'range') {
       status = 206;
-      ({ start, end } = range);
+      const { start, end } = range;
+      parts = [{ start, end }];
+      length = end - start + 1;
       headers['content-range'] = `bytes ${start}-${end}/${f.size}`;
+    } else if (range.type === 'multiple') {
+      status = 206;
+      const body = byteranges(range.ranges, f.size, f.type, newBoundary());
+      ({ tail, length } = body);
+      parts = [...body.parts];
+      headers['content-type'] = body.contentType;
     }
-    const length = end - start + 1;
-    headers['content-type'] = f.type;
     headers['content-length'] = length;
     writeHead(x, status, headers);
     if (req.method === 'HEAD' || length === 0) {
@@ -241,14 +268,20 @@ export function createStreamerHandler(opts: StreamerHandlerOptions): StreamerHan
       done(x, status, 0);
       return false;
     }
-    stream(x, f, status, start, end);
+    stream(x, f, status, parts, tail);
     return true;
   }
 
   /** The body; `sendFileBody` owns (and closes) the file from here on. */
-  function stream(x: Exchange, f: MediaFile, status: number, start: number, end: number): void {
+  function stream(
+    x: Exchange,
+    f: MediaFile,
+    status: number,
+    parts: BodyPart[],
+    tail: Buffer | undefined,
+  ): void {
     streams++;
-    sendFileBody(x.res, f.fd, start, end, pool, (result) => {
+    sendFileBody(x.res, f.fd, parts, tail, pool, (result) => {
       streams--;
       metrics.bytesSent.inc(result.bytes);
       if (result.error !== undefined) {
@@ -372,4 +405,22 @@ export function createStreamerHandler(opts: StreamerHandlerOptions): StreamerHan
     streams: { get: () => streams },
     bufferBytes: { get: () => pool.lentBytes },
   }) as StreamerHandler;
+}
+
+// Nine digits: an offset past any folder a listing can hold, and no float or exponent.
+const COUNT = /^\d{1,9}$/;
+
+/**
+ * `?offset=&limit=&all=` of /api/videos; undefined when one is malformed:
+ * not a decimal integer, `limit` outside 1..max, `all` other than 0/1/true/false.
+ */
+export function listQuery(query: string, max: number): ListQuery | undefined {
+  const params = new URLSearchParams(query);
+  const offset = params.get('offset') ?? '0';
+  const limit = params.get('limit') ?? String(max);
+  const all = params.get('all') ?? '0';
+  if (!COUNT.test(offset) || !COUNT.test(limit)) return undefined;
+  if (Number(limit) < 1 || Number(limit) > max) return undefined;
+  if (!['0', '1', 'true', 'false'].includes(all)) return undefined;
+  return { offset: Number(offset), limit: Number(limit), all: all === '1' || all === 'true' };
 }

@@ -1,12 +1,19 @@
-import { type BigIntStats, close, constants, fstat, open, realpath } from 'node:fs';
+import { type BigIntStats, close, constants, fstat, open, realpath, stat } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { extname, join, sep } from 'node:path';
+import { basename, extname, join, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { contentType } from 'mime-types';
-import { mp4Duration } from './mp4-duration.js';
+import { InfoCache } from './info-cache.js';
+import { mp4Info } from './mp4-info.js';
+import { type MediaInfo, UNKNOWN } from './read-at.js';
+import { webmInfo } from './webm-info.js';
 
 const openAsync = promisify(open);
 const realpathAsync = promisify(realpath);
+const statBig = (path: string) =>
+  new Promise<BigIntStats>((resolve, reject) =>
+    stat(path, { bigint: true }, (err, st) => (err ? reject(err) : resolve(st))),
+  );
 const fstatBig = (fd: number) =>
   new Promise<BigIntStats>((resolve, reject) =>
     fstat(fd, { bigint: true }, (err, stat) => (err ? reject(err) : resolve(stat))),
@@ -29,10 +36,50 @@ export interface ListedFile {
   name: string;
   size: number;
   type: string;
-  /** Seconds, for MP4/QuickTime files (read from the moov box); null when unknown. */
+  /** Last modification, ISO 8601 (UTC). */
+  mtime: string;
+  /** Seconds, from an MP4's `mvhd` or a WebM's Info; null when unknown. */
   duration: number | null;
+  /** Of the first video track; null when unknown or none. */
+  width: number | null;
+  height: number | null;
+  /** One RFC 6381 codec string per track (`avc1.4d401e`, `mp4a.40.2`, `vp9`, `opus`); empty when unknown. */
+  codecs: string[];
   url: string;
+  /** Same-named WebVTT files: `clip.vtt`, or `clip.en.vtt` with `lang: "en"`. */
+  subtitles: Array<{ url: string; lang: string | null }>;
+  /** A same-named picture (`clip.jpg`, `.jpeg`, `.png`, `.webp`), or null. */
+  poster: string | null;
 }
+
+export interface ListQuery {
+  offset: number;
+  limit: number;
+  /** Every servable file, not only audio and video. */
+  all: boolean;
+}
+
+export interface Listing {
+  files: ListedFile[];
+  /** How many files the whole listing holds (every page). */
+  total: number;
+}
+
+export interface MediaDirOptions {
+  /** Most files whose parsed headers are remembered (see InfoCache). */
+  infoCacheEntries: number;
+  /** Called each time a file is opened to read its headers (a metric). */
+  onProbe?: () => void;
+}
+
+// Types a player is pointed at: audio and video, and HLS/DASH playlists.
+const MEDIA_TYPE = /^(video|audio)\/|^application\/(vnd\.apple\.mpegurl|x-mpegurl|dash\+xml)/;
+const POSTER_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp'];
+// Stats in flight at once while listing: enough to keep the thread pool busy, not to flood it.
+const STAT_BATCH = 16;
+
+/** Whether a file of this Content-Type is audio or video (listed by default). */
+export const isMedia = (type: string) => MEDIA_TYPE.test(type);
 
 /** The Content-Type of `name` from the mime-db table (`mime-types`), octet-stream when unknown. */
 export function typeOf(name: string): string {
@@ -56,10 +103,32 @@ function absent(err: unknown): undefined {
 export class MediaDir {
   readonly root: string;
   readonly #prefix: string;
+  readonly #cache: InfoCache;
+  readonly #onProbe: () => void;
+  /** The folder's entries, kept while its mtime says none was added, removed or renamed. */
+  #entries: { key: string; names: Array<{ name: string; link: boolean }> } | undefined;
+  readonly #inFlight = new Map<string, Promise<Listing>>();
 
-  constructor(root: string) {
+  constructor(root: string, opts: MediaDirOptions = { infoCacheEntries: 10_000 }) {
     this.root = root;
     this.#prefix = root.endsWith(sep) ? root : root + sep; // MEDIA_DIR=/ works too
+    this.#cache = new InfoCache(opts.infoCacheEntries);
+    this.#onProbe = opts.onProbe ?? (() => {});
+  }
+
+  /**
+   * Whether the real path `real` may be served: inside the folder, and no
+   * component of it below the folder is a dotfile or dot-folder. mediaName
+   * refuses a dotted *name*; this judges where a symlink *leads*
+   * (`ln -s .env clip.mp4`, `ln -s .git/config x.txt`), which realpath has
+   * resolved component by component.
+   */
+  #inside(real: string): boolean {
+    if (!real.startsWith(this.#prefix)) return false;
+    return !real
+      .slice(this.#prefix.length)
+      .split(sep)
+      .some((part) => part.startsWith('.'));
   }
 
   /**
@@ -73,7 +142,7 @@ export class MediaDir {
     } catch (err) {
       return absent(err);
     }
-    if (!real.startsWith(this.#prefix)) return undefined;
+    if (!this.#inside(real)) return undefined;
     let fd: number;
     try {
       fd = await openAsync(real, OPEN_FLAGS);
@@ -93,33 +162,149 @@ export class MediaDir {
     }
   }
 
-  /** Up to `limit` servable files, sorted by name, with their size, type and duration. */
-  async list(limit: number): Promise<ListedFile[]> {
-    const names = (await readdir(this.root))
-      .filter((n) => !n.startsWith('.'))
-      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    const listed: ListedFile[] = [];
+  /**
+   * One page of the servable files, sorted by name: audio and video only
+   * unless `all`. A file is opened (to read its headers) only the first time
+   * it is listed with this inode, size and mtime; after that a listing costs
+   * a readdir (skipped too while the folder's mtime is unchanged), a stat per
+   * file on the page, and a realpath per symlink.
+   */
+  list(query: ListQuery): Promise<Listing> {
+    // Requests for the same page while one is being made share its answer:
+    // 20 clients polling a big folder cost one listing, not 20.
+    const key = `${query.offset}:${query.limit}:${query.all}`;
+    let pending = this.#inFlight.get(key);
+    if (pending === undefined) {
+      pending = this.#list(query).finally(() => this.#inFlight.delete(key));
+      this.#inFlight.set(key, pending);
+    }
+    return pending;
+  }
+
+  async #list(query: ListQuery): Promise<Listing> {
+    const servable: string[] = [];
+    for (const { name, link } of await this.#names()) {
+      if (!link || (await this.#servableLink(name))) servable.push(name);
+    }
+    const present = new Set(servable);
+    const subtitles = subtitlesByStem(servable);
+    const listed = query.all ? servable : servable.filter((n) => isMedia(typeOf(n)));
+    const page = listed.slice(query.offset, query.offset + query.limit);
+    const stats: Array<BigIntStats | undefined> = [];
+    for (let i = 0; i < page.length; i += STAT_BATCH) {
+      const batch = page.slice(i, i + STAT_BATCH);
+      stats.push(...(await Promise.all(batch.map((n) => this.#stat(n)))));
+    }
+    const files: ListedFile[] = [];
     // One file at a time: a listing of a big folder must not open a thousand files at once.
-    for (const name of names) {
-      if (listed.length >= limit) break;
-      const file = await this.open(name);
-      if (file === undefined) continue;
-      let duration: number | undefined;
-      try {
-        if (/^(video|audio)\/(mp4|quicktime)$/.test(file.type)) {
-          duration = await mp4Duration(file.fd, file.size).catch(() => undefined);
-        }
-      } finally {
-        close(file.fd, () => {});
-      }
-      listed.push({
+    for (const [i, name] of page.entries()) {
+      const st = stats[i];
+      if (st === undefined) continue; // gone, or no longer a file, since readdir
+      const type = typeOf(name);
+      const info = await this.#info(name, type, st);
+      const stem = name.slice(0, name.length - extname(name).length);
+      files.push({
         name,
-        size: file.size,
-        type: file.type,
-        duration: duration ?? null,
-        url: `/videos/${encodeURIComponent(name)}`,
+        size: Number(st.size),
+        type,
+        mtime: new Date(Number(st.mtimeNs / 1_000_000n)).toISOString(),
+        ...info,
+        codecs: [...info.codecs],
+        url: urlOf(name),
+        subtitles: isMedia(type) ? (subtitles.get(stem) ?? []) : [],
+        poster: isMedia(type) ? posterOf(stem, present) : null,
       });
     }
-    return listed;
+    return { files, total: listed.length };
   }
+
+  /** The folder's non-dot entries that may be files (regular, or symlinks to check), sorted. */
+  async #names(): Promise<Array<{ name: string; link: boolean }>> {
+    const dir = await statBig(this.root);
+    const key = `${dir.ino}:${dir.mtimeNs}:${dir.ctimeNs}`;
+    if (this.#entries?.key === key) return this.#entries.names;
+    const names = (await readdir(this.root, { withFileTypes: true }))
+      .filter((d) => !d.name.startsWith('.') && (d.isFile() || d.isSymbolicLink()))
+      .map((d) => ({ name: d.name, link: d.isSymbolicLink() }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    this.#entries = { key, names };
+    return names;
+  }
+
+  /** A symlink is listed when open() would serve it: resolved inside, no dot in the way, a file. */
+  async #servableLink(name: string): Promise<boolean> {
+    try {
+      const real = await realpathAsync(join(this.root, name));
+      return this.#inside(real) && (await statBig(real)).isFile();
+    } catch (err) {
+      absent(err);
+      return false;
+    }
+  }
+
+  async #stat(name: string): Promise<BigIntStats | undefined> {
+    try {
+      const st = await statBig(join(this.root, name));
+      return st.isFile() ? st : undefined;
+    } catch (err) {
+      return absent(err);
+    }
+  }
+
+  /** Duration, size and codecs: from the cache, or read from the file's headers once. */
+  async #info(name: string, type: string, st: BigIntStats): Promise<MediaInfo> {
+    const probe = probeOf(type);
+    if (probe === undefined) return UNKNOWN;
+    const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${type}`;
+    const cached = this.#cache.get(key);
+    if (cached !== undefined) return cached;
+    const file = await this.open(name);
+    if (file === undefined) return UNKNOWN;
+    let info = UNKNOWN;
+    try {
+      this.#onProbe();
+      info = await probe(file.fd, file.size).catch(() => UNKNOWN);
+    } finally {
+      close(file.fd, () => {});
+    }
+    // Keyed by what was opened: if it changed since the stat, the next listing sees it.
+    const s = file.stat;
+    this.#cache.set(`${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${type}`, info);
+    return info;
+  }
+}
+
+/** How to read the headers of a file of this type, if we know how. */
+function probeOf(type: string): ((fd: number, size: number) => Promise<MediaInfo>) | undefined {
+  if (/^(video|audio)\/(mp4|quicktime|x-m4v)$/.test(type)) return mp4Info;
+  if (/^(video|audio)\/(webm|x-matroska)$/.test(type)) return webmInfo;
+  return undefined;
+}
+
+const urlOf = (name: string) => `/videos/${encodeURIComponent(name)}`;
+
+// `clip.en.vtt`, `clip.pt-BR.vtt`: a BCP 47-looking tag between the stem and `.vtt`.
+const LANG = /^(.+)\.([A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*)$/;
+
+/** The WebVTT files by the stem they belong to: `stem.vtt` (no language), `stem.<lang>.vtt`. */
+function subtitlesByStem(names: readonly string[]): Map<string, ListedFile['subtitles']> {
+  const byStem = new Map<string, ListedFile['subtitles']>();
+  const add = (stem: string, url: string, lang: string | null) => {
+    const list = byStem.get(stem) ?? [];
+    list.push({ url, lang });
+    byStem.set(stem, list);
+  };
+  for (const n of names) {
+    if (extname(n) !== '.vtt') continue;
+    const base = basename(n, '.vtt');
+    add(base, urlOf(n), null);
+    const m = LANG.exec(base);
+    if (m !== null) add(m[1]!, urlOf(n), m[2]!);
+  }
+  return byStem;
+}
+
+function posterOf(stem: string, present: ReadonlySet<string>): string | null {
+  for (const ext of POSTER_EXTENSIONS) if (present.has(stem + ext)) return urlOf(stem + ext);
+  return null;
 }

@@ -4,6 +4,7 @@ import { type ConnectionMetrics, createConnectionMetrics } from '@netlab/http-ha
 export interface StreamerMetrics extends ConnectionMetrics {
   requests: Counter<'route' | 'status'>;
   bytesSent: Counter<never>;
+  probes: Counter<never>;
 }
 
 /**
@@ -41,7 +42,12 @@ export function createStreamerMetrics(
     }),
     bytesSent: new Counter({
       name: 'netlab_media_bytes_sent_total',
-      help: 'File bytes handed to client sockets',
+      help: 'Body bytes of /videos responses the client sockets have taken (file bytes, and the framing of multipart/byteranges)',
+      registers: [registry],
+    }),
+    probes: new Counter({
+      name: 'netlab_media_probes_total',
+      help: 'Files opened to read their headers for a listing (each inode, size and mtime once while it stays in INFO_CACHE_ENTRIES)',
       registers: [registry],
     }),
   };

@@ -3,35 +3,49 @@
  *
  * - `none`: serve the whole file with 200. The unit is not `bytes`
  *   (§14.2: a server MUST ignore a unit it does not understand), the value
- *   is not a range set at all (`asdf`), or the only satisfiable range is a
- *   suffix of an empty file (nothing to put in a Content-Range).
+ *   is not a range set at all (`asdf`), or the file is empty and the range
+ *   starts at 0 or is a suffix (`bytes=0-`, `bytes=-5`): there is no byte to
+ *   put in a `Content-Range`, and §14.2 lets a server ignore Range, so the
+ *   empty body comes with 200, as nginx and Go's `http.ServeContent` do. A
+ *   416 there would leave a player no request that works.
  * - `unsatisfiable`: 416 with `Content-Range: bytes *\/size`. No range
  *   overlaps the file: `bytes=-0`, a start at or past the end, or a range
  *   whose last byte comes before its first (`bytes=5-2`, invalid by §14.1.1;
  *   §14.2 lets a server reject it, and send does the same).
+ * - `too-many`: more than `maxRanges` ranges listed (§14.2: a server MAY
+ *   reject "many small ranges"); 416 with a code of its own.
  * - `range`: one range, 206 with `Content-Range: bytes start-end/size`.
  *   Ends past the file are clamped (§14.1.2).
  * - `multiple`: more than one range is left after coalescing the ones that
- *   overlap or touch (§14.2 allows coalescing). We then answer 200 with the
- *   whole file, as §14.2 allows ("a server MAY ignore the Range header") and
- *   as send (Express) does, instead of multipart/byteranges: no player asks
- *   for several ranges, and one body per response keeps the streaming path
- *   (and its memory bound) the same for every answer.
+ *   overlap or touch (§14.2 allows coalescing); 206 multipart/byteranges.
+ *   Coalescing is what disarms the 2011 Apache range DoS (CVE-2011-3192:
+ *   `bytes=0-,0-,0-,…` made it send the file once per range): after it the
+ *   parts never hold a byte twice, so a multipart body is at most the file
+ *   plus one small part header per range, and the ranges are at most
+ *   `maxRanges`. The parts keep the order the client asked for (§14.2
+ *   SHOULD); a coalesced part takes the place of its first member.
  */
 export type RangeResult =
   | { readonly type: 'none' }
   | { readonly type: 'unsatisfiable' }
+  | { readonly type: 'too-many' }
   | { readonly type: 'range'; readonly start: number; readonly end: number }
-  | { readonly type: 'multiple'; readonly count: number };
+  | { readonly type: 'multiple'; readonly ranges: ReadonlyArray<ByteRange> };
+
+export interface ByteRange {
+  readonly start: number;
+  readonly end: number;
+}
 
 const NONE: RangeResult = { type: 'none' };
 const UNSATISFIABLE: RangeResult = { type: 'unsatisfiable' };
+const TOO_MANY: RangeResult = { type: 'too-many' };
 
 // int-range / suffix-range of §14.1.1: `first-pos "-" [ last-pos ]` or `"-" suffix-length`.
 const SPEC = /^(\d*)-(\d*)$/;
 
 /** Parses `header` (the Range value) against a file of `size` bytes. */
-export function parseRange(header: string, size: number): RangeResult {
+export function parseRange(header: string, size: number, maxRanges = Infinity): RangeResult {
   const eq = header.indexOf('=');
   if (eq === -1 || header.slice(0, eq).toLowerCase() !== 'bytes') return NONE;
   // A range set is a #list (§5.6.1): OWS around commas, empty elements ignored.
@@ -42,8 +56,9 @@ export function parseRange(header: string, size: number): RangeResult {
     .filter((s) => s !== '');
   if (specs.length === 0) return NONE;
 
-  const ranges: Array<[number, number]> = [];
-  let emptySuffix = false;
+  // [start, end, index in the header]
+  const ranges: Array<[number, number, number]> = [];
+  let emptyFile = false;
   for (const spec of specs) {
     const m = SPEC.exec(spec);
     if (m === null) return NONE; // not a byte range set at all: ignore the header
@@ -53,31 +68,45 @@ export function parseRange(header: string, size: number): RangeResult {
       // Suffix range: the last N bytes, or the whole file if it is shorter.
       const length = Number(last);
       if (length === 0) continue; // §14.1.1: a zero suffix is never satisfiable
-      if (size === 0) emptySuffix = true;
-      else ranges.push([Math.max(0, size - length), size - 1]);
+      if (size === 0) emptyFile = true;
+      else ranges.push([Math.max(0, size - length), size - 1, ranges.length]);
       continue;
     }
     const start = Number(first);
     const end = last === '' ? size - 1 : Number(last);
+    if (size === 0 && start === 0) {
+      emptyFile = true; // `bytes=0-`, `bytes=0-N` of an empty file: see `none`
+      continue;
+    }
     if (end < start || start >= size) continue; // invalid or past the end
-    ranges.push([start, Math.min(end, size - 1)]);
+    ranges.push([start, Math.min(end, size - 1), ranges.length]);
   }
-  if (ranges.length === 0) return emptySuffix ? NONE : UNSATISFIABLE;
+  // Counted as listed, before coalescing: the work of parsing and sorting
+  // is bounded too, and a client learns the limit whatever it asked for.
+  if (specs.length > maxRanges) return TOO_MANY;
+  if (ranges.length === 0) return emptyFile ? NONE : UNSATISFIABLE;
 
   const merged = coalesce(ranges);
-  if (merged.length > 1) return { type: 'multiple', count: merged.length };
-  const [[start, end]] = merged as [[number, number]];
-  return { type: 'range', start, end };
+  if (merged.length === 1) {
+    const [[start, end]] = merged as [[number, number, number]];
+    return { type: 'range', start, end };
+  }
+  return { type: 'multiple', ranges: merged.map(([start, end]) => ({ start, end })) };
 }
 
-/** Sorts ranges and merges those that overlap or are adjacent. */
-function coalesce(ranges: Array<[number, number]>): Array<[number, number]> {
-  ranges.sort((a, b) => a[0] - b[0]);
-  const out: Array<[number, number]> = [];
-  for (const [start, end] of ranges) {
+/**
+ * Merges ranges that overlap or are adjacent; the result is in the order of
+ * each merged range's first member in the header.
+ */
+function coalesce(ranges: Array<[number, number, number]>): Array<[number, number, number]> {
+  const sorted = [...ranges].sort((a, b) => a[0] - b[0]);
+  const out: Array<[number, number, number]> = [];
+  for (const [start, end, index] of sorted) {
     const last = out.at(-1);
-    if (last !== undefined && start <= last[1] + 1) last[1] = Math.max(last[1], end);
-    else out.push([start, end]);
+    if (last !== undefined && start <= last[1] + 1) {
+      last[1] = Math.max(last[1], end);
+      last[2] = Math.min(last[2], index);
+    } else out.push([start, end, index]);
   }
-  return out;
+  return out.sort((a, b) => a[2] - b[2]);
 }

@@ -45,11 +45,15 @@ export function createStreamerServer(config: StreamerConfig, deps: StreamerDeps)
     bufferBytes: () => handler?.bufferBytes ?? 0,
   });
   handler = createStreamerHandler({
-    media: new MediaDir(mediaDir),
+    media: new MediaDir(mediaDir, {
+      infoCacheEntries: config.INFO_CACHE_ENTRIES,
+      onProbe: () => metrics.probes.inc(),
+    }),
     cacheControl: config.CACHE_CONTROL,
     chunkBytes: config.STREAM_CHUNK_BYTES,
     readAheadBytes: config.READ_AHEAD_BYTES,
     maxListedFiles: config.MAX_LISTED_FILES,
+    maxRanges: config.MAX_RANGES,
     maxHeadersCount: config.MAX_HEADERS_COUNT,
     logger,
     metrics,

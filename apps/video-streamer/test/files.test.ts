@@ -35,7 +35,6 @@ describe('GET /videos/{name} with Range, on a 9-byte file', () => {
     ['bytes=0-1,1-3', 206, 0, 3],
     ['items=0-4', 200, 0, 8],
     ['asdf', 200, 0, 8],
-    ['bytes=0-1,5-6', 200, 0, 8],
   ])('%s → %i with bytes %i-%i of the file', async (range, status, start, end) => {
     const res = await get('/videos/nine.mp4', { range });
     expect(res.status).toBe(status);
@@ -58,12 +57,20 @@ describe('GET /videos/{name} with Range, on a 9-byte file', () => {
     },
   );
 
-  it('serves an empty file with 200 and refuses bytes=0- on it with 416 bytes */0', async () => {
-    const whole = await get('/videos/empty.webm');
-    expect(whole.status).toBe(200);
-    expect(whole.headers['content-length']).toBe('0');
-    expect(whole.body.length).toBe(0);
-    const ranged = await get('/videos/empty.webm', { range: 'bytes=0-' });
+  // nginx and Go answer the same; a player's first request is `bytes=0-`.
+  it.each([undefined, 'bytes=0-', 'bytes=0-0', 'bytes=-5'])(
+    'serves an empty file with Range %s as 200 with the empty body',
+    async (range) => {
+      const res = await get('/videos/empty.webm', range === undefined ? {} : { range });
+      expect(res.status).toBe(200);
+      expect(res.headers['content-length']).toBe('0');
+      expect(res.headers['content-range']).toBeUndefined();
+      expect(res.body.length).toBe(0);
+    },
+  );
+
+  it('refuses bytes=5- on an empty file with 416 bytes */0, as nginx does', async () => {
+    const ranged = await get('/videos/empty.webm', { range: 'bytes=5-' });
     expect(ranged.status).toBe(416);
     expect(ranged.headers['content-range']).toBe('bytes */0');
   });
@@ -140,26 +147,20 @@ describe('other requests', () => {
     });
   });
 
-  it('lists the files as JSON on /api/videos, dotfiles left out', async () => {
-    await writeFile(join(dir.path, '.secret'), 'no');
+  it('lists the media files as JSON on /api/videos, dotfiles left out', async () => {
+    await writeFile(join(dir.path, '.secret.mp4'), 'no');
     const res = await get('/api/videos');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
     const list = JSON.parse(res.body.toString()) as Array<{ name: string }>;
-    expect(list.map((f) => f.name)).toEqual([
-      'a.m4a',
-      'a.mkv',
-      'a.mp3',
-      'a.unknownext',
-      'a.vtt',
-      'empty.webm',
-      'nine.mp4',
-    ]);
-    expect(list.at(-1)).toEqual({
+    expect(list.map((f) => f.name)).toEqual(['a.m4a', 'a.mkv', 'a.mp3', 'empty.webm', 'nine.mp4']);
+    expect(list.at(-1)).toMatchObject({
       name: 'nine.mp4',
       size: 9,
       type: 'video/mp4',
       duration: null,
+      width: null,
+      codecs: [],
       url: '/videos/nine.mp4',
     });
   });
@@ -167,8 +168,10 @@ describe('other requests', () => {
   it('lists at most MAX_LISTED_FILES files', async () => {
     const small = await startStreamer(dir.path, { MAX_LISTED_FILES: '2' });
     try {
-      const list = JSON.parse((await request(`${small.url}/api/videos`)).body.toString());
+      const res = await request(`${small.url}/api/videos`);
+      const list = JSON.parse(res.body.toString());
       expect(list.map((f: { name: string }) => f.name)).toEqual(['a.m4a', 'a.mkv']);
+      expect(res.headers.link).toBe('</api/videos?offset=2&limit=2>; rel="next"');
       // A file past the listing is still served.
       expect((await request(`${small.url}/videos/nine.mp4`)).status).toBe(200);
     } finally {

@@ -112,3 +112,41 @@ export async function openFds(pid: number): Promise<number> {
   const { readdir } = await import('node:fs/promises');
   return (await readdir(`/proc/${pid}/fd`)).length;
 }
+
+/** An ISO BMFF box (ISO/IEC 14496-12 §4.2): size, type, body. */
+export function box(type: string, ...body: Buffer[]): Buffer {
+  const content = Buffer.concat(body);
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(8 + content.length, 0);
+  head.write(type, 4, 'latin1');
+  return Buffer.concat([head, content]);
+}
+
+/**
+ * The smallest MP4 a listing reads: `ftyp`, then `moov` with an `mvhd` of
+ * `version` 0 (32-bit times) or 1 (64-bit times) saying `duration` ticks of
+ * `timescale` per second.
+ */
+export function tinyMp4(
+  version: 0 | 1,
+  timescale: number,
+  duration: bigint,
+  /** Bytes of a `free` box put in `moov` before `mvhd` (a big moov is walked on disk, not in memory). */
+  padding = 0,
+): Buffer {
+  const mvhd =
+    version === 0
+      ? Buffer.alloc(100) // version+flags, creation, modification, timescale, duration, …
+      : Buffer.alloc(112); // version+flags, 64-bit creation and modification, timescale, 64-bit duration, …
+  mvhd[0] = version;
+  if (version === 0) {
+    mvhd.writeUInt32BE(timescale, 12);
+    mvhd.writeUInt32BE(Number(duration), 16);
+  } else {
+    mvhd.writeUInt32BE(timescale, 20);
+    mvhd.writeBigUInt64BE(duration, 24);
+  }
+  const ftyp = box('ftyp', Buffer.from('isom\0\0\x02\0isomiso2', 'latin1'));
+  const free = padding > 0 ? [box('free', Buffer.alloc(padding))] : [];
+  return Buffer.concat([ftyp, box('moov', ...free, box('mvhd', mvhd))]);
+}

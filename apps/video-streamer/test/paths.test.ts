@@ -23,6 +23,13 @@ beforeAll(async () => {
   await symlink('../secret.mp4', join(media, 'relative-out.mp4'));
   await symlink('/etc/passwd', join(media, 'passwd.mp4'));
   await symlink(join(media, 'ok.mp4'), join(media, 'in.mp4'));
+  // Symlinks whose own names are fine but which lead to a dotfile, or into a
+  // dot-folder, inside MEDIA_DIR: the resolved target is judged too.
+  await writeFile(join(media, '.env'), SECRET);
+  await symlink('.env', join(media, 'dotlink.txt'));
+  await mkdir(join(media, '.git'));
+  await writeFile(join(media, '.git', 'config'), SECRET);
+  await symlink('.git/config', join(media, 'gitconfig.mp4'));
   execFileSync('mkfifo', [join(media, 'pipe.mp4')]);
   app = await startStreamer(media);
 });
@@ -56,6 +63,8 @@ describe('paths that must never reach a file outside MEDIA_DIR (raw request line
     ['/videos/out.mp4', 404],
     ['/videos/relative-out.mp4', 404],
     ['/videos/passwd.mp4', 404],
+    ['/videos/dotlink.txt', 404],
+    ['/videos/gitconfig.mp4', 404],
     ['/videos/pipe.mp4', 404],
     ['/videos/sub', 404],
   ])('%s → %i, never the file', async (path, status) => {
@@ -78,6 +87,16 @@ describe('paths that must never reach a file outside MEDIA_DIR (raw request line
     const res = await rawGet(app.port, path);
     expect(res.status).toBe(200);
     expect(res.text.endsWith(`\r\n\r\n${body}`)).toBe(true);
+  });
+
+  it('leaves symlinks to dotfiles out of /api/videos?all=1', async () => {
+    const res = await rawGet(app.port, '/api/videos?all=1');
+    expect(res.status).toBe(200);
+    const names = (
+      JSON.parse(res.text.slice(res.text.indexOf('\r\n\r\n') + 4)) as Array<{ name: string }>
+    ).map((f) => f.name);
+    expect(names).toEqual(['a b%.mp4', 'in.mp4', 'ok.mp4']);
+    expect(res.text).not.toContain(SECRET);
   });
 
   it('answers a client that half-closes right after its request (nc -N, socat)', async () => {

@@ -26,17 +26,74 @@ describe('parseRange (RFC 9110 §14) on a 9-byte file', () => {
     ['bytes=0-4;x', { type: 'none' }],
     ['bytes=1-2, 0-0', { type: 'range', start: 0, end: 2 }],
     ['bytes=0-3,2-5', { type: 'range', start: 0, end: 5 }],
-    ['bytes=0-1,,3-4', { type: 'multiple', count: 2 }],
-    ['bytes=0-0,-1', { type: 'multiple', count: 2 }],
+    [
+      'bytes=0-1,,3-4',
+      {
+        type: 'multiple',
+        ranges: [
+          { start: 0, end: 1 },
+          { start: 3, end: 4 },
+        ],
+      },
+    ],
+    [
+      'bytes=0-0,-1',
+      {
+        type: 'multiple',
+        ranges: [
+          { start: 0, end: 0 },
+          { start: 8, end: 8 },
+        ],
+      },
+    ],
+    // The parts keep the client's order; a coalesced part takes its first member's place.
+    [
+      'bytes=5-6,0-1',
+      {
+        type: 'multiple',
+        ranges: [
+          { start: 5, end: 6 },
+          { start: 0, end: 1 },
+        ],
+      },
+    ],
+    [
+      'bytes=6-7,0-1,5-5',
+      {
+        type: 'multiple',
+        ranges: [
+          { start: 5, end: 7 },
+          { start: 0, end: 1 },
+        ],
+      },
+    ],
+    ['bytes=0-1,20-30', { type: 'range', start: 0, end: 1 }],
+    // CVE-2011-3192's shape: the same bytes over and over coalesce into one range.
+    ['bytes=0-,0-,0-,0-,0-,0-', { type: 'range', start: 0, end: 8 }],
     ['bytes=20-30, 1-2', { type: 'range', start: 1, end: 2 }],
     ['bytes=5-2, 0-1', { type: 'range', start: 0, end: 1 }],
   ])('%s → %o', (header, expected) => {
     expect(parseRange(header, 9)).toEqual(expected);
   });
 
-  it('on an empty file: bytes=0- is unsatisfiable, a suffix gets the whole (empty) file', () => {
-    expect(parseRange('bytes=0-', 0)).toEqual({ type: 'unsatisfiable' });
+  it('on an empty file: a range from 0 or a suffix gets the whole (empty) file, as nginx does', () => {
+    expect(parseRange('bytes=0-', 0)).toEqual({ type: 'none' });
+    expect(parseRange('bytes=0-0', 0)).toEqual({ type: 'none' });
     expect(parseRange('bytes=-5', 0)).toEqual({ type: 'none' });
+    expect(parseRange('bytes=5-', 0)).toEqual({ type: 'unsatisfiable' });
+  });
+
+  it('refuses more than maxRanges ranges, counted as listed, and accepts exactly maxRanges', () => {
+    expect(parseRange('bytes=0-0,2-2,4-4', 9, 3)).toEqual({
+      type: 'multiple',
+      ranges: [
+        { start: 0, end: 0 },
+        { start: 2, end: 2 },
+        { start: 4, end: 4 },
+      ],
+    });
+    expect(parseRange('bytes=0-0,2-2,4-4,6-6', 9, 3)).toEqual({ type: 'too-many' });
+    expect(parseRange('bytes=0-0,0-0,0-0,0-0', 9, 3)).toEqual({ type: 'too-many' });
   });
 });
 
@@ -73,7 +130,7 @@ describe('parseRange properties', () => {
   it('never throws, whatever the header', () => {
     fc.assert(
       fc.property(fc.string(), size, (header, n) => {
-        expect(['none', 'unsatisfiable', 'range', 'multiple']).toContain(
+        expect(['none', 'unsatisfiable', 'range', 'multiple', 'too-many']).toContain(
           parseRange(header, n).type,
         );
       }),
@@ -94,7 +151,20 @@ describe('parseRange properties', () => {
           else if (r.type === 'range') {
             expect(r.end - r.start + 1).toBe(wanted.size);
             expect(wanted.has(r.start) && wanted.has(r.end)).toBe(true);
-          } else expect(r.type).toBe('multiple');
+          } else {
+            expect(r.type).toBe('multiple');
+            if (r.type !== 'multiple') return;
+            // Disjoint, not touching, and together exactly the wanted bytes.
+            const got = r.ranges.flatMap(({ start, end }) =>
+              Array.from({ length: end - start + 1 }, (_, i) => start + i),
+            );
+            expect(got.length).toBe(wanted.size);
+            expect(new Set(got)).toEqual(wanted);
+            const sorted = [...r.ranges].sort((a, b) => a.start - b.start);
+            for (let i = 1; i < sorted.length; i++) {
+              expect(sorted[i]!.start).toBeGreaterThan(sorted[i - 1]!.end + 1);
+            }
+          }
         },
       ),
     );
