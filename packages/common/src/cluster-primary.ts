@@ -1,9 +1,9 @@
-import type { ChildProcess } from 'node:child_process';
 import cluster, { type Worker } from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { AggregatorRegistry } from 'prom-client';
 import type { WorkerConfig } from './cluster-config.js';
+import { trackHandoffs } from './cluster-handoffs.js';
 import { type RegistryJson, SlotMetrics } from './cluster-metrics.js';
 import { ClusterError } from './errors.js';
 import type { Service } from './lifecycle.js';
@@ -269,56 +269,6 @@ export function createClusterPrimary(config: WorkerConfig, deps: ClusterDeps): C
         // keeps one series per slot; the primary's own metrics come along.
         return AggregatorRegistry.aggregate([own, ...perSlot]).metrics();
       },
-    },
-  };
-}
-
-interface Closable {
-  close(): void;
-}
-
-/** Node's cluster protocol, as lib/internal/cluster/{round_robin_handle,child}.js speak it. */
-interface InternalClusterMessage {
-  cmd?: unknown;
-  act?: unknown;
-  seq?: unknown;
-  ack?: unknown;
-}
-
-/**
- * Closes the connections the primary handed a worker that died before
- * taking them.
- *
- * With round-robin scheduling (Node's default except on Windows) the
- * primary accepts each connection and sends its handle to a worker over
- * IPC, keeping its own copy open until the worker acknowledges it. A worker
- * killed in between never does, so Node never closes that copy: the client,
- * whose request nobody will read, eventually gives up, and the primary's end
- * sits in CLOSE-WAIT until the service exits, one per kill. Here every
- * handle sent with a `newconn` is remembered until its `ack` comes back; when
- * the worker exits, what is left is closed, so those clients see the
- * connection end (as they would if the worker had accepted and then died)
- * instead of waiting forever.
- */
-function trackHandoffs(child: ChildProcess): { closeAll(): number } {
-  const pending = new Map<unknown, Closable>();
-  const send = child.send.bind(child) as (...args: unknown[]) => boolean;
-  (child as { send: (...args: unknown[]) => boolean }).send = (...args: unknown[]) => {
-    const [message, handle] = args as [InternalClusterMessage, Closable | undefined];
-    if (message?.cmd === 'NODE_CLUSTER' && message.act === 'newconn' && handle) {
-      pending.set(message.seq, handle);
-    }
-    return send(...args);
-  };
-  child.on('internalMessage', (message: InternalClusterMessage) => {
-    if (message?.cmd === 'NODE_CLUSTER' && message.ack !== undefined) pending.delete(message.ack);
-  });
-  return {
-    closeAll() {
-      const count = pending.size;
-      for (const handle of pending.values()) handle.close();
-      pending.clear();
-      return count;
     },
   };
 }

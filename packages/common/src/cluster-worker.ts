@@ -20,7 +20,8 @@ export interface WorkerProcessLike {
  * environment the primary validated, with a logger and registry labelled by
  * worker slot (0 to WORKERS-1, see cluster-metrics.ts), listens
  * (node:cluster shares the primary's port), tells the primary where,
- * answers its metrics scrapes and drains when it says so. The primary owns the admin server, the signals and the decision to stop.
+ * answers its metrics scrapes and drains when it says so. The primary owns
+ * the admin server, the signals and the decision to stop.
  */
 export async function runClusterWorker<S extends Schema & ReturnType<typeof commonVars>>(
   def: ServiceDefinition<S>,
