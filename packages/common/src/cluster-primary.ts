@@ -153,7 +153,7 @@ export function createClusterPrimary(config: WorkerConfig, deps: ClusterDeps): C
     if (crashes.length > config.WORKER_MAX_RESTARTS) {
       // Every worker, the ones still starting too: one left behind finds
       // the primary gone as it starts, and Node's cluster bootstrap
-      // printed an EPIPE stack trace for it (see cluster-worker.ts).
+      // printed an EPIPE stack trace for it (see cluster-preload.cts).
       for (const other of Object.values(cluster.workers ?? {})) other?.process.kill('SIGKILL');
       const err = new ClusterError(
         'NETLAB_ERR_RESTART_STORM',
