@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
 import http from 'node:http';
 import { useApps, waitUntil } from '@netlab/testkit';
 import { describe, expect, it } from 'vitest';
@@ -92,5 +93,67 @@ describe('WORKERS=2, a worker killed under load', () => {
       what: 'no CLOSE-WAIT connections',
     }).catch(() => {});
     expect(closeWait(app.port)).toEqual([]);
+  });
+});
+
+/** Every value the `worker` label takes in a running process's /metrics. */
+async function workerLabels(adminPort: number): Promise<string[]> {
+  const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
+  const values = new Set<string>();
+  for (const match of text.matchAll(/[{,]worker="([^"]*)"/g)) values.add(match[1]!);
+  return [...values].sort();
+}
+
+describe('WORKERS=2, /metrics across worker restarts', () => {
+  it('never lowers a counter when a worker is killed, and labels workers by slot: exactly {0, 1} after 3 restarts', async () => {
+    const app = await start({ WORKERS: '2', WORKER_MAX_RESTARTS: '10' });
+    const total = () => scrape(app.adminPort, 'netlab_http_requests_total');
+    let expected = 0;
+    for (let kill = 1; kill <= 3; kill++) {
+      // Both workers answer (fresh connections go round-robin); the victim
+      // is one that has counted requests.
+      const served = new Set<number>();
+      for (let i = 0; i < 6; i++) {
+        const res = await fetch(`http://127.0.0.1:${app.port}/whoami`, {
+          headers: { connection: 'close' },
+        });
+        served.add(((await res.json()) as { pid: number }).pid);
+        expected++;
+      }
+      // The primary knows a worker's counts from its scrapes: this one is
+      // what Prometheus would have seen just before the kill.
+      await waitUntil(async () => (await total()) === expected, { what: `${expected} requests` });
+      const victim = [...served].find((pid) => workerPids(app.pid).includes(pid))!;
+      process.kill(victim, 'SIGKILL');
+      await waitUntil(
+        async () =>
+          (await scrape(app.adminPort, 'netlab_http_worker_restarts_total')) === kill &&
+          (await scrape(app.adminPort, 'netlab_http_workers')) === 2,
+        { what: `replacement worker ${kill}` },
+      );
+      expect(await total()).toBe(expected);
+    }
+    expect(await workerLabels(app.adminPort)).toEqual(['0', '1']);
+  });
+});
+
+describe('WORKERS=2, giving up while a replacement worker starts', () => {
+  it('writes only JSON lines: no EPIPE stack trace from the worker left starting', async () => {
+    const app = await start({ WORKERS: '2', WORKER_MAX_RESTARTS: '1' });
+    const [first, second] = workerPids(app.pid);
+    process.kill(first!, 'SIGKILL');
+    // The replacement is forked as this line is written; the second crash
+    // makes the primary give up while it is still starting.
+    await app.logs.waitFor((l) => l.msg === 'worker exited unexpectedly: starting a new one');
+    process.kill(second!, 'SIGKILL');
+    const { code } = await app.exited;
+    expect(code).toBe(1);
+    // Every process that shared the primary's stderr has closed it by now.
+    if (!app.child.stderr!.readableEnded) await once(app.child.stderr!, 'end');
+    expect(app.stderr()).toBe('');
+    expect(app.logs.find((l) => l.unparsed === true)).toEqual([]);
+    expect(app.logs.find((l) => l.level === 'fatal')[0]).toMatchObject({
+      err: { code: 'NETLAB_ERR_RESTART_STORM' },
+    });
   });
 });

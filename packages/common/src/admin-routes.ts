@@ -23,6 +23,22 @@ export interface RouteAnswer {
 
 const ROUTES = new Set(['/livez', '/healthz', '/readyz', '/metrics']);
 
+/**
+ * The admin server's deadlines. Probes are tiny and quick: a client that
+ * has not sent its request line and headers within `headersMs` gets 408 and
+ * is closed, and an idle keep-alive connection is closed after
+ * `keepAliveMs` (Node adds 1 s to it; measured 6.0 s). Node checks request
+ * deadlines only every `connectionsCheckingInterval` (30 s by default), so a
+ * 5 s deadline closed after 6-30 s; checking every `checkMs` closes within
+ * `headersMs + checkMs`.
+ */
+export const ADMIN_TIMEOUTS = {
+  headersMs: 5000,
+  requestMs: 10_000,
+  keepAliveMs: 5000,
+  checkMs: 500,
+} as const;
+
 function sendJson(res: http.ServerResponse, status: number, body: unknown, head: boolean): void {
   const text = `${JSON.stringify(body)}\n`;
   res.writeHead(status, {
@@ -48,6 +64,28 @@ function rawJson(status: number, reason: string, body: { error: string; code: st
 }
 
 /**
+ * What Node's parser refused, as JSON: a request line or headers past
+ * maxHeaderSize (a 100 KB path) get 431, a client too slow to send its
+ * request (Node's headersTimeout or requestTimeout) 408, everything else
+ * 400.
+ */
+function refusal(code: string | undefined): string {
+  if (code === 'HPE_HEADER_OVERFLOW') {
+    return rawJson(431, 'Request Header Fields Too Large', {
+      error: 'request line and headers larger than 8192 bytes',
+      code: 'NETLAB_ERR_HEADERS_TOO_LARGE',
+    });
+  }
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    return rawJson(408, 'Request Timeout', {
+      error: 'request not received in time',
+      code: 'NETLAB_ERR_REQUEST_TIMEOUT',
+    });
+  }
+  return rawJson(400, 'Bad Request', { error: 'bad request', code: 'NETLAB_ERR_BAD_REQUEST' });
+}
+
+/**
  * The probe and metrics endpoints of DESIGN.md on a node:http server. Kept on
  * its own port so a load balancer's health check never competes with (or is
  * counted as) service traffic, and so the service port can be firewalled
@@ -56,7 +94,13 @@ function rawJson(status: number, reason: string, body: { error: string; code: st
 export function createAdminHttpServer(state: AdminState): http.Server {
   const server = http.createServer(
     // Probes are tiny: refuse anything that looks like an attack on the admin port.
-    { maxHeaderSize: 8192, requestTimeout: 10_000, headersTimeout: 5_000, keepAliveTimeout: 5_000 },
+    {
+      maxHeaderSize: 8192,
+      requestTimeout: ADMIN_TIMEOUTS.requestMs,
+      headersTimeout: ADMIN_TIMEOUTS.headersMs,
+      keepAliveTimeout: ADMIN_TIMEOUTS.keepAliveMs,
+      connectionsCheckingInterval: ADMIN_TIMEOUTS.checkMs,
+    },
     (req, res) => {
       const path = (req.url ?? '/').split('?', 1)[0]!;
       const head = req.method === 'HEAD';
@@ -107,16 +151,7 @@ export function createAdminHttpServer(state: AdminState): http.Server {
       socket.destroy();
       return;
     }
-    // A request line or headers past maxHeaderSize (a 100 KB path) get 431,
-    // everything else Node's parser refuses gets 400, both as JSON.
-    const reply =
-      err.code === 'HPE_HEADER_OVERFLOW'
-        ? rawJson(431, 'Request Header Fields Too Large', {
-            error: 'request line and headers larger than 8192 bytes',
-            code: 'NETLAB_ERR_HEADERS_TOO_LARGE',
-          })
-        : rawJson(400, 'Bad Request', { error: 'bad request', code: 'NETLAB_ERR_BAD_REQUEST' });
-    socket.end(reply, () => socket.destroy());
+    socket.end(refusal(err.code), () => socket.destroy());
   });
   return server;
 }

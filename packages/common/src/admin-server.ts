@@ -7,10 +7,11 @@ import {
   type Readiness,
   type RouteAnswer,
 } from './admin-routes.js';
+import { type DropInfo, limitConnections, reportDrops } from './connections.js';
 import { NetlabError } from './errors.js';
 import { listen } from './listen.js';
 import type { Logger } from './logger.js';
-import type { MetricsSource } from './metrics.js';
+import { Counter, type MetricsSource, type Registry } from './metrics.js';
 
 export type { Readiness } from './admin-routes.js';
 
@@ -45,7 +46,20 @@ export interface AdminServerOptions {
    * netlab did before; the bench compares the two.
    */
   thread?: boolean;
+  /**
+   * Open admin connections at most (ADMIN_MAX_CONNECTIONS, default 64).
+   * Node closes each one past it as it arrives; each is counted in
+   * `netlab_admin_connections_rejected_total` and logged (rate-limited).
+   * Without a cap, idle admin connections were accepted by the thousand
+   * until the process ran out of file descriptors and the service port
+   * could accept nothing more.
+   */
+  maxConnections?: number;
+  /** Where `netlab_admin_connections_rejected_total` is registered (not registered when absent). */
+  registry?: Registry;
 }
+
+export const ADMIN_MAX_CONNECTIONS_DEFAULT = 64;
 
 export interface AdminServer {
   listen(port: number, host?: string): Promise<AddressInfo>;
@@ -65,10 +79,12 @@ export interface AdminThreadData {
   beatMs: number;
   contentType: string;
   metricsTimeoutMs: number;
+  maxConnections: number;
 }
 export type FromAdminThread =
   | { type: 'listening'; address: AddressInfo }
   | { type: 'error'; code: string | undefined; message: string }
+  | { type: 'drop'; info: DropInfo }
   | { type: 'metrics'; id: number }
   | { type: 'route'; id: number; path: string };
 export type ToAdminThread =
@@ -117,15 +133,33 @@ const THREAD_FILE = new URL('./admin-thread.js', import.meta.url);
  */
 export function createAdminServer(opts: AdminServerOptions): AdminServer {
   const stallMs = opts.livenessStallMs ?? 0;
-  return opts.thread === false ? inLoop(opts) : onThread(opts, stallMs);
+  const rejected =
+    opts.registry === undefined
+      ? undefined
+      : new Counter({
+          name: 'netlab_admin_connections_rejected_total',
+          help: 'Admin connections closed on arrival: ADMIN_MAX_CONNECTIONS were open',
+          registers: [opts.registry],
+        });
+  const cap = {
+    limit: opts.maxConnections ?? ADMIN_MAX_CONNECTIONS_DEFAULT,
+    logger: opts.logger,
+    onDrop: () => rejected?.inc(),
+    variable: 'ADMIN_MAX_CONNECTIONS',
+  };
+  return opts.thread === false ? inLoop(opts, cap) : onThread(opts, stallMs, cap);
 }
 
-function onThread(opts: AdminServerOptions, stallMs: number): AdminServer {
+type Cap = Parameters<typeof reportDrops>[0];
+
+function onThread(opts: AdminServerOptions, stallMs: number, cap: Cap): AdminServer {
   const shared = new Int32Array(new SharedArrayBuffer(8));
   const beatMs = Math.min(1000, Math.max(10, Math.floor(stallMs / 10)));
   let worker: Worker | undefined;
   let address: AddressInfo | null = null;
   let heartbeat: NodeJS.Timeout | undefined;
+  // The thread has the socket, the main thread the logger and the registry.
+  const drops = reportDrops(cap);
 
   function answerScrape(id: number) {
     opts.metrics.metrics().then(
@@ -151,6 +185,7 @@ function onThread(opts: AdminServerOptions, stallMs: number): AdminServer {
         beatMs,
         contentType: opts.metrics.contentType,
         metricsTimeoutMs: METRICS_TIMEOUT_MS,
+        maxConnections: cap.limit,
       };
       const thread = new Worker(THREAD_FILE, { workerData: data, name: 'netlab-admin' });
       worker = thread;
@@ -164,6 +199,7 @@ function onThread(opts: AdminServerOptions, stallMs: number): AdminServer {
       return new Promise((resolve, reject) => {
         thread.on('message', (msg: FromAdminThread) => {
           if (msg.type === 'metrics') answerScrape(msg.id);
+          else if (msg.type === 'drop') drops.drop(msg.info);
           else if (msg.type === 'route') {
             void answerRoute(opts, msg.path).then((answer) =>
               worker?.postMessage({ type: 'route', id: msg.id, answer } satisfies ToAdminThread),
@@ -191,6 +227,7 @@ function onThread(opts: AdminServerOptions, stallMs: number): AdminServer {
     },
     async close() {
       clearInterval(heartbeat);
+      drops.close();
       // Probes use keep-alive; nothing they do is worth waiting for.
       await worker?.terminate();
       worker = undefined;
@@ -199,7 +236,7 @@ function onThread(opts: AdminServerOptions, stallMs: number): AdminServer {
 }
 
 /** The admin server in the main event loop: what the bench compares the thread against. */
-function inLoop(opts: AdminServerOptions): AdminServer {
+function inLoop(opts: AdminServerOptions, cap: Cap): AdminServer {
   let readiness: Readiness = 'starting';
   const state: AdminState = {
     stalledMs: () => 0,
@@ -215,6 +252,7 @@ function inLoop(opts: AdminServerOptions): AdminServer {
     route: (path) => answerRoute(opts, path),
   };
   const server = createAdminHttpServer(state);
+  limitConnections(server, cap);
   return {
     listen: (port, host) => listen(server, port, host),
     address: () => server.address() as AddressInfo | null,

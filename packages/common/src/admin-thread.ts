@@ -87,6 +87,16 @@ const server = createAdminHttpServer({
 
 port.on('message', (msg: ToAdminThread) => scrapes.get(msg.id)?.(msg));
 
+// ADMIN_MAX_CONNECTIONS: Node closes each connection past it on arrival; the
+// main thread, which has the logger and the registry, counts and logs it.
+server.maxConnections = data.maxConnections;
+server.on('drop', (info) => {
+  port.postMessage({
+    type: 'drop',
+    info: { remoteAddress: info?.remoteAddress, remotePort: info?.remotePort },
+  } satisfies FromAdminThread);
+});
+
 server.once('error', (err: NodeJS.ErrnoException) => {
   port.postMessage({
     type: 'error',

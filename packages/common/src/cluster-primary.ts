@@ -1,15 +1,14 @@
-import type { ChildProcess } from 'node:child_process';
 import cluster, { type Worker } from 'node:cluster';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { AggregatorRegistry } from 'prom-client';
 import type { WorkerConfig } from './cluster-config.js';
+import { trackHandoffs } from './cluster-handoffs.js';
+import { type RegistryJson, SlotMetrics } from './cluster-metrics.js';
 import { ClusterError } from './errors.js';
 import type { Service } from './lifecycle.js';
 import type { Logger } from './logger.js';
 import { Counter, Gauge, type Registry } from './metrics.js';
-
-/** A registry as `getMetricsAsJSON()` gives it, the shape AggregatorRegistry sums. */
-type RegistryJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
 
 /** Primary → worker: stop accepting, finish in-flight work within timeoutMs, exit 0. */
 export interface DrainMessage {
@@ -28,6 +27,17 @@ export interface ListeningMessage {
   address: AddressInfo;
 }
 export type ClusterMessage = DrainMessage | MetricsMessage | ListeningMessage;
+
+/**
+ * The environment variable that tells a worker its slot, 0 to WORKERS-1: a
+ * replacement takes the slot of the worker it replaces. Workers label their
+ * metrics and log lines with it (`worker`), so labels stay bounded.
+ */
+export const WORKER_SLOT_VAR = 'NETLAB_WORKER_SLOT';
+/** The primary's logger bindings (`{service, version}`), for cluster-preload.cts's one line. */
+const LOG_BINDINGS_VAR = 'NETLAB_WORKER_LOG_BINDINGS';
+/** See cluster-preload.cts: turns an EPIPE at a worker's bootstrap into a log line. */
+const PRELOAD = fileURLToPath(new URL('./cluster-preload.cjs', import.meta.url));
 
 export interface ClusterDeps {
   logger: Logger;
@@ -59,6 +69,10 @@ const EXIT_GRACE_MS = 2000;
 export function createClusterPrimary(config: WorkerConfig, deps: ClusterDeps): ClusterPrimary {
   const { logger, registry } = deps;
   const live = new Map<number, Worker>();
+  // Which worker holds each slot (listening or still starting), and what
+  // each slot has counted across the workers that held it.
+  const slots: Array<Worker | undefined> = Array.from({ length: config.WORKERS }, () => undefined);
+  const slotMetrics = slots.map(() => new SlotMetrics());
   const crashes: number[] = [];
   const pendingScrapes = new Map<number, (metrics: RegistryJson | undefined) => void>();
   let nextScrape = 0;
@@ -80,8 +94,12 @@ export function createClusterPrimary(config: WorkerConfig, deps: ClusterDeps): C
     registers: [registry],
   });
 
-  function fork(): Worker {
-    const worker = cluster.fork();
+  function fork(slot: number): Worker {
+    const worker = cluster.fork({
+      [WORKER_SLOT_VAR]: String(slot),
+      [LOG_BINDINGS_VAR]: JSON.stringify(logger.bindings()),
+    });
+    slots[slot] = worker;
     const pid = worker.process.pid;
     const handoffs = trackHandoffs(worker.process);
     worker.on('message', (msg: ClusterMessage) => {
@@ -89,21 +107,23 @@ export function createClusterPrimary(config: WorkerConfig, deps: ClusterDeps): C
       else if (msg?.type === 'netlab:listening') {
         live.set(worker.id, worker);
         address ??= msg.address;
-        logger.info({ worker: worker.id, workerPid: pid }, 'worker listening');
+        logger.info({ worker: slot, workerPid: pid }, 'worker listening');
         worker.emit('netlab:listening');
       }
     });
     worker.on('exit', (code: number | null, signal: string | null) => {
       live.delete(worker.id);
+      if (slots[slot] === worker) slots[slot] = undefined;
+      slotMetrics[slot]!.retire();
       const leaked = handoffs.closeAll();
       if (leaked > 0) {
         logger.warn(
-          { worker: worker.id, workerPid: pid, connections: leaked },
+          { worker: slot, workerPid: pid, connections: leaked },
           'connections handed to the dead worker closed',
         );
       }
       if (draining) {
-        logger.info({ worker: worker.id, workerPid: pid, code, signal }, 'worker stopped');
+        logger.info({ worker: slot, workerPid: pid, code, signal }, 'worker stopped');
         return;
       }
       if (!started) {
@@ -115,13 +135,13 @@ export function createClusterPrimary(config: WorkerConfig, deps: ClusterDeps): C
         );
         return;
       }
-      restart(worker, pid, code, signal);
+      restart(slot, pid, code, signal);
     });
     return worker;
   }
 
   function restart(
-    worker: Worker,
+    slot: number,
     pid: number | undefined,
     code: number | null,
     signal: string | null,
@@ -131,7 +151,10 @@ export function createClusterPrimary(config: WorkerConfig, deps: ClusterDeps): C
     while (crashes.length > 0 && crashes[0]! <= now - config.WORKER_RESTART_WINDOW_MS)
       crashes.shift();
     if (crashes.length > config.WORKER_MAX_RESTARTS) {
-      for (const other of live.values()) other.process.kill('SIGKILL');
+      // Every worker, the ones still starting too: one left behind finds
+      // the primary gone as it starts, and Node's cluster bootstrap
+      // printed an EPIPE stack trace for it (see cluster-preload.cts).
+      for (const other of Object.values(cluster.workers ?? {})) other?.process.kill('SIGKILL');
       const err = new ClusterError(
         'NETLAB_ERR_RESTART_STORM',
         `${crashes.length} worker crashes within ${config.WORKER_RESTART_WINDOW_MS} ms: giving up`,
@@ -145,11 +168,11 @@ export function createClusterPrimary(config: WorkerConfig, deps: ClusterDeps): C
       return;
     }
     logger.error(
-      { worker: worker.id, workerPid: pid, code, signal, recentCrashes: crashes.length },
+      { worker: slot, workerPid: pid, code, signal, recentCrashes: crashes.length },
       'worker exited unexpectedly: starting a new one',
     );
     restarts.inc();
-    fork();
+    fork(slot);
   }
 
   function scrape(worker: Worker): Promise<RegistryJson | undefined> {
@@ -179,6 +202,10 @@ export function createClusterPrimary(config: WorkerConfig, deps: ClusterDeps): C
     address: () => address,
     listen() {
       cluster.setupPrimary({ exec: deps.workerEntry });
+      // The second call sees the first's execArgv (the primary's own, by default).
+      cluster.setupPrimary({
+        execArgv: [...(cluster.settings.execArgv ?? []), '--require', PRELOAD],
+      });
       return new Promise((resolve, reject) => {
         failStartup = (err) => {
           for (const worker of Object.values(cluster.workers ?? {}))
@@ -187,7 +214,7 @@ export function createClusterPrimary(config: WorkerConfig, deps: ClusterDeps): C
         };
         let waiting = config.WORKERS;
         for (let i = 0; i < config.WORKERS; i++) {
-          fork().once('netlab:listening', () => {
+          fork(i).once('netlab:listening', () => {
             waiting--;
             if (waiting === 0) {
               started = true;
@@ -210,7 +237,7 @@ export function createClusterPrimary(config: WorkerConfig, deps: ClusterDeps): C
               if (worker.isDead()) return resolve();
               const kill = setTimeout(() => {
                 logger.warn(
-                  { worker: worker.id, workerPid: worker.process.pid },
+                  { worker: slots.indexOf(worker), workerPid: worker.process.pid },
                   'worker did not exit: killed',
                 );
                 worker.process.kill('SIGKILL');
@@ -232,62 +259,16 @@ export function createClusterPrimary(config: WorkerConfig, deps: ClusterDeps): C
       contentType: registry.contentType,
       async metrics() {
         const own = await registry.getMetricsAsJSON();
-        const workers = await Promise.all([...live.values()].map(scrape));
-        const all = [own, ...workers.filter((m): m is RegistryJson => m !== undefined)];
-        // Each worker labels its series with `worker`, so the sum keeps one
-        // series per worker; the primary's own process metrics come along.
-        return AggregatorRegistry.aggregate(all).metrics();
+        const perSlot = await Promise.all(
+          slots.map(async (worker, slot) => {
+            const listening = worker !== undefined && live.has(worker.id);
+            return slotMetrics[slot]!.report(listening ? await scrape(worker) : undefined);
+          }),
+        );
+        // Each worker labels its series with its slot (`worker`), so the sum
+        // keeps one series per slot; the primary's own metrics come along.
+        return AggregatorRegistry.aggregate([own, ...perSlot]).metrics();
       },
-    },
-  };
-}
-
-interface Closable {
-  close(): void;
-}
-
-/** Node's cluster protocol, as lib/internal/cluster/{round_robin_handle,child}.js speak it. */
-interface InternalClusterMessage {
-  cmd?: unknown;
-  act?: unknown;
-  seq?: unknown;
-  ack?: unknown;
-}
-
-/**
- * Closes the connections the primary handed a worker that died before
- * taking them.
- *
- * With round-robin scheduling (Node's default except on Windows) the
- * primary accepts each connection and sends its handle to a worker over
- * IPC, keeping its own copy open until the worker acknowledges it. A worker
- * killed in between never does, so Node never closes that copy: the client,
- * whose request nobody will read, eventually gives up, and the primary's end
- * sits in CLOSE-WAIT until the service exits, one per kill. Here every
- * handle sent with a `newconn` is remembered until its `ack` comes back; when
- * the worker exits, what is left is closed, so those clients see the
- * connection end (as they would if the worker had accepted and then died)
- * instead of waiting forever.
- */
-function trackHandoffs(child: ChildProcess): { closeAll(): number } {
-  const pending = new Map<unknown, Closable>();
-  const send = child.send.bind(child) as (...args: unknown[]) => boolean;
-  (child as { send: (...args: unknown[]) => boolean }).send = (...args: unknown[]) => {
-    const [message, handle] = args as [InternalClusterMessage, Closable | undefined];
-    if (message?.cmd === 'NODE_CLUSTER' && message.act === 'newconn' && handle) {
-      pending.set(message.seq, handle);
-    }
-    return send(...args);
-  };
-  child.on('internalMessage', (message: InternalClusterMessage) => {
-    if (message?.cmd === 'NODE_CLUSTER' && message.ack !== undefined) pending.delete(message.ack);
-  });
-  return {
-    closeAll() {
-      const count = pending.size;
-      for (const handle of pending.values()) handle.close();
-      pending.clear();
-      return count;
     },
   };
 }

@@ -1,5 +1,4 @@
-import cluster from 'node:cluster';
-import type { ClusterMessage } from './cluster-primary.js';
+import { type ClusterMessage, WORKER_SLOT_VAR } from './cluster-primary.js';
 import type { CommonConfig, commonVars } from './common-config.js';
 import { type ConfigOf, loadConfig, type Schema } from './config.js';
 import type { ServiceDefinition } from './lifecycle.js';
@@ -19,24 +18,28 @@ export interface WorkerProcessLike {
 /**
  * The worker side of createClusterPrimary: builds the service from the same
  * environment the primary validated, with a logger and registry labelled by
- * worker id, listens (node:cluster shares the primary's port), tells the
- * primary where, answers its metrics scrapes and drains when it says so.
- * The primary owns the admin server, the signals and the decision to stop.
+ * worker slot (0 to WORKERS-1, see cluster-metrics.ts), listens
+ * (node:cluster shares the primary's port), tells the primary where,
+ * answers its metrics scrapes and drains when it says so. The primary owns
+ * the admin server, the signals and the decision to stop.
  */
 export async function runClusterWorker<S extends Schema & ReturnType<typeof commonVars>>(
   def: ServiceDefinition<S>,
   proc: WorkerProcessLike,
 ): Promise<void> {
   const config = loadConfig(def.schema, proc.env) as ConfigOf<S> & CommonConfig;
-  const workerId = cluster.worker?.id ?? 0;
+  // The slot the primary gave this worker (0 to WORKERS-1), not its cluster
+  // id, which grows with every restart: a label per restart would make
+  // /metrics grow without bound.
+  const slot = Number(proc.env[WORKER_SLOT_VAR] ?? 0);
   const logger = createLogger({
     service: def.name,
     version: def.version,
     level: config.LOG_LEVEL,
     format: config.LOG_FORMAT,
-  }).child({ worker: workerId });
+  }).child({ worker: slot });
   const registry = createRegistry(def.name);
-  registry.setDefaultLabels({ service: def.name, worker: String(workerId) });
+  registry.setDefaultLabels({ service: def.name, worker: String(slot) });
 
   const exit = async (code: number) => {
     await flushLogger(logger);

@@ -20,6 +20,12 @@ export function commonVars(defaults: { port: number; adminPort: number }) {
       defaults.adminPort,
       'Port of the admin server: /livez, /healthz, /readyz, /metrics (0 picks a free one).',
     ),
+    ADMIN_MAX_CONNECTIONS: int({
+      default: 64,
+      min: 1,
+      max: 10_000,
+      doc: 'Open admin connections at most; one more is closed on arrival, counted in netlab_admin_connections_rejected_total and logged. Keeps idle admin clients from using up the file descriptors the service port needs.',
+    }),
     LOG_LEVEL: oneOf(LOG_LEVELS, 'info', 'Lowest level written to the log.'),
     LOG_FORMAT: oneOf(
       ['json', 'pretty'] as const,
@@ -45,6 +51,7 @@ export type CommonConfig = {
   readonly HOST: string | undefined;
   readonly PORT: number;
   readonly ADMIN_PORT: number;
+  readonly ADMIN_MAX_CONNECTIONS: number;
   readonly LOG_LEVEL: LogLevel;
   readonly LOG_FORMAT: 'json' | 'pretty';
   readonly SHUTDOWN_TIMEOUT_MS: number;

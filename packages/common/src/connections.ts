@@ -69,21 +69,27 @@ export async function drain(
   return { destroyed };
 }
 
+/** Who a refused connection came from, as Node's 'drop' event says. */
+export interface DropInfo {
+  remoteAddress?: string;
+  remotePort?: number;
+}
+
 /**
- * Caps `server` at `limit` open connections. Node itself closes each one
- * past the cap as it arrives and emits 'drop'; this counts every one
- * (`onDrop`) and says so in the log, without letting a flood of refused
- * clients flood the log too: the first refusal is logged with its peer,
- * then one line per `logIntervalMs` (default 5 s) with how many more were
- * refused in it, until an interval passes with none. (6,138 lines in 5 s
- * were seen under load before.)
+ * Counts and logs connections refused at a cap without letting a flood of
+ * refused clients flood the log too: the first refusal is logged with its
+ * peer, then one line per `logIntervalMs` (default 5 s) with how many more
+ * were refused in it, until an interval passes with none. (6,138 lines in
+ * 5 s were seen under load before.) `variable` names the cap in the lines.
  */
-export function limitConnections(
-  server: Server,
-  opts: { limit: number; logger: Logger; onDrop: () => void; logIntervalMs?: number },
-): void {
+export function reportDrops(opts: {
+  limit: number;
+  logger: Logger;
+  onDrop: () => void;
+  variable: string;
+  logIntervalMs?: number;
+}): { drop(info?: DropInfo): void; close(): void } {
   const intervalMs = opts.logIntervalMs ?? 5000;
-  server.maxConnections = opts.limit;
   let quiet: NodeJS.Timeout | undefined;
   let since = 0;
   const report = () => {
@@ -93,33 +99,56 @@ export function limitConnections(
     }
     opts.logger.warn(
       { rejected: since, intervalMs, limit: opts.limit },
-      'connections rejected: MAX_CONNECTIONS reached',
+      `connections rejected: ${opts.variable} reached`,
     );
     since = 0;
     quiet = setTimeout(report, intervalMs).unref();
   };
-  server.on('drop', (info) => {
-    opts.onDrop();
-    if (quiet !== undefined) {
-      since++;
-      return;
-    }
-    opts.logger.warn(
-      {
-        remoteAddress: peerAddress(info?.remoteAddress),
-        remotePort: info?.remotePort,
-        limit: opts.limit,
-      },
-      'connection rejected: MAX_CONNECTIONS reached',
-    );
-    quiet = setTimeout(report, intervalMs).unref();
-  });
-  // The count of a last, unfinished interval is not lost at shutdown.
-  server.on('close', () => {
-    clearTimeout(quiet);
-    report();
-    clearTimeout(quiet);
-  });
+  return {
+    drop(info) {
+      opts.onDrop();
+      if (quiet !== undefined) {
+        since++;
+        return;
+      }
+      opts.logger.warn(
+        {
+          remoteAddress: peerAddress(info?.remoteAddress),
+          remotePort: info?.remotePort,
+          limit: opts.limit,
+        },
+        `connection rejected: ${opts.variable} reached`,
+      );
+      quiet = setTimeout(report, intervalMs).unref();
+    },
+    // The count of a last, unfinished interval is not lost at shutdown.
+    close() {
+      clearTimeout(quiet);
+      report();
+      clearTimeout(quiet);
+    },
+  };
+}
+
+/**
+ * Caps `server` at `limit` open connections. Node itself closes each one
+ * past the cap as it arrives and emits 'drop'; this counts every one
+ * (`onDrop`) and logs them as reportDrops does.
+ */
+export function limitConnections(
+  server: Server,
+  opts: {
+    limit: number;
+    logger: Logger;
+    onDrop: () => void;
+    logIntervalMs?: number;
+    variable?: string;
+  },
+): void {
+  server.maxConnections = opts.limit;
+  const drops = reportDrops({ ...opts, variable: opts.variable ?? 'MAX_CONNECTIONS' });
+  server.on('drop', (info) => drops.drop(info));
+  server.on('close', () => drops.close());
 }
 
 /**

@@ -132,6 +132,8 @@ export async function runService<S extends Schema & ReturnType<typeof commonVars
   const admin = createAdminServer({
     logger,
     livenessStallMs: config.LIVENESS_STALL_MS,
+    maxConnections: config.ADMIN_MAX_CONNECTIONS,
+    registry,
     metrics: {
       contentType: registry.contentType,
       metrics: () => (service?.metrics ?? registry).metrics(),

@@ -55,37 +55,47 @@ export function createLogger(opts: LoggerOptions): Logger {
   return root.child({ service: opts.service, version: opts.version });
 }
 
-/** The parts of sonic-boom (pino.destination) that a clean exit needs. */
-interface AsyncDestination {
-  _writing: boolean;
+/** The public API of sonic-boom (pino.destination) that a clean exit needs. */
+interface SonicBoomLike {
   flushSync(): void;
-  once(event: 'write', listener: () => void): unknown;
+  end(): void;
+  once(event: 'close' | 'error', listener: () => void): unknown;
 }
 
-function isAsyncDestination(stream: unknown): stream is AsyncDestination {
-  return typeof (stream as AsyncDestination | undefined)?.flushSync === 'function';
+function isSonicBoom(stream: unknown): stream is SonicBoomLike {
+  const s = stream as Partial<SonicBoomLike> | undefined;
+  return typeof s?.flushSync === 'function' && typeof s.end === 'function';
 }
 
 /**
- * Writes every buffered line before the process exits, in order. sonic-boom's
- * own flush() is a no-op without minLength, and pino's exit hook calls
- * flushSync() even while an asynchronous write is still in flight — so the
- * last lines ("stopped") could reach stdout before earlier ones, or after
- * the process is gone. Waiting for the in-flight write first keeps order.
+ * Writes every buffered line before the process exits, in order: the last
+ * call before exit, since the destination is closed (the logger writes
+ * nothing after it). netlab's own destinations write synchronously and need
+ * nothing; this is for an asynchronous sonic-boom (`pino.destination({ sync:
+ * false })`) passed in. Its own flush() does nothing without minLength, and
+ * pino's exit hook calls flushSync() even while an asynchronous write is in
+ * flight, so the last lines ("stopped") could reach stdout before earlier
+ * ones, or not at all. end() is public and does it right: it waits for the
+ * write in flight, writes the rest in order, then emits 'close' (fds 1 and
+ * 2 stay open). Should that take longer than `timeoutMs`, flushSync() writes
+ * what is left.
  */
 export async function flushLogger(logger: Logger, timeoutMs = 1000): Promise<void> {
   const stream: unknown = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym];
-  if (!isAsyncDestination(stream)) return;
-  const deadline = Date.now() + timeoutMs;
-  while (stream._writing && Date.now() < deadline) {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, Math.max(1, deadline - Date.now()));
-      stream.once('write', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-  }
+  if (!isSonicBoom(stream)) return;
+  let timer: NodeJS.Timeout | undefined;
+  const done = await new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+    stream.once('close', () => resolve(true));
+    stream.once('error', () => resolve(false));
+    try {
+      stream.end();
+    } catch {
+      resolve(true); // already closed: nothing is left to write
+    }
+  });
+  clearTimeout(timer);
+  if (done) return;
   try {
     stream.flushSync();
   } catch {

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import net from 'node:net';
-import { LogCapture } from '@netlab/testkit';
+import { LogCapture, waitUntil } from '@netlab/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type AdminRoutes,
@@ -256,4 +256,101 @@ describe('admin server edges', () => {
     const [err] = (await once(refused, 'error')) as [NodeJS.ErrnoException];
     expect(err.code).toBe('ECONNREFUSED');
   });
+});
+
+/** Everything the server sends on `socket` until it closes, and when it closed (ms after `since`). */
+async function untilClose(socket: net.Socket, since = performance.now()) {
+  const chunks: Buffer[] = [];
+  socket.on('data', (d: Buffer) => chunks.push(d));
+  socket.on('error', () => {});
+  await once(socket, 'close');
+  return { text: Buffer.concat(chunks).toString('latin1'), afterMs: performance.now() - since };
+}
+
+/** A raw keep-alive GET /livez: resolves 'served' on its 200, 'closed' when closed without a byte. */
+function probe(port: number): Promise<{ socket: net.Socket; outcome: 'served' | 'closed' }> {
+  const socket = net.connect({ port, host: '127.0.0.1' });
+  socket.on('error', () => {});
+  socket.write('GET /livez HTTP/1.1\r\nHost: x\r\n\r\n');
+  return new Promise((resolve) => {
+    socket.once('data', (d: Buffer) => {
+      expect(d.toString('latin1')).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+      resolve({ socket, outcome: 'served' });
+    });
+    socket.once('close', () => resolve({ socket, outcome: 'closed' }));
+  });
+}
+
+describe('admin server limits', () => {
+  it.each([true, false])(
+    'accepts exactly ADMIN_MAX_CONNECTIONS connections, closes the rest on arrival, counts and logs them (thread: %s)',
+    async (thread) => {
+      const logs = new LogCapture();
+      const registry = createRegistry('t', { defaultMetrics: false });
+      const logger = createLogger({ service: 't', version: '0', destination: logs });
+      admin = createAdminServer({ metrics: registry, logger, registry, maxConnections: 4, thread });
+      const { port } = await admin.listen(0, '127.0.0.1');
+      const started = performance.now();
+      const probes = await Promise.all(Array.from({ length: 7 }, () => probe(port)));
+      try {
+        const outcomes = probes.map((p) => p.outcome);
+        expect(outcomes.filter((o) => o === 'served')).toHaveLength(4);
+        expect(outcomes.filter((o) => o === 'closed')).toHaveLength(3);
+        // Refused at once, not left waiting for a deadline.
+        expect(performance.now() - started).toBeLessThan(3000);
+        // Asked on a connection already open: a new one would be refused too.
+        const held = probes.find((p) => p.outcome === 'served')!.socket;
+        const reply = untilClose(held);
+        held.write('GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+        expect((await reply).text).toContain(
+          'netlab_admin_connections_rejected_total{service="t"} 3',
+        );
+        const first = await logs.waitFor(
+          (l) => l.msg === 'connection rejected: ADMIN_MAX_CONNECTIONS reached',
+        );
+        expect(first).toMatchObject({ level: 'warn', limit: 4, remoteAddress: '127.0.0.1' });
+        // One line, then a summary per interval: the other two are counted, not logged each.
+        expect(logs.find((l) => String(l.msg).includes('ADMIN_MAX_CONNECTIONS'))).toHaveLength(1);
+        // A slot freed is a slot a new client gets.
+        await waitUntil(async () => (await probe(port)).outcome === 'served', {
+          what: 'a free slot',
+        });
+      } finally {
+        for (const p of probes) p.socket.destroy();
+      }
+    },
+  );
+
+  it('answers a client that sends no request, or half of one, 408 within its 5 s deadline, and closes an idle keep-alive connection within 7 s', async () => {
+    await start();
+    const { port } = admin!.address()!;
+    const t0 = performance.now();
+    const silent = net.connect({ port, host: '127.0.0.1' });
+    const half = net.connect({ port, host: '127.0.0.1' });
+    half.write('GET /livez HTTP/1.1\r\nHost: x\r\n');
+    const idle = net.connect({ port, host: '127.0.0.1' });
+    idle.write('GET /livez HTTP/1.1\r\nHost: x\r\n\r\n');
+    await once(idle, 'data');
+    const [a, b, c] = await Promise.all([
+      untilClose(silent, t0),
+      untilClose(half, t0),
+      untilClose(idle, performance.now()),
+    ]);
+    for (const { text, afterMs } of [a, b]) {
+      expect(text).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+      expect(text).toMatch(/\r\nConnection: close\r\n/);
+      expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))).toEqual({
+        error: 'request not received in time',
+        code: 'NETLAB_ERR_REQUEST_TIMEOUT',
+      });
+      // Deadline 5 s, checked every 0.5 s: Node's default check (every 30 s)
+      // closed it after 6-30 s. 7.5 s leaves room for a loaded machine.
+      expect(afterMs).toBeGreaterThanOrEqual(4900);
+      expect(afterMs).toBeLessThan(7500);
+    }
+    // keepAliveTimeout 5 s, to which Node adds 1 s.
+    expect(c.text).toBe('');
+    expect(c.afterMs).toBeGreaterThanOrEqual(4900);
+    expect(c.afterMs).toBeLessThan(7500);
+  }, 40_000);
 });

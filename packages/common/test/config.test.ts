@@ -30,6 +30,7 @@ describe('parseConfig', () => {
         HOST: undefined,
         PORT: 7000,
         ADMIN_PORT: 9000,
+        ADMIN_MAX_CONNECTIONS: 64,
         LOG_LEVEL: 'info',
         LOG_FORMAT: 'json',
         SHUTDOWN_TIMEOUT_MS: 10_000,

@@ -156,6 +156,48 @@ describe('runService', () => {
   });
 });
 
+describe('runService admin limits', () => {
+  it('caps the admin server at ADMIN_MAX_CONNECTIONS and counts refusals in /metrics', async () => {
+    const proc = new FakeProcess({ ...env, ADMIN_MAX_CONNECTIONS: '2' });
+    const running = await runService(
+      { name: 't', version: '0', schema, create: () => tcpService([]) },
+      proc,
+    );
+    const port = running!.admin.address()!.port;
+    const open = (request: string) => {
+      const socket = net.connect({ port, host: '127.0.0.1' });
+      socket.on('error', () => {});
+      socket.write(request);
+      let text = '';
+      socket.on('data', (d: Buffer) => {
+        text += d.toString('latin1');
+      });
+      return new Promise<{ socket: net.Socket; text: string }>((resolve) => {
+        socket.once('data', () => setImmediate(() => resolve({ socket, text })));
+        socket.once('close', () => resolve({ socket, text }));
+      });
+    };
+    const held = await Promise.all(
+      [1, 2].map(() => open('GET /livez HTTP/1.1\r\nHost: x\r\n\r\n')),
+    );
+    for (const { text } of held) expect(text).toMatch(/^HTTP\/1\.1 200 /);
+    const refused = await open('GET /livez HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect(refused.text).toBe('');
+    const metrics = new Promise<string>((resolve) => {
+      let text = '';
+      held[0]!.socket.on('data', (d: Buffer) => {
+        text += d.toString('latin1');
+      });
+      held[0]!.socket.once('close', () => resolve(text));
+    });
+    held[0]!.socket.write('GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(await metrics).toContain('netlab_admin_connections_rejected_total{service="t"} 1');
+    for (const { socket } of held) socket.destroy();
+    proc.emit('SIGTERM', 'SIGTERM');
+    expect(await running!.exited).toBe(0);
+  });
+});
+
 describe('drain', () => {
   it('resolves as soon as the last connection closes on its own', async () => {
     const events: string[] = [];

@@ -56,21 +56,25 @@ describe('createLogger formats', () => {
 });
 
 describe('flushLogger', () => {
-  it('writes every line an asynchronous destination still holds, in order, before it resolves', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'flush-logger-'));
-    try {
-      const path = join(dir, 'out');
-      const destination = pino.destination({ dest: path, sync: false, minLength: 4096 });
-      await once(destination, 'ready');
-      const logger = createLogger({ service: 's', version: '0', destination });
-      for (let i = 0; i < 2000; i++) logger.info({ i }, 'line');
-      await flushLogger(logger);
-      const lines = readFileSync(path, 'utf8').trim().split('\n');
-      expect(lines).toHaveLength(2000);
-      expect(lines.map((l) => JSON.parse(l).i)).toEqual(Array.from({ length: 2000 }, (_, i) => i));
-      destination.end();
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+  it.each([4096, 0])(
+    'writes every line an asynchronous destination (minLength %i) still holds, in order, before it resolves',
+    async (minLength) => {
+      const dir = await mkdtemp(join(tmpdir(), 'flush-logger-'));
+      try {
+        const path = join(dir, 'out');
+        const destination = pino.destination({ dest: path, sync: false, minLength });
+        await once(destination, 'ready');
+        const logger = createLogger({ service: 's', version: '0', destination });
+        for (let i = 0; i < 2000; i++) logger.info({ i }, 'line');
+        await flushLogger(logger);
+        const lines = readFileSync(path, 'utf8').trim().split('\n');
+        expect(lines).toHaveLength(2000);
+        expect(lines.map((l) => JSON.parse(l).i)).toEqual(
+          Array.from({ length: 2000 }, (_, i) => i),
+        );
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });
