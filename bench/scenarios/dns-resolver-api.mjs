@@ -34,6 +34,8 @@ async function startApiWithFixture(ctx, env) {
   try {
     const app = await startNetlabApp(ctx, 'dns-resolver-api', {
       DNS_SERVERS: `127.0.0.1:${fixture.port}`,
+      // bench.netlab.test must reach the fixture, not the built-in demo zone.
+      DNS_DEMO_ZONE: 'false',
       LOG_LEVEL: 'info',
       ...env,
     });

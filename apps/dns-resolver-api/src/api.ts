@@ -154,7 +154,7 @@ const INDEX_BODY = `${JSON.stringify({
 })}\n`;
 
 /**
- * The API: `/resolve` (c-ares, dns-json answers, cached), `POST /resolve`
+ * The API: `/resolve` (src/wire.ts, dns-json answers, cached), `POST /resolve`
  * (a batch), `/lookup` (getaddrinfo, bounded), `/reverse` (PTR). Every
  * parameter is checked before any query is sent; every refusal is a JSON
  * `{ error, code, status, detail }`. Each response carries `X-Request-Id`

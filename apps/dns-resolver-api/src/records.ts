@@ -5,6 +5,7 @@ import { canonical } from './wire.js';
 /** A resource record (OPT is a pseudo-record of EDNS, never an answer). */
 type PacketRecord = Exclude<Answer, { type: 'OPT' }>;
 const isRecord = (r: Answer): r is PacketRecord => r.type !== 'OPT';
+const MAX_CHAIN = 16;
 
 /**
  * One answer record in dns-json's shape (Cloudflare's `application/dns-json`,
@@ -52,8 +53,9 @@ export function fromPacket(name: string, type: RecordType, packet: DecodedPacket
   const chain: PacketRecord[] = [];
   const seen = new Set<string>();
   let owner = canonical(name);
-  // Follow the chain, whatever order the server put the records in; a loop ends it.
-  for (;;) {
+  // Follow the chain, whatever order the server put the records in; a loop
+  // ends it, and so does a chain longer than any resolver follows (BIND stops at 16).
+  while (chain.length < MAX_CHAIN) {
     if (type === 'CNAME' || type === 'ANY') break;
     seen.add(owner);
     const alias = all.find((r) => r.type === 'CNAME' && canonical(r.name) === owner);

@@ -189,7 +189,7 @@ export class Resolution {
     };
   }
 
-  /** The servers asked, for the `upstream` field. */
+  /** The servers asked, for the `upstream` field of a failure no server answered. */
   get upstream(): string {
     return this.#upstream.servers;
   }

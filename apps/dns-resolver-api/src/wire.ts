@@ -159,7 +159,12 @@ const udp: Transport = (server, query, accept, finish) => {
     finish({ kind: 'unreachable', detail: `${err.code ?? 'error'} from ${server.text}` }),
   );
   socket.connect(server.port, server.host, () => socket.send(query));
-  return () => socket.close();
+  return () => {
+    // A socket that failed to bind (EMFILE) is not running: close() would throw.
+    try {
+      socket.close();
+    } catch {}
+  };
 };
 
 const tcp: Transport = (server, query, accept, finish) => {
