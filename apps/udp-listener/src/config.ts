@@ -35,10 +35,10 @@ function multicastGroups(doc: string): VarSpec<readonly string[]> {
 
 const MAX_DENIED_PORTS = 1000;
 
-/** A comma-separated list of ports; `none` is no port at all (unset or empty is the default list). */
+/** A comma-separated list of ports, `default` standing for the default list; `none` is no port at all. */
 function portList(defaults: readonly number[], doc: string): VarSpec<readonly number[]> {
   return {
-    kind: `comma-separated ports 1-65535 (at most ${MAX_DENIED_PORTS}), or none`,
+    kind: `comma-separated ports 1-65535 or default (at most ${MAX_DENIED_PORTS}), or none`,
     default: defaults,
     doc,
     defaultText: defaults.join(','),
@@ -48,9 +48,12 @@ function portList(defaults: readonly number[], doc: string): VarSpec<readonly nu
         .split(',')
         .map((p) => p.trim())
         .filter((p) => p !== '');
-      const bad = parts.filter((p) => !/^\d{1,5}$/.test(p) || Number(p) < 1 || Number(p) > 65535);
+      const isDefault = (p: string) => p.toLowerCase() === 'default';
+      const bad = parts.filter(
+        (p) => !isDefault(p) && (!/^\d{1,5}$/.test(p) || Number(p) < 1 || Number(p) > 65535),
+      );
       if (bad.length > 0) return { error: `expected ports 1-65535, got "${bad.join(',')}"` };
-      const ports = [...new Set(parts.map(Number))];
+      const ports = [...new Set(parts.flatMap((p) => (isDefault(p) ? defaults : [Number(p)])))];
       if (ports.length > MAX_DENIED_PORTS) {
         return { error: `expected at most ${MAX_DENIED_PORTS} ports, got ${ports.length}` };
       }
@@ -87,7 +90,7 @@ export const schema = {
   }),
   UDP_DENIED_SOURCE_PORTS: portList(
     DEFAULT_DENIED_SOURCE_PORTS,
-    'Source ports never answered: services that answer anything (echo, chargen, daytime, time, QOTD, DNS, NTP, TFTP, SNMP, NetBIOS, SSDP, mDNS, memcached…), so a datagram forged from one cannot start a reply loop with them (CVE-2024-2169); none: answer every port. Our own address and port are never answered either way.',
+    'Source ports never answered: services that answer anything (echo, chargen, daytime, time, QOTD, DNS, NTP, TFTP, SNMP, NetBIOS, SSDP, mDNS, memcached…), so a datagram forged from one cannot start a reply loop with them (CVE-2024-2169). default stands for this list (default,41234 adds a port); none: answer every port. Our own address and port are never answered either way.',
   ),
   UDP_RECV_BUFFER_BYTES: int({
     default: 4 * 1024 * 1024,

@@ -77,6 +77,8 @@ describe('config', () => {
     [' 7, 53,53 ,65535', [7, 53, 65535]],
     ['none', []],
     ['NONE', []],
+    ['default,41234,7', [...DEFAULT_DENIED_SOURCE_PORTS, 41234]],
+    ['41234, Default', [41234, ...DEFAULT_DENIED_SOURCE_PORTS]],
   ])('UDP_DENIED_SOURCE_PORTS=%j is %j', (raw, ports) => {
     const result = parseConfig(schema, { UDP_DENIED_SOURCE_PORTS: raw });
     expect(result).toMatchObject({ ok: true, config: { UDP_DENIED_SOURCE_PORTS: ports } });
