@@ -39,6 +39,10 @@ async function oneBatch(
   client = c;
   // The listener is blocked: each datagram waits in its receive buffer.
   for (let i = 1; i <= count; i++) await c.send(`d${i}`, port);
+  // A datagram to ourselves and back: loopback delivers in order, so the
+  // ones sent before it have reached the listener's buffer too.
+  await c.send('mark', c.port);
+  expect(String(await c.next())).toBe('mark');
   proc.stdin.end('g');
   const { stats, closed } = JSON.parse((await lines.next()).value as string) as Json;
   // Every reply was sent before the stats were printed, so it has arrived:
