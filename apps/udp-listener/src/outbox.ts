@@ -36,6 +36,8 @@ export class Outbox {
   /** Resolves true once nothing is waiting, or false after `timeoutMs` with replies still waiting. */
   idle(timeoutMs: number): Promise<boolean> {
     if (this.#pending === 0) return Promise.resolve(true);
+    // 0 is no wait at all, not "until the next turn of the event loop".
+    if (timeoutMs <= 0) return Promise.resolve(false);
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.#onIdle = undefined;

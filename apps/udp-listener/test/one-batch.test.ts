@@ -27,7 +27,7 @@ afterEach(() => {
 async function oneBatch(
   count: number,
   env: Record<string, string>,
-): Promise<{ replies: string[]; stats: Json; closed: Json }> {
+): Promise<{ replies: string[]; stats: Json; closed: Json; warnings: Json[] }> {
   const proc = spawn(process.execPath, ['--test-udp-no-try-send', FIXTURE], {
     env: { ...process.env, ...env, COUNT: String(count) },
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -44,7 +44,7 @@ async function oneBatch(
   await c.send('mark', c.port);
   expect(String(await c.next())).toBe('mark');
   proc.stdin.end('g');
-  const { stats, closed } = JSON.parse((await lines.next()).value as string) as Json;
+  const { stats, closed, warnings } = JSON.parse((await lines.next()).value as string) as Json;
   // Every reply was sent before the stats were printed, so it has arrived:
   // one more round trip to a socket of ours proves the client read them all.
   await c.send('last', c.port);
@@ -52,7 +52,7 @@ async function oneBatch(
   for (let data = await c.next(); String(data) !== 'last'; data = await c.next()) {
     replies.push(String(data));
   }
-  return { replies, stats, closed };
+  return { replies, stats, closed, warnings };
 }
 
 describe('replies waiting in the socket, on any machine (no root, no network namespace)', () => {
@@ -90,5 +90,21 @@ describe('replies waiting in the socket, on any machine (no root, no network nam
       suppressed: { shutdown: 7, queue: 0 },
     });
     expect(closed).toMatchObject({ datagrams: 10, replies: 3 });
+  });
+
+  it('a shutdown with SHUTDOWN_TIMEOUT_MS 0 does not wait: the queued replies are dropped, and said so', async () => {
+    const { replies, stats, closed, warnings } = await oneBatch(10, {
+      SHUTDOWN_AT: '4',
+      SHUTDOWN_TIMEOUT_MS: '0',
+    });
+    expect(warnings).toEqual([
+      expect.objectContaining({ waiting: 3, of: 3, msg: expect.stringContaining('dropped') }),
+    ]);
+    // The socket closed at once, in the middle of the batch: d5-d10 were never read.
+    expect(stats.totals).toMatchObject({ datagrams: 4, suppressed: { shutdown: 1 } });
+    // Which of the three replies libuv had already written is its business;
+    // the counter says exactly which arrived.
+    expect(stats.totals.replies).toBe(replies.length);
+    expect(stats.totals.replies + stats.totals.replyErrors).toBe(3);
   });
 });
