@@ -93,7 +93,7 @@ describe('replies waiting in the socket, on any machine (no root, no network nam
   });
 
   it('a shutdown with SHUTDOWN_TIMEOUT_MS 0 does not wait: the queued replies are dropped, and said so', async () => {
-    const { replies, stats, closed, warnings } = await oneBatch(10, {
+    const { replies, stats, warnings } = await oneBatch(10, {
       SHUTDOWN_AT: '4',
       SHUTDOWN_TIMEOUT_MS: '0',
     });
