@@ -143,6 +143,18 @@ describe.skipIf(!isRoot)('loops, started by a forged datagram (a raw socket need
     ).toBe(1);
   });
 
+  it('started on the echo side, it stops at the ack listener too: two echoes, one ack', async () => {
+    const echo = await listener({ UDP_REPLY: 'echo' });
+    const ack = await listener({ UDP_REPLY: 'ack' });
+    await forgeUdp4(ack.port, echo.port, Buffer.alloc(64, 0x2e));
+    await ack.received(2);
+    const c = await client();
+    await answered(echo, c);
+    await answered(ack, c, 'x'.repeat(64));
+    expect(await totals(echo)).toMatchObject({ datagrams: 3, replies: 3 });
+    expect(await totals(ack)).toMatchObject({ datagrams: 3, replies: 2, suppressed: { loop: 1 } });
+  });
+
   it('the ack of a short datagram, cut to its size, is not answered either when it comes back', async () => {
     const echo = await listener({ UDP_REPLY: 'echo' });
     const ack = await listener({ UDP_REPLY: 'ack' });
