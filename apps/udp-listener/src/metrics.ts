@@ -1,6 +1,17 @@
 import { Counter, Gauge, type Registry } from '@netlab/common';
 
-export type SuppressReason = 'rate' | 'queue' | 'source';
+/** Why a datagram was counted but not answered (the `reason` label). */
+export const SUPPRESS_REASONS = [
+  'source',
+  'self',
+  'port',
+  'loop',
+  'empty',
+  'queue',
+  'rate',
+  'shutdown',
+] as const;
+export type SuppressReason = (typeof SUPPRESS_REASONS)[number];
 
 /** The listener's running totals: plain numbers on the hot path, read by /metrics and /stats. */
 export interface Totals {
@@ -19,7 +30,10 @@ export function newTotals(): Totals {
     bytes: 0,
     replies: 0,
     replyBytes: 0,
-    suppressed: { rate: 0, queue: 0, source: 0 },
+    suppressed: Object.fromEntries(SUPPRESS_REASONS.map((r) => [r, 0])) as Record<
+      SuppressReason,
+      number
+    >,
     replyErrors: 0,
     receiveErrors: 0,
   };
@@ -34,6 +48,7 @@ export function registerMetrics(
   registry: Registry,
   totals: Totals,
   senders: { readonly size: number; readonly forgotten: number },
+  kernelDrops: () => Promise<number | undefined>,
 ): void {
   const fromTotals = (name: string, help: string, read: (t: Totals) => number) =>
     new Counter({
@@ -61,12 +76,22 @@ export function registerMetrics(
   );
   new Counter({
     name: 'netlab_udp_replies_suppressed_total',
-    help: 'Datagrams counted but not answered, by reason: rate (the source address is over UDP_REPLY_RATE_PER_SEC), queue (UDP_REPLY_QUEUE_MAX replies already waiting), source (a forged source: multicast, broadcast, unspecified or port 0)',
+    help: 'Datagrams counted but not answered, by reason: source (a forged source: multicast, broadcast, unspecified or port 0), self (our own address and port), port (a source port in UDP_DENIED_SOURCE_PORTS), loop (our own ack coming back), empty (an ack cut to 0 bytes), queue (UDP_REPLY_QUEUE_MAX replies already waiting), rate (the source address is over UDP_REPLY_RATE_PER_SEC), shutdown (arrived while stopping)',
     labelNames: ['reason'],
     registers: [registry],
     collect() {
       this.reset();
       for (const [reason, n] of Object.entries(totals.suppressed)) this.inc({ reason }, n);
+    },
+  });
+  new Counter({
+    name: 'netlab_udp_kernel_drops_total',
+    help: 'Datagrams the kernel dropped for this socket before the process saw them, mostly a full receive buffer (the drops column of /proc/net/udp{,6}; Linux only, 0 elsewhere)',
+    registers: [registry],
+    async collect() {
+      const drops = await kernelDrops();
+      this.reset();
+      if (drops !== undefined) this.inc(drops);
     },
   });
   new Gauge({

@@ -10,6 +10,9 @@ export interface Sender {
   /** Token bucket: replies this sender may get now, refilled over time. */
   tokens: number;
   refilledAt: number;
+  /** The last ack sent to this address, and to which port: an ack coming back is a loop. */
+  lastAck: Buffer | undefined;
+  lastAckPort: number;
 }
 
 export interface SenderJson {
@@ -79,6 +82,8 @@ export class Senders {
         lastSeen: now,
         tokens: this.#burst,
         refilledAt: now,
+        lastAck: undefined,
+        lastAckPort: 0,
       };
     } else {
       this.#table.delete(address);
@@ -100,21 +105,26 @@ export class Senders {
     return true;
   }
 
-  /** Most recently seen first. */
-  toJSON(): SenderJson[] {
-    const list: SenderJson[] = [];
-    for (const s of this.#table.values()) {
-      list.push({
-        address: s.address,
-        datagrams: s.datagrams,
-        bytes: s.bytes,
-        replies: s.replies,
-        suppressed: s.suppressed,
-        firstSeen: new Date(s.firstSeen).toISOString(),
-        lastSeen: new Date(s.lastSeen).toISOString(),
-      });
-    }
-    return list.reverse();
+  /**
+   * At most `limit` senders, those that sent the most datagrams first (the
+   * most recently seen first among equals): what a person looking at a
+   * flood wants, in a page whose size does not grow with the table.
+   */
+  toJSON(limit = Number.POSITIVE_INFINITY): SenderJson[] {
+    // The table is oldest first; reversed, a stable sort keeps the most recent first among equals.
+    const top = [...this.#table.values()]
+      .reverse()
+      .sort((a, b) => b.datagrams - a.datagrams)
+      .slice(0, limit);
+    return top.map((s) => ({
+      address: s.address,
+      datagrams: s.datagrams,
+      bytes: s.bytes,
+      replies: s.replies,
+      suppressed: s.suppressed,
+      firstSeen: new Date(s.firstSeen).toISOString(),
+      lastSeen: new Date(s.lastSeen).toISOString(),
+    }));
   }
 
   #forgetOldest(): void {

@@ -1,11 +1,15 @@
 import type dgram from 'node:dgram';
 import type { AddressInfo } from 'node:net';
+import { platform } from 'node:os';
 import { type Logger, peerAddress, type Registry, type Service } from '@netlab/common';
 import { isAnswerable } from './addresses.js';
 import type { ListenerConfig } from './config.js';
 import { MulticastJoinError } from './errors.js';
 import { History } from './history.js';
+import { kernelDrops } from './kernel-drops.js';
+import { type SelfCheck, selfCheck } from './loop-guard.js';
 import { newTotals, registerMetrics, type SuppressReason } from './metrics.js';
+import { Outbox } from './outbox.js';
 import { preview } from './preview.js';
 import { type Sender, Senders } from './senders.js';
 import { bindUdp } from './socket.js';
@@ -13,6 +17,29 @@ import { bindUdp } from './socket.js';
 export interface UdpListener extends Service {
   /** Datagrams received since start. */
   readonly received: number;
+}
+
+/** `address:port`, with an IPv6 address in brackets (RFC 5952 §6): `[::1]:51557`. */
+export function hostPort(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/**
+ * The ack line for a datagram of `size` bytes, cut to `size` bytes: an
+ * answer is never bigger than its request, so that a forged source gains
+ * nothing by aiming us at a victim (no amplification, not even the 2.2×
+ * of a 33-byte line for an empty datagram). A datagram shorter than the
+ * line gets its start ("ack 5" for 5 bytes); the line is ASCII, so a cut
+ * never splits a character.
+ */
+export function ackLine(size: number, address: string, port: number): Buffer {
+  const line = Buffer.from(`ack ${size} bytes from ${hostPort(address, port)}\n`, 'latin1');
+  return line.length <= size ? line : line.subarray(0, size);
+}
+
+/** Linux reports twice the receive buffer it granted (the doubling pays for its bookkeeping, socket(7)). */
+export function grantedRecvBuffer(reported: number, os = platform()): number {
+  return os === 'linux' ? reported / 2 : reported;
 }
 
 export interface ListenerDeps {
@@ -40,21 +67,29 @@ export function createUdpListener(
     burst: config.UDP_REPLY_BURST,
   });
   const history = new History(config.UDP_HISTORY_SIZE, config.UDP_PREVIEW_BYTES);
-  registerMetrics(registry, totals, senders);
+  const outbox = new Outbox(config.UDP_REPLY_QUEUE_MAX);
+  const deniedPorts = new Set(config.UDP_DENIED_SOURCE_PORTS);
   const logEach = logger.isLevelEnabled('debug');
   let socket: dgram.Socket | undefined;
+  let self: SelfCheck | undefined;
   let recvBufferBytes = 0;
   let closing = false;
-  let pending = 0;
-  let onIdle: (() => void) | undefined;
 
-  const suppress = (sender: Sender, reason: SuppressReason) => {
+  const address = () => (socket?.address() as AddressInfo | undefined) ?? null;
+  const drops = async () => {
+    const bound = address();
+    return bound === null ? undefined : kernelDrops(bound);
+  };
+  registerMetrics(registry, totals, senders, drops);
+
+  const suppress = (sender: Sender, port: number, reason: SuppressReason) => {
     sender.suppressed++;
     totals.suppressed[reason]++;
+    if (logEach) logger.debug({ address: sender.address, port, reason }, 'reply suppressed');
   };
 
   const replySent = (sender: Sender, bytes: number, err: Error | null) => {
-    pending--;
+    outbox.done();
     if (err) {
       totals.replyErrors++;
       logger.debug({ err, address: sender.address }, 'reply not sent');
@@ -63,25 +98,43 @@ export function createUdpListener(
       totals.replyBytes += bytes;
       sender.replies++;
     }
-    if (pending === 0) onIdle?.();
   };
 
   const reply = (data: Buffer, rinfo: dgram.RemoteInfo, sender: Sender, now: number) => {
-    if (!isAnswerable(sender.address, rinfo.port)) return suppress(sender, 'source');
+    const port = rinfo.port;
+    if (!isAnswerable(sender.address, port)) return suppress(sender, port, 'source');
+    // Loops (CVE-2024-2169): a reply to ourselves, or to a service that
+    // answers anything, comes back as the next datagram, for ever.
+    if (self!.isSelf(sender.address, port)) return suppress(sender, port, 'self');
+    if (deniedPorts.has(port)) return suppress(sender, port, 'port');
+    let body = data;
+    if (mode === 'ack') {
+      // Our own ack coming back from the peer we sent it to: that peer
+      // echoes (another listener in echo mode, an echo service), and
+      // answering would start the loop again. A client has no reason to
+      // send us our line back.
+      const last = sender.lastAck;
+      if (last !== undefined && sender.lastAckPort === port && last.equals(data)) {
+        return suppress(sender, port, 'loop');
+      }
+      // An ack cut to 0 bytes says nothing, and two listeners could bounce it.
+      if (data.length === 0) return suppress(sender, port, 'empty');
+      body = ackLine(data.length, sender.address, port);
+    }
     // The kernel's send buffer is full when replies wait here: Node would
     // queue every further one in memory, so they are skipped instead (first,
     // so that a skipped reply costs the sender no token).
-    if (pending >= config.UDP_REPLY_QUEUE_MAX) return suppress(sender, 'queue');
-    if (!senders.takeToken(sender, now)) return suppress(sender, 'rate');
-    const body =
-      mode === 'echo'
-        ? data
-        : Buffer.from(`ack ${data.length} bytes from ${sender.address}:${rinfo.port}\n`);
-    pending++;
+    if (outbox.full) return suppress(sender, port, 'queue');
+    if (!senders.takeToken(sender, now)) return suppress(sender, port, 'rate');
+    outbox.start();
+    if (mode === 'ack') {
+      sender.lastAck = body;
+      sender.lastAckPort = port;
+    }
     try {
       // rinfo.address, not the unmapped one: a dual-stack socket sends to
       // IPv4 peers through their mapped address.
-      socket!.send(body, rinfo.port, rinfo.address, (err) => replySent(sender, body.length, err));
+      socket!.send(body, port, rinfo.address, (err) => replySent(sender, body.length, err));
     } catch (err) {
       // Node throws, rather than calls back, for a destination it will not
       // send to at all; a forged datagram must not take the server down.
@@ -109,7 +162,10 @@ export function createUdpListener(
         'datagram',
       );
     }
-    if (mode !== 'none' && !closing) reply(data, rinfo, sender, now);
+    if (mode === 'none') return;
+    // Stopping: counted and shown, no longer answered (the socket is about to close).
+    if (closing) return suppress(sender, rinfo.port, 'shutdown');
+    reply(data, rinfo, sender, now);
   };
 
   const joinGroups = (s: dgram.Socket) => {
@@ -136,8 +192,6 @@ export function createUdpListener(
     }
   };
 
-  const address = () => (socket?.address() as AddressInfo | undefined) ?? null;
-
   return {
     get received() {
       return totals.datagrams;
@@ -149,14 +203,20 @@ export function createUdpListener(
         received: totals.datagrams,
         datagrams: history.entries(),
       }),
-      '/stats': () => ({
-        listening: { ...address(), recvBufferBytes, reply: mode },
-        totals,
+      '/stats': async () => ({
+        listening: {
+          ...address(),
+          recvBufferBytes,
+          recvBufferRequested: config.UDP_RECV_BUFFER_BYTES,
+          reply: mode,
+        },
+        totals: { ...totals, kernelDrops: (await drops()) ?? null },
         senders: {
           tracked: senders.size,
           max: senders.max,
           forgotten: senders.forgotten,
-          list: senders.toJSON(),
+          listed: Math.min(senders.size, config.UDP_STATS_SENDERS),
+          list: senders.toJSON(config.UDP_STATS_SENDERS),
         },
       }),
     },
@@ -170,14 +230,15 @@ export function createUdpListener(
         throw err;
       }
       socket = s;
+      self = selfCheck(s.address(), { refreshMs: 10_000, now: Date.now });
       s.on('message', onMessage);
       s.on('error', (err) => {
         totals.receiveErrors++;
         logger.warn({ err }, 'receive error');
       });
-      // Linux grants at most net.core.rmem_max and reports twice what it
-      // grants (the doubling pays for its bookkeeping, socket(7)).
-      recvBufferBytes = s.getRecvBufferSize();
+      // Linux grants at most net.core.rmem_max (SO_RCVBUF is capped even
+      // for root) and reports twice what it grants.
+      recvBufferBytes = grantedRecvBuffer(s.getRecvBufferSize());
       const fields = {
         reply: mode,
         recvBufferBytes,
@@ -198,17 +259,16 @@ export function createUdpListener(
       // Datagrams still arriving are counted but no longer answered; the
       // replies already handed to the socket get up to timeoutMs to go out.
       closing = true;
-      if (pending > 0) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, timeoutMs);
-          onIdle = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
+      const waiting = outbox.pending;
+      if (!(await outbox.idle(timeoutMs))) {
+        logger.warn(
+          { waiting: outbox.pending, of: waiting },
+          'replies still waiting at SHUTDOWN_TIMEOUT_MS: dropped',
+        );
       }
       leaveGroups(s);
       await new Promise<void>((resolve) => s.close(() => resolve()));
+      socket = undefined;
       logger.info(
         { datagrams: totals.datagrams, bytes: totals.bytes, replies: totals.replies },
         'udp socket closed',

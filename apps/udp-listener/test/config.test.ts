@@ -2,6 +2,7 @@ import { parseConfig } from '@netlab/common';
 import { describe, expect, it } from 'vitest';
 import { isAnswerable, isMulticast } from '../src/addresses.js';
 import { schema } from '../src/config.js';
+import { DEFAULT_DENIED_SOURCE_PORTS } from '../src/loop-guard.js';
 
 describe('config', () => {
   it('defaults to echo on 41234 with a bounded history and sender table', () => {
@@ -69,5 +70,33 @@ describe('config', () => {
     ['ff02::1', 5000, false],
   ])('a datagram from %s port %i is answerable: %s', (address, port, expected) => {
     expect(isAnswerable(address, port)).toBe(expected);
+  });
+
+  it.each([
+    ['', DEFAULT_DENIED_SOURCE_PORTS],
+    [' 7, 53,53 ,65535', [7, 53, 65535]],
+    ['none', []],
+    ['NONE', []],
+    ['default,41234,7', [...DEFAULT_DENIED_SOURCE_PORTS, 41234]],
+    ['41234, Default', [41234, ...DEFAULT_DENIED_SOURCE_PORTS]],
+  ])('UDP_DENIED_SOURCE_PORTS=%j is %j', (raw, ports) => {
+    const result = parseConfig(schema, { UDP_DENIED_SOURCE_PORTS: raw });
+    expect(result).toMatchObject({ ok: true, config: { UDP_DENIED_SOURCE_PORTS: ports } });
+  });
+
+  it.each([
+    ['0', '"0"'],
+    ['7,65536', '"65536"'],
+    ['7,echo', '"echo"'],
+    ['-1', '"-1"'],
+    [Array.from({ length: 1001 }, (_, i) => i + 1).join(','), 'at most 1000 ports'],
+  ])('refuses UDP_DENIED_SOURCE_PORTS=%j', (raw, said) => {
+    const result = parseConfig(schema, { UDP_DENIED_SOURCE_PORTS: raw });
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.issues).toHaveLength(1);
+      expect(result.issues[0]!.variable).toBe('UDP_DENIED_SOURCE_PORTS');
+      expect(result.issues[0]!.message).toContain(said);
+    }
   });
 });

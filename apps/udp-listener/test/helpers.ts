@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
+import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import {
   type AdminServer,
@@ -127,3 +129,22 @@ export async function udpClient(host = '127.0.0.1'): Promise<Client> {
     close: () => socket.close(),
   };
 }
+
+/**
+ * Sends one UDP datagram over IPv4 loopback with a source port of our
+ * choosing, as a forger would: the UDP header written by hand and sent on a
+ * raw socket (socat IP4-SENDTO, protocol 17), which needs root. Checksum 0
+ * means "none" over IPv4 (RFC 768).
+ */
+export async function forgeUdp4(srcPort: number, dstPort: number, payload: Buffer): Promise<void> {
+  const header = Buffer.alloc(8);
+  header.writeUInt16BE(srcPort, 0);
+  header.writeUInt16BE(dstPort, 2);
+  header.writeUInt16BE(8 + payload.length, 4);
+  const socat = spawn('socat', ['-u', '-', 'IP4-SENDTO:127.0.0.1:17'], { stdio: 'pipe' });
+  socat.stdin.end(Buffer.concat([header, payload]));
+  const [code] = await once(socat, 'exit');
+  if (code !== 0) throw new Error(`socat exited ${code}`);
+}
+
+export const isRoot = process.getuid?.() === 0;

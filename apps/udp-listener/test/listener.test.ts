@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DatagramEntry } from '../src/history.js';
 import { type Client, metricValue, type Started, startListener, udpClient } from './helpers.js';
@@ -25,12 +26,16 @@ interface Stats {
     datagrams: number;
     bytes: number;
     replies: number;
-    suppressed: { rate: number; queue: number; source: number };
+    replyBytes: number;
+    replyErrors: number;
+    kernelDrops: number | null;
+    suppressed: Record<'rate' | 'queue' | 'source' | 'empty', number>;
   };
   senders: {
     tracked: number;
     max: number;
     forgotten: number;
+    listed: number;
     list: Array<{ address: string; datagrams: number; replies: number; suppressed: number }>;
   };
 }
@@ -58,6 +63,10 @@ describe('echo (RFC 862)', () => {
       expect(echoed.equals(payload)).toBe(true);
     }
     expect(await metricValue(server.registry, 'netlab_udp_replies_sent_total')).toBe(sizes.length);
+    // The reply-bytes counter is exactly the bytes sent back.
+    expect(await metricValue(server.registry, 'netlab_udp_reply_bytes_sent_total')).toBe(
+      sizes.reduce((a: number, b) => a + b, 0),
+    );
   });
 
   it('reports an IPv4 sender on the dual-stack socket as 127.0.0.1, and ::1 as ::1', async () => {
@@ -74,7 +83,14 @@ describe('echo (RFC 862)', () => {
       ['::1', v6.port],
     ]);
     const line = await server.logs.waitFor((l) => l.msg === 'datagram');
-    expect(line).toMatchObject({ address: '127.0.0.1', port: v4.port, size: 4 });
+    // The debug line carries the preview, as the README shows.
+    expect(line).toMatchObject({
+      level: 'debug',
+      address: '127.0.0.1',
+      port: v4.port,
+      size: 4,
+      preview: { text: 'four', truncated: false },
+    });
   });
 
   it('answers on IPv4 alone when HOST is 127.0.0.1', async () => {
@@ -87,13 +103,46 @@ describe('echo (RFC 862)', () => {
 });
 
 describe('reply modes', () => {
-  it('ack answers one line with the size and the sender as the server saw it', async () => {
+  it('ack answers one line with the size and the sender as the server saw it, IPv6 in brackets', async () => {
     server = await startListener({ HOST: '::', UDP_REPLY: 'ack' });
+    const payload = 'x'.repeat(64);
     for (const host of ['127.0.0.1', '::1']) {
       const c = await client(host);
-      await c.send('hello', server.port);
-      expect(String(await c.next())).toBe(`ack 5 bytes from ${host}:${c.port}\n`);
+      await c.send(payload, server.port);
+      const where = host.includes(':') ? `[${host}]:${c.port}` : `${host}:${c.port}`;
+      expect(String(await c.next())).toBe(`ack 64 bytes from ${where}\n`);
     }
+  });
+
+  it('never answers with more bytes than it received: the ack is cut to the datagram, and an empty one is not answered', async () => {
+    server = await startListener({ HOST: '::', UDP_REPLY: 'ack' });
+    const c = await client('::1');
+    const line = Buffer.from(`ack 40 bytes from [::1]:${c.port}\n`);
+    const sizes = [1, 5, 20, line.length - 1, line.length, 40, 1400];
+    let answered = 0;
+    for (const size of sizes) {
+      await c.send(Buffer.alloc(size, 0x2e), server.port);
+      const ack = await c.next();
+      answered += ack.length;
+      const full = `ack ${size} bytes from [::1]:${c.port}\n`;
+      expect([size, String(ack)]).toEqual([size, full.slice(0, Math.min(size, full.length))]);
+    }
+    await c.send(Buffer.alloc(0), server.port);
+    await server.received(sizes.length + 1);
+    // A probe from elsewhere is answered after the empty datagram was handled.
+    const probe = await client('127.0.0.1');
+    await probe.send('probe', server.port);
+    expect(String(await probe.next())).toBe('ack 5');
+    expect(c.queued).toEqual([]);
+    const { totals } = await server.admin<Stats>('/stats');
+    expect(totals).toMatchObject({ replies: sizes.length + 1, replyBytes: answered + 5 });
+    expect(totals.suppressed).toMatchObject({ empty: 1 });
+    expect(
+      await metricValue(server.registry, 'netlab_udp_replies_suppressed_total', 'reason="empty"'),
+    ).toBe(1);
+    expect(await metricValue(server.registry, 'netlab_udp_reply_bytes_sent_total')).toBe(
+      answered + 5,
+    );
   });
 
   it('none counts and keeps the datagram and sends nothing back', async () => {
@@ -209,20 +258,92 @@ describe('what arrived (admin /datagrams and /stats)', () => {
     expect(stats.senders).toMatchObject({ tracked: 2, max: 2, forgotten: 1 });
     // ::1 was seen less recently than 127.0.0.1's second datagram: it went.
     expect(stats.senders.list.map((s) => [s.address, s.datagrams])).toEqual([
-      ['127.0.0.2', 1],
       ['127.0.0.1', 2],
+      ['127.0.0.2', 1],
     ]);
     expect(stats.totals).toMatchObject({ datagrams: 4 });
     expect(await metricValue(server.registry, 'netlab_udp_senders_forgotten_total')).toBe(1);
     expect(await metricValue(server.registry, 'netlab_udp_senders_tracked')).toBe(2);
   });
 
-  it('/stats says where it listens and the receive buffer the kernel granted', async () => {
-    server = await startListener({ UDP_RECV_BUFFER_BYTES: '1048576' });
+  it('/stats says where it listens', async () => {
+    server = await startListener({ UDP_REPLY: 'ack' });
     const { listening } = await server.admin<Stats>('/stats');
-    expect(listening).toMatchObject({ address: '127.0.0.1', port: server.port, reply: 'echo' });
-    // Linux grants min(asked, rmem_max) and reports twice that (socket(7)).
-    expect(listening.recvBufferBytes).toBeGreaterThanOrEqual(65_536);
+    expect(listening).toMatchObject({ address: '127.0.0.1', port: server.port, reply: 'ack' });
+  });
+
+  it('/stats lists the UDP_STATS_SENDERS senders that sent the most, and counts them all', async () => {
+    // HOST '::': a client on 127.0.0.2 sends to 127.0.0.2, which a socket on 127.0.0.1 would not get.
+    server = await startListener({ HOST: '::', UDP_REPLY: 'none', UDP_STATS_SENDERS: '2' });
+    let n = 0;
+    for (const [host, count] of [
+      ['127.0.0.1', 3],
+      ['127.0.0.2', 1],
+      ['127.0.0.3', 2],
+    ] as const) {
+      const c = await client(host);
+      for (let i = 0; i < count; i++) await c.send('x', server.port);
+      n += count;
+      await server.received(n);
+    }
+    const stats = await server.admin<Stats>('/stats');
+    expect(stats.senders).toMatchObject({ tracked: 3, listed: 2 });
+    expect(stats.senders.list.map((s) => [s.address, s.datagrams])).toEqual([
+      ['127.0.0.1', 3],
+      ['127.0.0.3', 2],
+    ]);
+    expect(stats.totals.datagrams).toBe(6);
+  });
+
+  it('/stats lists 100 senders by default, however many it tracks', async () => {
+    server = await startListener({ HOST: '::', UDP_REPLY: 'none' });
+    const senders = 101;
+    for (let i = 1; i <= senders; i++) {
+      const c = await client(`127.0.1.${i}`);
+      await c.send('x', server.port);
+      c.close();
+      clients.pop();
+    }
+    await server.received(senders);
+    const stats = await server.admin<Stats>('/stats');
+    expect(stats.senders).toMatchObject({ tracked: senders, listed: 100 });
+    expect(stats.senders.list).toHaveLength(100);
+  });
+});
+
+/** What Linux grants at most (SO_RCVBUF is capped here even for root). */
+const RMEM_MAX = (() => {
+  try {
+    return Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+  } catch {
+    return undefined;
+  }
+})();
+
+describe.runIf(RMEM_MAX !== undefined)('the receive buffer (Linux)', () => {
+  it('is the size asked for, as granted (Linux reports twice that)', async () => {
+    // Neither the host's default (rmem_default) nor its cap: a size only UDP_RECV_BUFFER_BYTES gives.
+    const rmemDefault = Number(readFileSync('/proc/sys/net/core/rmem_default', 'utf8'));
+    let asked = Math.max(65_536, Math.floor(RMEM_MAX! / 2 / 4096) * 4096 - 4096);
+    if (asked === rmemDefault) asked += 4096;
+    server = await startListener({ UDP_RECV_BUFFER_BYTES: String(asked) });
+    const { listening } = await server.admin<
+      Stats & { listening: { recvBufferRequested: number } }
+    >('/stats');
+    expect(listening).toMatchObject({ recvBufferBytes: asked, recvBufferRequested: asked });
+    const bound = await server.logs.waitFor((l) => l.msg === 'udp socket bound');
+    expect(bound).toMatchObject({ level: 'info', recvBufferBytes: asked });
+    expect(server.logs.find((l) => l.level === 'warn')).toEqual([]);
+  });
+
+  it('warns, and shows what was granted, when the kernel caps it at net.core.rmem_max', async () => {
+    const asked = Math.min(2 * RMEM_MAX!, 1024 * 1024 * 1024);
+    server = await startListener({ UDP_RECV_BUFFER_BYTES: String(asked) });
+    const { listening } = await server.admin<Stats>('/stats');
+    expect(listening.recvBufferBytes).toBe(RMEM_MAX);
+    const warning = server.logs.find((l) => l.level === 'warn');
+    expect(warning).toHaveLength(1);
+    expect(warning[0]).toMatchObject({ requested: asked, recvBufferBytes: RMEM_MAX });
   });
 });
 
