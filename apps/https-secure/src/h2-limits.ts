@@ -136,6 +136,8 @@ export function limitHttp2(server: http2.Http2SecureServer, opts: H2LimitOptions
       openStreams--;
       if (stream.rstCode === undefined || stream.rstCode === NGHTTP2_NO_ERROR) return;
       if (ours.has(stream)) return;
+      // A connection closing ends its open streams with a code too: not a reset.
+      if (session === undefined || session.destroyed || session.closed) return;
       state.resets++;
       opts.onReset();
       if (!takeResetToken(state) || state.closing) return;
@@ -155,8 +157,8 @@ export function limitHttp2(server: http2.Http2SecureServer, opts: H2LimitOptions
       // GOAWAY with this code, then the connection is closed. (Node's
       // session.destroy(undefined, code) sends NO_ERROR once the client
       // has streams in flight: say why first.)
-      session?.goaway(NGHTTP2_ENHANCE_YOUR_CALM);
-      setImmediate(() => session?.destroy());
+      session.goaway(NGHTTP2_ENHANCE_YOUR_CALM);
+      setImmediate(() => session.destroy());
     });
   }
 
