@@ -2,6 +2,7 @@ import http2 from 'node:http2';
 import type { Logger } from '@netlab/common';
 import { peerAddress } from '@netlab/common';
 import type { HttpRequest, HttpResponse } from '@netlab/http-handlers';
+import { HTTPS_ERRORS } from './errors.js';
 
 const { NGHTTP2_ENHANCE_YOUR_CALM, NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM } = http2.constants;
 
@@ -150,7 +151,7 @@ export function limitHttp2(server: http2.Http2SecureServer, opts: H2LimitOptions
           streams: state.streams,
           resets: state.resets,
           limit: opts.maxStreamResets,
-          code: 'NETLAB_ERR_H2_TOO_MANY_RESETS',
+          code: HTTPS_ERRORS.NETLAB_ERR_H2_TOO_MANY_RESETS,
         },
         'HTTP/2 session closed: too many stream resets (GOAWAY ENHANCE_YOUR_CALM)',
       );
@@ -185,7 +186,7 @@ export function limitHttp2(server: http2.Http2SecureServer, opts: H2LimitOptions
               remoteAddress: peerAddress(session.socket.remoteAddress),
               remotePort: session.socket.remotePort,
               pingTimeoutMs: opts.pingTimeoutMs,
-              code: 'NETLAB_ERR_H2_SESSION_DEAD',
+              code: HTTPS_ERRORS.NETLAB_ERR_H2_SESSION_DEAD,
             },
             'HTTP/2 session closed: no answer to PING (the session had ended on a protocol error)',
           );
@@ -219,7 +220,7 @@ export function limitHttp2(server: http2.Http2SecureServer, opts: H2LimitOptions
       return;
     }
     logger.warn(
-      { limit: opts.maxOpenStreams, code: 'NETLAB_ERR_H2_STREAMS_EXHAUSTED' },
+      { limit: opts.maxOpenStreams, code: HTTPS_ERRORS.NETLAB_ERR_H2_STREAMS_EXHAUSTED },
       'HTTP/2 stream refused: H2_MAX_OPEN_STREAMS reached',
     );
     const report = () => {
@@ -232,7 +233,7 @@ export function limitHttp2(server: http2.Http2SecureServer, opts: H2LimitOptions
           refused: refusedSince,
           limit: opts.maxOpenStreams,
           intervalMs: REFUSAL_LOG_INTERVAL_MS,
-          code: 'NETLAB_ERR_H2_STREAMS_EXHAUSTED',
+          code: HTTPS_ERRORS.NETLAB_ERR_H2_STREAMS_EXHAUSTED,
         },
         'HTTP/2 streams refused: H2_MAX_OPEN_STREAMS reached',
       );
