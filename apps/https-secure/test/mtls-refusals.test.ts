@@ -84,6 +84,8 @@ describe('mTLS refusals are logged at info with the peer and the real reason, an
         'code="CERT_HAS_EXPIRED",reason="bad_certificate"',
       ),
     ).toBe(1);
+    // Counted once: not again as a hang-up when the socket is closed.
+    expect(app.logs.find((l) => String(l.msg).startsWith('TLS handshake failed'))).toHaveLength(1);
   });
 
   it('a client with no certificate', async () => {
