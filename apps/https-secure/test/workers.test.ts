@@ -92,10 +92,13 @@ describe('what the primary hands its workers', () => {
     if (!prepared.ok) throw new Error('no certificate');
     const shared = shareWithWorkers(prepared.tls);
     const keyFile = shared.env.TLS_KEY_FILE!;
-    expect((await stat(keyFile)).mode & 0o777).toBe(0o600);
-    expect((await stat(dirname(keyFile))).mode & 0o777).toBe(0o700);
-    expect(Object.keys(shared.env).sort()).toEqual(['TLS_CERT_FILE', 'TLS_KEY_FILE']);
-    shared.cleanup();
+    try {
+      expect((await stat(keyFile)).mode & 0o777).toBe(0o600);
+      expect((await stat(dirname(keyFile))).mode & 0o777).toBe(0o700);
+      expect(Object.keys(shared.env).sort()).toEqual(['TLS_CERT_FILE', 'TLS_KEY_FILE']);
+    } finally {
+      shared.cleanup();
+    }
     await expect(stat(dirname(keyFile))).rejects.toThrow();
   });
 });
