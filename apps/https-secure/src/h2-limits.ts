@@ -2,6 +2,7 @@ import http2 from 'node:http2';
 import type { Logger } from '@netlab/common';
 import { peerAddress } from '@netlab/common';
 import type { HttpRequest, HttpResponse } from '@netlab/http-handlers';
+import { HTTPS_ERRORS } from './errors.js';
 
 const { NGHTTP2_ENHANCE_YOUR_CALM, NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM } = http2.constants;
 
@@ -136,6 +137,8 @@ export function limitHttp2(server: http2.Http2SecureServer, opts: H2LimitOptions
       openStreams--;
       if (stream.rstCode === undefined || stream.rstCode === NGHTTP2_NO_ERROR) return;
       if (ours.has(stream)) return;
+      // A connection closing ends its open streams with a code too: not a reset.
+      if (session === undefined || session.destroyed || session.closed) return;
       state.resets++;
       opts.onReset();
       if (!takeResetToken(state) || state.closing) return;
@@ -148,15 +151,15 @@ export function limitHttp2(server: http2.Http2SecureServer, opts: H2LimitOptions
           streams: state.streams,
           resets: state.resets,
           limit: opts.maxStreamResets,
-          code: 'NETLAB_ERR_H2_TOO_MANY_RESETS',
+          code: HTTPS_ERRORS.NETLAB_ERR_H2_TOO_MANY_RESETS,
         },
         'HTTP/2 session closed: too many stream resets (GOAWAY ENHANCE_YOUR_CALM)',
       );
       // GOAWAY with this code, then the connection is closed. (Node's
       // session.destroy(undefined, code) sends NO_ERROR once the client
       // has streams in flight: say why first.)
-      session?.goaway(NGHTTP2_ENHANCE_YOUR_CALM);
-      setImmediate(() => session?.destroy());
+      session.goaway(NGHTTP2_ENHANCE_YOUR_CALM);
+      setImmediate(() => session.destroy());
     });
   }
 
@@ -183,7 +186,7 @@ export function limitHttp2(server: http2.Http2SecureServer, opts: H2LimitOptions
               remoteAddress: peerAddress(session.socket.remoteAddress),
               remotePort: session.socket.remotePort,
               pingTimeoutMs: opts.pingTimeoutMs,
-              code: 'NETLAB_ERR_H2_SESSION_DEAD',
+              code: HTTPS_ERRORS.NETLAB_ERR_H2_SESSION_DEAD,
             },
             'HTTP/2 session closed: no answer to PING (the session had ended on a protocol error)',
           );
@@ -217,7 +220,7 @@ export function limitHttp2(server: http2.Http2SecureServer, opts: H2LimitOptions
       return;
     }
     logger.warn(
-      { limit: opts.maxOpenStreams, code: 'NETLAB_ERR_H2_STREAMS_EXHAUSTED' },
+      { limit: opts.maxOpenStreams, code: HTTPS_ERRORS.NETLAB_ERR_H2_STREAMS_EXHAUSTED },
       'HTTP/2 stream refused: H2_MAX_OPEN_STREAMS reached',
     );
     const report = () => {
@@ -230,7 +233,7 @@ export function limitHttp2(server: http2.Http2SecureServer, opts: H2LimitOptions
           refused: refusedSince,
           limit: opts.maxOpenStreams,
           intervalMs: REFUSAL_LOG_INTERVAL_MS,
-          code: 'NETLAB_ERR_H2_STREAMS_EXHAUSTED',
+          code: HTTPS_ERRORS.NETLAB_ERR_H2_STREAMS_EXHAUSTED,
         },
         'HTTP/2 streams refused: H2_MAX_OPEN_STREAMS reached',
       );

@@ -34,6 +34,7 @@ import {
   watchCertificates,
 } from '@netlab/tls';
 import type { HttpsConfig } from './config.js';
+import { HTTPS_ERRORS } from './errors.js';
 import { limitHttp2 } from './h2-limits.js';
 import { interpose } from './interpose.js';
 import { createHttpsMetrics, type HttpsMetrics } from './metrics.js';
@@ -152,7 +153,7 @@ export function createHttpsServer(config: HttpsConfig, deps: HttpsDeps): HttpsSe
           remoteAddress: peerAddress(socket.remoteAddress),
           remotePort: socket.remotePort,
           start: JSON.stringify(firstBytes.toString('latin1').slice(0, 16)),
-          code: 'NETLAB_ERR_HTTPS_EXPECTED',
+          code: HTTPS_ERRORS.NETLAB_ERR_HTTPS_EXPECTED,
         },
         'plain HTTP sent to the TLS port: answered 400',
       );

@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import http from 'node:http';
 import { connect } from '@netlab/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,10 +64,20 @@ describe('HTTP_REDIRECT_PORT', () => {
 
   it('curl -L follows it to https', async () => {
     const { run, fileIn, tempDir } = await import('./helpers.js');
-    const caFile = await fileIn(await tempDir('redirect'), 'ca.pem', app.ca);
-    const port = app.server.redirectAddress()!.port;
-    const { stdout } = await run('curl', ['-sSL', '--cacert', caFile, `http://127.0.0.1:${port}/`]);
-    expect(stdout).toBe('Hello HTTPS\n');
+    const dir = await tempDir('redirect');
+    try {
+      const caFile = await fileIn(dir, 'ca.pem', app.ca);
+      const port = app.server.redirectAddress()!.port;
+      const { stdout } = await run('curl', [
+        '-sSL',
+        '--cacert',
+        caFile,
+        `http://127.0.0.1:${port}/`,
+      ]);
+      expect(stdout).toBe('Hello HTTPS\n');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

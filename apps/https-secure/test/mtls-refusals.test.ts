@@ -84,6 +84,8 @@ describe('mTLS refusals are logged at info with the peer and the real reason, an
         'code="CERT_HAS_EXPIRED",reason="bad_certificate"',
       ),
     ).toBe(1);
+    // Counted once: not again as a hang-up when the socket is closed.
+    expect(app.logs.find((l) => String(l.msg).startsWith('TLS handshake failed'))).toHaveLength(1);
   });
 
   it('a client with no certificate', async () => {
@@ -104,7 +106,19 @@ describe('mTLS refusals are logged at info with the peer and the real reason, an
       () => {},
     );
     const line = await app.logs.waitFor((l) => l.msg === 'TLS handshake failed');
-    expect(line).toMatchObject({ level: 'info', reason: 'protocol_version' });
+    expect(line).toMatchObject({
+      level: 'info',
+      reason: 'protocol_version',
+      remoteAddress: '127.0.0.1',
+    });
+    expect(line.code).toBe('ERR_SSL_UNSUPPORTED_PROTOCOL');
+    expect(
+      await metricValue(
+        app.registry,
+        'netlab_tls_handshake_errors_total',
+        'code="ERR_SSL_UNSUPPORTED_PROTOCOL",reason="protocol_version"',
+      ),
+    ).toBe(1);
   });
 });
 

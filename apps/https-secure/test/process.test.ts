@@ -58,6 +58,21 @@ describe('the https-secure process', () => {
     expect((await app.exited).code).toBe(0);
   });
 
+  it('sends GOAWAY to an idle HTTP/2 session at SIGTERM and exits well before SHUTDOWN_TIMEOUT_MS', async () => {
+    const app = await start({ SHUTDOWN_TIMEOUT_MS: '30000' });
+    const session = http2.connect(`https://127.0.0.1:${app.port}`, { rejectUnauthorized: false });
+    session.on('error', () => {});
+    expect((await h2request(session, '/')).status).toBe(200);
+    // Idle now, and kept open by the client.
+    const goaway = new Promise<number>((resolve) => session.once('goaway', resolve));
+    const started = performance.now();
+    app.child.kill('SIGTERM');
+    expect(await goaway).toBe(http2.constants.NGHTTP2_NO_ERROR);
+    expect((await app.exited).code).toBe(0);
+    expect(performance.now() - started).toBeLessThan(5000);
+    session.destroy();
+  });
+
   it('logs the fingerprint and names of a generated certificate, never the key', async () => {
     const app = await start({ TLS_SAN: 'netlab.test,192.0.2.10' });
     const line = await app.logs.waitFor((l) => typeof l.fingerprint256 === 'string');

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import { createDemoPki, type DemoPki } from '@netlab/tls';
@@ -93,6 +94,27 @@ describe('certificate hot reload', () => {
     expect(
       await metricValue(app.registry, 'netlab_tls_certificate_reloads_total', 'result="reloaded"'),
     ).toBe(1);
+  });
+
+  it("reports the served certificate's validTo as the expiry gauge, before and after a reload", async () => {
+    const { app, certFile, keyFile } = await startWithFiles(first.server, {
+      TLS_WATCH_INTERVAL_MS: '0',
+    });
+    const served = async () => {
+      const socket = await tlsConnect(app.port, { ca: '', rejectUnauthorized: false });
+      const validTo = socket.getPeerX509Certificate()!.validTo;
+      socket.destroy();
+      return Date.parse(validTo) / 1000;
+    };
+    const gauge = () =>
+      metricValue(app.registry, 'netlab_tls_certificate_expiry_timestamp_seconds');
+    expect(await gauge()).toBe(await served());
+    const later = await createDemoPki({ days: 30 });
+    await writeFile(keyFile, later.server.key);
+    await writeFile(certFile, later.server.cert);
+    expect(await app.server.reloadCertificate('test')).toBe('reloaded');
+    expect(await gauge()).toBe(await served());
+    expect(await gauge()).toBe(Date.parse(new X509Certificate(later.server.cert).validTo) / 1000);
   });
 
   it('keeps the current pair when the new one is broken, and says so', async () => {

@@ -1,9 +1,14 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { dirname } from 'node:path';
 import tls from 'node:tls';
+import { loadConfig } from '@netlab/common';
 import { useApps } from '@netlab/testkit';
+import { createDemoPki, prepareTls } from '@netlab/tls';
 import { describe, expect, it } from 'vitest';
-import { MAIN } from './helpers.js';
+import { schema } from '../src/config.js';
+import { shareWithWorkers } from '../src/worker-tls.js';
+import { fileIn, fingerprintOf, MAIN, tempDir, waitUntil } from './helpers.js';
 
 const start = useApps(MAIN);
 
@@ -75,5 +80,60 @@ describe('https-secure with WORKERS=2', () => {
       (f) => f.startsWith('netlab-https-') && !before.has(f),
     );
     expect(after).toEqual([]);
+  });
+});
+
+describe('what the primary hands its workers', () => {
+  it('a generated certificate: its key mode 0600 in a private 0700 directory, removed by cleanup', async () => {
+    const prepared = await prepareTls(loadConfig(schema, {}), {
+      hostname: 'test',
+      commonName: 'https-secure',
+    });
+    if (!prepared.ok) throw new Error('no certificate');
+    const shared = shareWithWorkers(prepared.tls);
+    const keyFile = shared.env.TLS_KEY_FILE!;
+    try {
+      expect((await stat(keyFile)).mode & 0o777).toBe(0o600);
+      expect((await stat(dirname(keyFile))).mode & 0o777).toBe(0o700);
+      expect(Object.keys(shared.env).sort()).toEqual(['TLS_CERT_FILE', 'TLS_KEY_FILE']);
+    } finally {
+      shared.cleanup();
+    }
+    await expect(stat(dirname(keyFile))).rejects.toThrow();
+  });
+});
+
+describe('SIGHUP with WORKERS=2', () => {
+  it('makes every worker serve the new certificate', async () => {
+    const [first, second] = await Promise.all([createDemoPki(), createDemoPki()]);
+    const dir = await tempDir('hup-workers');
+    try {
+      const certFile = await fileIn(dir, 'tls.crt', first.server.cert);
+      const keyFile = await fileIn(dir, 'tls.key', first.server.key);
+      const app = await start({
+        WORKERS: '2',
+        TLS_CERT_FILE: certFile,
+        TLS_KEY_FILE: keyFile,
+        TLS_WATCH_INTERVAL_MS: '0',
+      });
+      await waitUntil(async () => app.logs.find((l) => l.msg === 'worker listening').length === 2, {
+        what: 'both workers listening',
+      });
+      await writeFile(keyFile, second.server.key);
+      await writeFile(certFile, second.server.cert);
+      app.child.kill('SIGHUP');
+      await waitUntil(
+        async () => app.logs.find((l) => l.msg === 'certificate reloaded').length === 2,
+        { what: 'both workers reloaded' },
+      );
+      const seen = [];
+      for (let i = 0; i < 6; i++) seen.push(await handshake(app.port));
+      expect(new Set(seen.map((h) => h.pid)).size).toBe(2);
+      expect(new Set(seen.map((h) => h.fingerprint))).toEqual(
+        new Set([fingerprintOf(second.server.cert)]),
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -77,6 +77,15 @@ describe('selfSignedInDir (TLS_CERT_DIR)', () => {
     expect((await stat(keyFile)).mode & 0o777).toBe(0o600);
   });
 
+  it('tightens a group-readable (0640) key too, not only a world-readable one', async () => {
+    const sub = join(dir, 'group');
+    const { keyFile } = await selfSignedInDir(sub, opts);
+    const { chmod } = await import('node:fs/promises');
+    await chmod(keyFile, 0o640);
+    await selfSignedInDir(sub, opts);
+    expect((await stat(keyFile)).mode & 0o777).toBe(0o600);
+  });
+
   it('makes a new one when a name is missing from the stored one', async () => {
     const sub = join(dir, 'names');
     const first = await selfSignedInDir(sub, opts);

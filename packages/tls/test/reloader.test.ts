@@ -1,0 +1,122 @@
+import { X509Certificate } from 'node:crypto';
+import { once } from 'node:events';
+import { rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import tls from 'node:tls';
+import { createLogger } from '@netlab/common';
+import { LogCapture, waitUntil } from '@netlab/testkit';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type CertificateReloader,
+  createDemoPki,
+  type DemoPki,
+  prepareTls,
+  secureContextOptions,
+  watchCertificates,
+} from '../src/index.js';
+import { fileIn, tempDir } from './helpers.js';
+
+let first: DemoPki;
+let second: DemoPki;
+beforeAll(async () => {
+  [first, second] = await Promise.all([createDemoPki(), createDemoPki()]);
+});
+
+let server: tls.Server | undefined;
+let reloader: CertificateReloader | undefined;
+let dir: string | undefined;
+afterEach(async () => {
+  reloader?.stop();
+  server?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+  server = undefined;
+  reloader = undefined;
+  dir = undefined;
+});
+
+async function start(watchIntervalMs: number) {
+  dir = await tempDir('reload');
+  const certFile = await fileIn(dir, 'tls.crt', pad(first.server.cert));
+  const keyFile = await fileIn(dir, 'tls.key', pad(first.server.key));
+  // Whole seconds, so a copy can carry exactly the same mtime.
+  for (const file of [certFile, keyFile]) await utimes(file, MTIME, MTIME);
+  const prepared = await prepareTls(
+    {
+      TLS_CERT_FILE: certFile,
+      TLS_KEY_FILE: keyFile,
+      TLS_CERT_DIR: undefined,
+      TLS_SAN: [],
+      TLS_KEY_TYPE: 'ec',
+      TLS_CLIENT_CA_FILE: undefined,
+      TLS_CLIENT_AUTH: 'required',
+      TLS_SESSION_TICKETS: true,
+      TLS_WATCH_INTERVAL_MS: watchIntervalMs,
+      TLS_HANDSHAKE_TIMEOUT_MS: 10_000,
+    },
+    { hostname: 'test', commonName: 'test' },
+  );
+  if (!prepared.ok) throw new Error(JSON.stringify(prepared.issues));
+  server = tls.createServer(secureContextOptions(prepared.tls.credentials, undefined), (s) =>
+    s.end('ok'),
+  );
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const logger = createLogger({
+    service: 'tls-test',
+    version: 'test',
+    level: 'debug',
+    destination: new LogCapture(),
+  });
+  reloader = watchCertificates(server, prepared.tls, { logger, watchIntervalMs });
+  return { certFile, keyFile, port: (server.address() as AddressInfo).port };
+}
+
+function served(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
+      resolve(socket.getPeerX509Certificate()!.fingerprint256);
+      socket.destroy();
+    });
+    socket.on('error', reject);
+  });
+}
+
+const fingerprintOf = (pem: string) => new X509Certificate(pem).fingerprint256;
+// Every file the same size, so only the inode tells the new one from the old.
+const pad = (pem: string) => pem.padEnd(4096, '\n');
+const MTIME = 1_700_000_000;
+
+describe('watchCertificates', () => {
+  it('keeps the session ticket keys across a reload, so tickets issued before still resume', async () => {
+    const { certFile, keyFile } = await start(0);
+    const keys = server!.getTicketKeys();
+    await writeFile(keyFile, second.server.key);
+    await writeFile(certFile, second.server.cert);
+    expect(await reloader!.reload('test')).toBe('reloaded');
+    expect(server!.getTicketKeys().equals(keys)).toBe(true);
+  });
+
+  it('reloads a certificate replaced by rename with its mtime preserved (cp -p, then mv)', async () => {
+    const { certFile, keyFile, port } = await start(50);
+    const before = await served(port);
+    expect(before).toBe(fingerprintOf(first.server.cert));
+    // New files, each given the old one's mtime (as `cp -p` of a file made
+    // at the same second would), then renamed over the old ones.
+    for (const [path, text] of [
+      [keyFile, pad(second.server.key)],
+      [certFile, pad(second.server.cert)],
+    ] as const) {
+      const tmp = join(dir!, 'new.tmp');
+      await writeFile(tmp, text);
+      await utimes(tmp, MTIME, MTIME);
+      await rename(tmp, path);
+    }
+    // What the poll sees: same mtime, same size, another inode.
+    expect((await stat(certFile)).size).toBe(4096);
+    expect((await stat(certFile)).mtimeMs).toBe(MTIME * 1000);
+    await waitUntil(async () => (await served(port)) === fingerprintOf(second.server.cert), {
+      what: 'the renamed certificate served',
+    });
+  });
+});
