@@ -182,19 +182,16 @@ export class MediaDir {
   }
 
   async #list(query: ListQuery): Promise<Listing> {
-    const servable: string[] = [];
-    for (const { name, link } of await this.#names()) {
-      if (!link || (await this.#servableLink(name))) servable.push(name);
-    }
+    const names = await this.#names();
+    const ok = await batched(names, ({ name, link }) =>
+      link ? this.#servableLink(name) : Promise.resolve(true),
+    );
+    const servable = names.filter((_, i) => ok[i]).map((n) => n.name);
     const present = new Set(servable);
     const subtitles = subtitlesByStem(servable);
     const listed = query.all ? servable : servable.filter((n) => isMedia(typeOf(n)));
     const page = listed.slice(query.offset, query.offset + query.limit);
-    const stats: Array<BigIntStats | undefined> = [];
-    for (let i = 0; i < page.length; i += STAT_BATCH) {
-      const batch = page.slice(i, i + STAT_BATCH);
-      stats.push(...(await Promise.all(batch.map((n) => this.#stat(n)))));
-    }
+    const stats = await batched(page, (n) => this.#stat(n));
     const files: ListedFile[] = [];
     // One file at a time: a listing of a big folder must not open a thousand files at once.
     for (const [i, name] of page.entries()) {
@@ -272,6 +269,15 @@ export class MediaDir {
     this.#cache.set(`${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${type}`, info);
     return info;
   }
+}
+
+/** `fn` of every item, STAT_BATCH at a time, in order. */
+async function batched<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += STAT_BATCH) {
+    out.push(...(await Promise.all(items.slice(i, i + STAT_BATCH).map(fn))));
+  }
+  return out;
 }
 
 /** How to read the headers of a file of this type, if we know how. */
