@@ -96,6 +96,8 @@ describe('paths that must never reach a file outside MEDIA_DIR (raw request line
       JSON.parse(res.text.slice(res.text.indexOf('\r\n\r\n') + 4)) as Array<{ name: string }>
     ).map((f) => f.name);
     expect(names).toEqual(['a b%.mp4', 'in.mp4', 'ok.mp4']);
+    // A symlink that stays inside is listed with its target's size.
+    expect(res.text).toContain('"name":"in.mp4","size":4,');
     expect(res.text).not.toContain(SECRET);
   });
 
