@@ -6,11 +6,12 @@ import type { ServerResponse } from 'node:http';
  * has written them.
  *
  * Memory is bounded by a budget, not by the number of downloads times what
- * each may read ahead: a download can always have one buffer (`take`), so
- * it always makes progress, but a buffer to read further ahead (`tryTake`)
- * only comes while fewer than `budgetBytes` are lent out. So memory stays
- * under MAX_CONNECTIONS x one chunk + the budget, however many clients stop
- * reading, and no stalled client can starve the others.
+ * each may read ahead: a download can always have one buffer, so it always
+ * makes progress, but a buffer to read further ahead comes from the budget,
+ * and only while the buffers lent beyond each download's first fit in
+ * `budgetBytes`. So memory stays under MAX_CONNECTIONS x one chunk + the
+ * budget, however many clients stop reading, no stalled client can starve
+ * the others, and the whole budget is used when they want it.
  */
 export class BufferPool {
   readonly size: number;
@@ -18,6 +19,8 @@ export class BufferPool {
   readonly #maxFree: number;
   readonly #free: Buffer[] = [];
   #lent = 0;
+  /** Buffers lent beyond each download's first: what the budget pays for. */
+  #ahead = 0;
 
   constructor(size: number, budgetBytes: number) {
     this.size = size;
@@ -27,27 +30,30 @@ export class BufferPool {
     this.#maxFree = Math.max(2, this.#budget);
   }
 
-  /** A buffer, whatever the budget says: for a download that holds none. */
-  take(): Buffer {
+  /**
+   * A buffer for a download that holds `held` already: always for its first
+   * (held 0), else from the budget, or undefined when that is spent.
+   */
+  take(held: number): Buffer | undefined {
+    if (held > 0) {
+      if (this.#ahead >= this.#budget) return undefined;
+      this.#ahead++;
+    }
     this.#lent++;
     // allocUnsafeSlow: a buffer of its own, not a slice of Node's shared 8 KiB pool.
     return this.#free.pop() ?? Buffer.allocUnsafeSlow(this.size);
   }
 
-  /** A buffer to read ahead with, or undefined when the budget is used up. */
-  tryTake(): Buffer | undefined {
-    return this.#lent < this.#budget ? this.take() : undefined;
-  }
-
-  /** Back for reuse: nothing refers to `buf` any more. */
-  give(buf: Buffer): void {
-    this.#lent--;
+  /** Back for reuse (nothing refers to `buf` any more) from a download that still holds `held`. */
+  give(buf: Buffer, held: number): void {
+    this.forget(held);
     if (this.#free.length < this.#maxFree) this.#free.push(buf);
   }
 
-  /** No longer counted, but not reusable: a write still queued may read it. */
-  forget(): void {
+  /** No longer counted, but not reusable (a write still queued may read it); `held` as for give. */
+  forget(held: number): void {
     this.#lent--;
+    if (held > 0) this.#ahead--;
   }
 
   /** Bytes lent out now. */
@@ -132,8 +138,10 @@ export function sendFileBody(
     finished = true;
     closeFd();
     // A socket destroyed before its 'close' event never calls back for the
-    // writes still queued on it: stop counting those buffers now.
-    for (const _ of unwritten) pool.forget();
+    // writes still queued on it: stop counting those buffers now. (A read
+    // still in flight holds its buffer until it returns.)
+    let held = unwritten.size + (reading ? 1 : 0);
+    for (const _ of unwritten) pool.forget(--held);
     unwritten.clear();
     done(error === undefined ? { bytes: written, complete } : { bytes: written, complete, error });
   };
@@ -177,7 +185,9 @@ export function sendFileBody(
   };
 
   const pump = () => {
-    if (finished || reading || unwritten.size >= IN_FLIGHT) return;
+    // Not once the socket is gone: its 'close' is coming, and a read
+    // started now would only hold a buffer until it returned.
+    if (finished || reading || res.destroyed || unwritten.size >= IN_FLIGHT) return;
     if (position > end) {
       if (part === parts.length - 1) return;
       const p = parts[++part]!;
@@ -185,21 +195,21 @@ export function sendFileBody(
       end = p.end;
       if (p.head !== undefined) writeFraming(p.head);
     }
-    const buf = unwritten.size === 0 ? pool.take() : pool.tryTake();
+    const buf = pool.take(unwritten.size);
     if (buf === undefined) return; // read-ahead budget spent: the next write callback resumes
     reading = true;
     const length = Math.min(pool.size, end - position + 1);
     read(fd, buf, 0, length, position, (err, n) => {
       reading = false;
       if (finished) {
-        pool.give(buf);
+        pool.give(buf, 0); // finish() let go of the others
         closeFd();
         return;
       }
       if (err !== null || n === 0) {
         // The file shrank or failed under us: the promised length cannot be
         // kept, so the only honest end is a cut connection.
-        pool.give(buf);
+        pool.give(buf, unwritten.size);
         const error = err ?? new Error('file ended before its Content-Length');
         finish(false, error);
         res.destroy(error);
@@ -209,7 +219,7 @@ export function sendFileBody(
       unwritten.add(buf);
       res.write(n === buf.length ? buf : buf.subarray(0, n), (writeErr) => {
         if (!unwritten.delete(buf)) return; // already forgotten by finish()
-        pool.give(buf);
+        pool.give(buf, unwritten.size + (reading ? 1 : 0));
         if (writeErr) {
           finish(false);
           return;

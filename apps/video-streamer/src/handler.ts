@@ -25,6 +25,7 @@ import { mediaName } from './media-path.js';
 import type { StreamerMetrics } from './metrics.js';
 import { byteranges, newBoundary } from './multipart.js';
 import { PAGE_CSP, playerPage } from './page.js';
+import { PLAYER_SCRIPT } from './player-script.js';
 import { parseRange, type RangeResult } from './range.js';
 
 export interface StreamerHandlerOptions {
@@ -64,7 +65,7 @@ export interface StreamerHandler extends GuardedHandler {
   readonly bufferBytes: number;
 }
 
-type Route = '/' | '/api/videos' | '/videos' | 'unmatched';
+type Route = '/' | '/player.js' | '/api/videos' | '/videos' | 'unmatched';
 
 /** One request and what the handler has learnt about it, from routing to the access log. */
 interface Exchange {
@@ -82,6 +83,7 @@ interface Exchange {
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const HTML_TYPE = 'text/html; charset=utf-8';
+const SCRIPT_TYPE = 'text/javascript; charset=utf-8';
 // nginx's code for "the client went away before the response was complete".
 const CLIENT_CLOSED = 499;
 // absolute-form request targets (RFC 9112 §3.2.2), which a server MUST accept.
@@ -317,6 +319,7 @@ export function createStreamerHandler(opts: StreamerHandlerOptions): StreamerHan
 
   function route(path: string): Route {
     if (path === '/') return '/';
+    if (path === '/player.js') return '/player.js';
     if (path === '/api/videos') return '/api/videos';
     if (path.startsWith('/videos/')) return '/videos';
     return 'unmatched';
@@ -364,6 +367,10 @@ export function createStreamerHandler(opts: StreamerHandlerOptions): StreamerHan
       // The body, if any, is not read: the connection cannot carry another request.
       x.close = true;
       fail(x, 'NETLAB_ERR_METHOD_NOT_ALLOWED', { allow: 'GET, HEAD' });
+      return;
+    }
+    if (x.route === '/player.js') {
+      send(x, 200, { 'content-type': SCRIPT_TYPE, 'cache-control': 'no-cache' }, PLAYER_SCRIPT);
       return;
     }
     const work =

@@ -182,19 +182,24 @@ export class MediaDir {
   }
 
   async #list(query: ListQuery): Promise<Listing> {
+    const names = await this.#names();
+    // A symlink's target is resolved, judged and stat'ed once, here: what is
+    // listed for it is what open() would serve, never a target swapped in later.
+    const links = await batched(names, ({ name, link }) =>
+      link ? this.#servableLink(name) : Promise.resolve(undefined),
+    );
+    const linked = new Map<string, BigIntStats>();
     const servable: string[] = [];
-    for (const { name, link } of await this.#names()) {
-      if (!link || (await this.#servableLink(name))) servable.push(name);
+    for (const [i, { name, link }] of names.entries()) {
+      const st = links[i];
+      if (st !== undefined) linked.set(name, st);
+      if (!link || st !== undefined) servable.push(name);
     }
     const present = new Set(servable);
     const subtitles = subtitlesByStem(servable);
     const listed = query.all ? servable : servable.filter((n) => isMedia(typeOf(n)));
     const page = listed.slice(query.offset, query.offset + query.limit);
-    const stats: Array<BigIntStats | undefined> = [];
-    for (let i = 0; i < page.length; i += STAT_BATCH) {
-      const batch = page.slice(i, i + STAT_BATCH);
-      stats.push(...(await Promise.all(batch.map((n) => this.#stat(n)))));
-    }
+    const stats = await batched(page, async (n) => linked.get(n) ?? this.#stat(n));
     const files: ListedFile[] = [];
     // One file at a time: a listing of a big folder must not open a thousand files at once.
     for (const [i, name] of page.entries()) {
@@ -231,14 +236,15 @@ export class MediaDir {
     return names;
   }
 
-  /** A symlink is listed when open() would serve it: resolved inside, no dot in the way, a file. */
-  async #servableLink(name: string): Promise<boolean> {
+  /** A symlink's target when open() would serve it (resolved inside, no dot in the way, a file). */
+  async #servableLink(name: string): Promise<BigIntStats | undefined> {
     try {
       const real = await realpathAsync(join(this.root, name));
-      return this.#inside(real) && (await statBig(real)).isFile();
+      if (!this.#inside(real)) return undefined;
+      const st = await statBig(real);
+      return st.isFile() ? st : undefined;
     } catch (err) {
-      absent(err);
-      return false;
+      return absent(err);
     }
   }
 
@@ -272,6 +278,15 @@ export class MediaDir {
     this.#cache.set(`${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${type}`, info);
     return info;
   }
+}
+
+/** `fn` of every item, STAT_BATCH at a time, in order. */
+async function batched<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += STAT_BATCH) {
+    out.push(...(await Promise.all(items.slice(i, i + STAT_BATCH).map(fn))));
+  }
+  return out;
 }
 
 /** How to read the headers of a file of this type, if we know how. */

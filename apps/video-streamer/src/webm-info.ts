@@ -3,6 +3,8 @@ import { type MediaInfo, readAt } from './read-at.js';
 // Info and Tracks come before the first Cluster in every muxer's output
 // (they are what a player needs first); this much of the file holds them.
 const HEAD_BYTES = 64 * 1024;
+// The most tracks looked at: a file can claim hundreds.
+const MAX_TRACKS = 8;
 
 const ID = {
   SEGMENT: 0x18538067,
@@ -53,8 +55,9 @@ export async function webmInfo(fd: number, size: number): Promise<MediaInfo> {
   for (const e of elements(buf, segment.body, segment.end)) {
     if (e.id === ID.INFO) info.duration = duration(buf, e);
     else if (e.id === ID.TRACKS) {
+      let tracks = 0;
       for (const t of elements(buf, e.body, e.end)) {
-        if (t.id === ID.TRACK_ENTRY) trackEntry(buf, t, info);
+        if (t.id === ID.TRACK_ENTRY && tracks++ < MAX_TRACKS) trackEntry(buf, t, info);
       }
     } else if (e.id === ID.CLUSTER) break;
   }

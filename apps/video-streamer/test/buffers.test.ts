@@ -51,6 +51,20 @@ async function untilStalled(app: Started): Promise<void> {
   );
 }
 
+/**
+ * Resolves once every download has ended and every buffer is back. Not at
+ * once: a read in flight when its client left holds its buffer until the
+ * thread pool returns it (seconds on a loaded machine).
+ */
+async function untilReleased(app: Started): Promise<void> {
+  await waitUntil(
+    async () =>
+      app.server.handler.streams === 0 &&
+      (await metricValue(app.registry, 'netlab_media_buffer_bytes')) === 0,
+    { intervalMs: 50, timeoutMs: 15_000, what: 'every buffer back in the pool' },
+  );
+}
+
 describe('read buffers', () => {
   it('a stalled download holds one chunk once READ_AHEAD_BYTES is spent, and gives it back when cut', async () => {
     const app = await startStreamer(dir.path, {
@@ -62,8 +76,7 @@ describe('read buffers', () => {
       await untilStalled(app);
       expect(await metricValue(app.registry, 'netlab_media_buffer_bytes')).toBe(CLIENTS * CHUNK);
       for (const res of clients) res.destroy();
-      await waitUntil(async () => app.server.handler.streams === 0);
-      expect(await metricValue(app.registry, 'netlab_media_buffer_bytes')).toBe(0);
+      await untilReleased(app);
     } finally {
       await app.close();
     }
@@ -78,8 +91,29 @@ describe('read buffers', () => {
         CLIENTS * 4 * CHUNK,
       );
       for (const res of clients) res.destroy();
-      await waitUntil(async () => app.server.handler.streams === 0);
-      expect(await metricValue(app.registry, 'netlab_media_buffer_bytes')).toBe(0);
+      await untilReleased(app);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('shares READ_AHEAD_BYTES when stalled downloads want more: each holds one, the budget holds exactly its size more', async () => {
+    // 10 stalled downloads would read 3 chunks ahead each (30); the budget has room for 5.
+    const app = await startStreamer(dir.path, {
+      STREAM_CHUNK_BYTES: String(CHUNK),
+      READ_AHEAD_BYTES: String(5 * CHUNK),
+    });
+    try {
+      // Twice: the budget a cut download used is the next ones' again.
+      for (let round = 0; round < 2; round++) {
+        const clients = await stalledDownloads(app);
+        await untilStalled(app);
+        expect(await metricValue(app.registry, 'netlab_media_buffer_bytes')).toBe(
+          (CLIENTS + 5) * CHUNK,
+        );
+        for (const res of clients) res.destroy();
+        await untilReleased(app);
+      }
     } finally {
       await app.close();
     }

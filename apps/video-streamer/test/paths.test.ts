@@ -96,7 +96,23 @@ describe('paths that must never reach a file outside MEDIA_DIR (raw request line
       JSON.parse(res.text.slice(res.text.indexOf('\r\n\r\n') + 4)) as Array<{ name: string }>
     ).map((f) => f.name);
     expect(names).toEqual(['a b%.mp4', 'in.mp4', 'ok.mp4']);
+    // A symlink that stays inside is listed with its target's size.
+    expect(res.text).toContain('"name":"in.mp4","size":4,');
     expect(res.text).not.toContain(SECRET);
+  });
+
+  it('serves a MEDIA_DIR that itself lies under a dot-folder (~/.cache/videos): only names below it are judged', async () => {
+    const dotted = join(root.path, '.cache', 'videos');
+    await mkdir(dotted, { recursive: true });
+    await writeFile(join(dotted, 'clip.mp4'), 'fine');
+    const app2 = await startStreamer(dotted);
+    try {
+      const res = await rawGet(app2.port, '/videos/clip.mp4');
+      expect(res.status).toBe(200);
+      expect(res.text.endsWith('\r\n\r\nfine')).toBe(true);
+    } finally {
+      await app2.close();
+    }
   });
 
   it('answers a client that half-closes right after its request (nc -N, socat)', async () => {

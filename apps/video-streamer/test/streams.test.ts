@@ -11,7 +11,6 @@ import { MAIN, openFds, tempDir } from './helpers.js';
 const exec = promisify(execFile);
 const start = useApps(MAIN);
 const MiB = 1024 * 1024;
-const GiB = 1024 * MiB;
 
 let dir: Awaited<ReturnType<typeof tempDir>>;
 beforeAll(async () => {
@@ -19,7 +18,7 @@ beforeAll(async () => {
   // Sparse: they take no disk, and reading them costs no I/O.
   for (const [name, size] of [
     ['big.mp4', 64 * MiB],
-    ['huge.mp4', GiB],
+    ['rss.mp4', 32 * MiB],
   ] as const) {
     const fd = openSync(join(dir.path, name), 'w');
     ftruncateSync(fd, size);
@@ -70,18 +69,23 @@ describe('files and memory under load', () => {
     );
   });
 
-  it('keeps RSS under 150 MB through 32 simultaneous downloads of a 1 GiB file (curl -Z)', async () => {
+  // An end-to-end check at full speed, sized to take seconds: RSS is
+  // dominated by Node itself here, and the bound that matters (how many
+  // buffers downloads hold, whatever their length) is asserted exactly by
+  // buffers.test.ts with stalled clients. The bench's "32 downloads at
+  // once" runs 32 x 256 MiB against the same 150 MB limit.
+  it('keeps RSS under 150 MB through 32 simultaneous downloads of a 32 MiB file (curl -Z)', async () => {
     const app = await start({ MEDIA_DIR: dir.path });
-    const url = `http://127.0.0.1:${app.port}/videos/huge.mp4`;
+    const url = `http://127.0.0.1:${app.port}/videos/rss.mp4`;
     const args = ['-s', '--fail', '-Z', '--parallel-immediate', '--parallel-max', '32'];
     args.push('-w', '%{size_download}\\n');
     for (let i = 0; i < 32; i++) args.push('-o', '/dev/null', url);
     const { stdout } = await exec('curl', args, { maxBuffer: MiB });
     const sizes = stdout.trim().split('\n').map(Number);
-    expect(sizes).toEqual(Array(32).fill(GiB));
+    expect(sizes).toEqual(Array(32).fill(32 * MiB));
     const peakMB = (await procStatusBytes(app.pid, 'VmHWM')) / 1e6;
     expect(peakMB, `peak RSS ${peakMB.toFixed(1)} MB`).toBeLessThan(150);
-  }, 180_000);
+  }, 60_000);
 
   it('closes a download whose client stops reading after IDLE_TIMEOUT_MS, and its file with it', async () => {
     const app = await start({ MEDIA_DIR: dir.path, IDLE_TIMEOUT_MS: '400' });
