@@ -26,6 +26,7 @@ export type CloseReason =
   | 'protocol-error'
   | 'shutdown'
   | 'reset'
+  | 'renegotiation'
   | 'error';
 
 /** What the server keeps of one connection: the hooks its lifecycle needs. */
@@ -70,8 +71,17 @@ const LINGER_MS = 2000;
 export function serveConnection(socket: TLSSocket, deps: ConnectionDeps): Connection {
   const { config, stats, logger } = deps;
   const started = performance.now();
+  const remotePort = socket.remotePort;
   // Read now: once the socket has closed, Node no longer reports them.
   const session = describeTlsSession(socket);
+  // Client-initiated renegotiation (TLS 1.2 only; 1.3 has none) makes the
+  // server redo the expensive half of a handshake on demand: a CPU
+  // amplification (CVE-2011-1473) that netlab/1 has no use for. nginx
+  // refuses it outright and so do we: Node then reports the attempt as an
+  // 'error' (ERR_TLS_RENEGOTIATION_DISABLED) when it starts, and the error
+  // handler below closes the connection. Node's own default only complains
+  // after 3 in 10 minutes, and leaves the connection open.
+  socket.disableRenegotiation();
 
   const decoder = new FrameDecoder({ maxFrameBytes: config.MAX_FRAME_BYTES, side: 'server' });
   const parked = new Set<() => void>();
@@ -298,6 +308,16 @@ export function serveConnection(socket: TLSSocket, deps: ConnectionDeps): Connec
 
   socket.on('error', (err: NodeJS.ErrnoException) => {
     errno = err.code;
+    if (err.code === 'ERR_TLS_RENEGOTIATION_DISABLED' || err.code === 'ERR_TLS_SESSION_ATTACK') {
+      // Node reports this and keeps the connection: close it, as nginx does.
+      reason = 'renegotiation';
+      logger.info(
+        { remoteAddress: deps.peerAddress, remotePort, reason, err: err.code },
+        'TLS renegotiation refused',
+      );
+      socket.destroy();
+      return;
+    }
     reason ??= err.code === 'ECONNRESET' || err.code === 'EPIPE' ? 'reset' : 'error';
   });
 
@@ -307,7 +327,7 @@ export function serveConnection(socket: TLSSocket, deps: ConnectionDeps): Connec
     logger.info(
       {
         remoteAddress: deps.peerAddress,
-        remotePort: socket.remotePort,
+        remotePort,
         tlsVersion: session.version,
         cipher: session.cipher,
         alpn: session.alpnProtocol,
