@@ -190,13 +190,15 @@ export function serveConnection(socket: TLSSocket, deps: ConnectionDeps): Connec
         );
         return;
       case RequestType.STREAM: {
-        const bytes = decodeU64(payload);
-        if (bytes === undefined) break;
+        if (payload.length !== 8) break;
+        // A u64 of 2^53 or more is a valid count (the spec's answer is
+        // STREAM_TOO_LARGE, not BAD_PAYLOAD): it is over any MAX_STREAM_BYTES.
+        const bytes = decodeU64(payload) ?? Number.POSITIVE_INFINITY;
         if (bytes > config.MAX_STREAM_BYTES) {
           fail(
             new ProtocolError(
               'STREAM_TOO_LARGE',
-              `STREAM of ${bytes} bytes exceeds the limit of ${config.MAX_STREAM_BYTES}`,
+              `STREAM of ${payload.readBigUInt64BE()} bytes exceeds the limit of ${config.MAX_STREAM_BYTES}`,
               id,
             ),
           );
