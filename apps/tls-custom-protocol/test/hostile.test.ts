@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import net from 'node:net';
 import { metricValue, waitUntil } from '@netlab/testkit';
+import { createDemoPki } from '@netlab/tls';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { encodeFrame, RequestType } from '../src/protocol.js';
-import { rawConnect, type Started, startServer } from './helpers.js';
+import { encodeFrame, RequestType, ResponseType } from '../src/protocol.js';
+import { errorOf, rawConnect, type Started, startServer } from './helpers.js';
 import { makePki, preparedTls, type TestPki } from './pki.js';
 
 let pki: TestPki;
@@ -94,5 +96,114 @@ describe('client-initiated renegotiation (testssl: "Secure Client-Initiated Rene
     expect(code).toBe(1);
     expect(await renegotiations(s)).toBe(1);
     expect(s.logs.find((l) => l.msg === 'TLS renegotiation refused')).toHaveLength(1);
+  });
+});
+
+describe('slow clients', () => {
+  it('cuts a client dripping a frame slower than FRAME_TIMEOUT_MS: FRAME_TIMEOUT, close, log, count', async () => {
+    const s = await start({ FRAME_TIMEOUT_MS: '300', IDLE_TIMEOUT_MS: '60000' });
+    const raw = await rawConnect(s.port, pki);
+    const frame = encodeFrame(RequestType.ECHO, 5, Buffer.alloc(100));
+    // One byte every 50 ms: never idle, never a whole frame.
+    let sent = 0;
+    const drip = setInterval(() => {
+      if (sent < frame.length && !raw.socket.destroyed)
+        raw.socket.write(frame.subarray(sent, ++sent));
+    }, 50);
+    try {
+      const error = await within(
+        raw.waitFor((f) => f.type === ResponseType.ERROR),
+        5000,
+        'a FRAME_TIMEOUT error',
+      );
+      expect(errorOf(error)).toEqual({ name: 'FRAME_TIMEOUT', id: 0 });
+      await within(raw.closed, 5000, 'the server to close the connection');
+    } finally {
+      clearInterval(drip);
+    }
+    expect(sent).toBeLessThan(frame.length);
+    const line = await s.logs.waitFor((l) => l.msg === 'connection closed');
+    expect(line).toMatchObject({
+      level: 'info',
+      reason: 'frame-timeout',
+      remoteAddress: '127.0.0.1',
+    });
+    expect(
+      await metricValue(
+        s.registry,
+        'netlab_tls_connections_closed_total',
+        'reason="frame-timeout"',
+      ),
+    ).toBe(1);
+    expect(
+      await metricValue(s.registry, 'netlab_tls_protocol_errors_total', 'code="FRAME_TIMEOUT"'),
+    ).toBe(1);
+  });
+
+  it('the deadline is per frame: whole frames sent slowly, longer than FRAME_TIMEOUT_MS in all, are all answered', async () => {
+    const s = await start({ FRAME_TIMEOUT_MS: '300' });
+    const raw = await rawConnect(s.port, pki);
+    // Each PING split in two halves 100 ms apart, 8 of them, and a pause: 1.4 s in all.
+    for (let id = 1; id <= 8; id++) {
+      const ping = encodeFrame(RequestType.PING, id);
+      raw.socket.write(ping.subarray(0, 6));
+      await new Promise((r) => setTimeout(r, 100));
+      raw.socket.write(ping.subarray(6));
+      await raw.waitFor((f) => f.id === id);
+      // Between whole frames no deadline runs (that is IDLE_TIMEOUT_MS's job).
+      if (id === 4) await new Promise((r) => setTimeout(r, 600));
+    }
+    expect(raw.frames.map((f) => f.type)).toEqual(Array(8).fill(ResponseType.PONG));
+    raw.socket.destroy();
+  });
+
+  it('a TCP connect then FIN before the handshake (a health check) is closed at once, freeing its slot', async () => {
+    const s = await start({ MAX_CONNECTIONS: '1', TLS_HANDSHAKE_TIMEOUT_MS: '10000' });
+    const check = net.connect({ port: s.port, host: '127.0.0.1' });
+    check.on('error', () => {});
+    await once(check, 'connect');
+    check.end();
+    await within(once(check, 'close'), 3000, 'the server to close a connection that sent FIN');
+    // The slot is free: a real client gets in and is served.
+    await (await s.client()).ping();
+  });
+});
+
+describe('mTLS refusals are logged at info with the real reason and the peer', () => {
+  it.each([
+    ['a certificate of a foreign CA', 'stranger', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'],
+    ['an expired certificate', 'expired', 'CERT_HAS_EXPIRED'],
+  ])('%s', async (_, which, authorizationError) => {
+    // An expired client certificate from a CA the server trusts (the whole
+    // demo PKI made with days: -1 is past its notAfter).
+    const expired = await createDemoPki({ days: -1, clientName: 'expired' });
+    const prepared = preparedTls(pki, 'required');
+    prepared.clientAuth = { ca: [pki.ca.cert, expired.ca.cert].join('\n'), required: true };
+    const s = await startServer(pki, {}, prepared);
+    started.push(s);
+    const cert = which === 'expired' ? expired.client : pki.stranger;
+    const attempt = s
+      .client(cert)
+      .then((c) => c.ping())
+      .then(
+        () => 'answered',
+        () => 'refused',
+      );
+    expect(await attempt).toBe('refused');
+    const line = await s.logs.waitFor((l) => l.msg === 'TLS handshake failed');
+    expect(line).toMatchObject({
+      level: 'info',
+      reason: 'bad_certificate',
+      remoteAddress: '127.0.0.1',
+      authorizationError,
+    });
+    expect(line.remotePort).toBeGreaterThan(0);
+    expect(
+      await metricValue(
+        s.registry,
+        'netlab_tls_handshake_failures_total',
+        'reason="bad_certificate"',
+      ),
+    ).toBe(1);
   });
 });
