@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
+import tls from 'node:tls';
 import { metricValue, waitUntil } from '@netlab/testkit';
 import { createDemoPki } from '@netlab/tls';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { encodeFrame, RequestType, ResponseType } from '../src/protocol.js';
+import { ALPN, encodeFrame, RequestType, ResponseType } from '../src/protocol.js';
 import { errorOf, rawConnect, type Started, startServer } from './helpers.js';
 import { makePki, preparedTls, type TestPki } from './pki.js';
 
@@ -17,8 +18,8 @@ const started: Started[] = [];
 afterEach(async () => {
   for (const s of started.splice(0)) await s.close();
 });
-async function start(env: Record<string, string> = {}) {
-  const s = await startServer(pki, env, preparedTls(pki));
+async function start(env: Record<string, string> = {}, clientAuth?: 'required') {
+  const s = await startServer(pki, env, preparedTls(pki, clientAuth));
   started.push(s);
   return s;
 }
@@ -205,5 +206,46 @@ describe('mTLS refusals are logged at info with the real reason and the peer', (
         'reason="bad_certificate"',
       ),
     ).toBe(1);
+  });
+});
+
+describe('required client certificates and resumption', () => {
+  it('a refused client gets no session ticket to resume with, over TLS 1.2 or 1.3', async () => {
+    const s = await start({}, 'required');
+    for (const maxVersion of ['TLSv1.2', 'TLSv1.3'] as const) {
+      for (const cert of [{}, pki.stranger]) {
+        const socket = tls.connect({
+          port: s.port,
+          host: '127.0.0.1',
+          ca: pki.ca.cert,
+          ALPNProtocols: [ALPN],
+          maxVersion,
+          ...cert,
+        });
+        socket.on('error', () => {});
+        let tickets = 0;
+        let data = 0;
+        socket.on('session', () => tickets++);
+        socket.on('secureConnect', () => socket.write(encodeFrame(RequestType.PING, 1)));
+        socket.on('data', (chunk: Buffer) => {
+          data += chunk.length;
+        });
+        await within(
+          new Promise((resolve) => socket.once('close', resolve)),
+          5000,
+          'the server to close the connection',
+        );
+        // The refusal comes before the server's last flight carries a
+        // ticket: nothing to resume with, so resumption cannot bypass it.
+        expect({ maxVersion, tickets, data }).toEqual({ maxVersion, tickets: 0, data: 0 });
+      }
+    }
+    const failures = s.logs.find((l) => l.msg === 'TLS handshake failed').map((l) => l.reason);
+    expect(failures).toEqual([
+      'no_certificate',
+      'bad_certificate',
+      'no_certificate',
+      'bad_certificate',
+    ]);
   });
 });
