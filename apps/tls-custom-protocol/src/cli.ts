@@ -154,13 +154,14 @@ async function main(): Promise<void> {
         }
         const cert = info.clientCertificate;
         const lines = [
-          `version        ${info.version}`,
+          `protocol       ${info.protocol}`,
           `cipher         ${info.cipher}`,
-          `alpn           ${info.alpnProtocol || '(none)'}`,
+          `alpn           ${info.alpn || '(none)'}`,
           `servername     ${info.servername || '(none)'}`,
           `resumed        ${info.resumed}`,
           `peer           ${info.peer.address}:${info.peer.port}`,
-          `client cert    ${cert ? `${cert.subject} (issuer ${cert.issuer}, authorized ${cert.authorized}${cert.authorizationError ? `: ${cert.authorizationError}` : ''})` : '(none)'}`,
+          `authorized     ${info.authorized}${info.authorizationError ? ` (${info.authorizationError})` : ''}`,
+          `client cert    ${cert ? `${cert.subject} (issuer ${cert.issuer})` : '(none)'}`,
         ];
         process.stdout.write(`${lines.join('\n')}\n`);
         break;

@@ -19,6 +19,12 @@ export const schema = {
     max: 86_400_000,
     doc: 'A connection with no traffic either way for this long gets an IDLE_TIMEOUT error frame and is closed (0: never).',
   }),
+  FRAME_TIMEOUT_MS: int({
+    default: 30_000,
+    min: 100,
+    max: 3_600_000,
+    doc: 'A frame must arrive whole within this time of its first byte; a client dripping a frame slower gets a FRAME_TIMEOUT error frame and the connection closes.',
+  }),
   MAX_FRAME_BYTES: int({
     default: MiB,
     min: 1024,
@@ -35,7 +41,7 @@ export const schema = {
     default: MiB,
     min: 64 * 1024,
     max: 256 * MiB,
-    doc: 'Output waiting for a slow client, per connection: above it the server stops producing STREAM data and stops reading requests until the client catches up.',
+    doc: 'Answers waiting for a slow client, per connection (what they cost in memory, not only their bytes): above it the server stops producing STREAM data and stops reading requests until the client catches up.',
   }),
   MAX_STREAM_BYTES: int({
     default: 16 * 1024 * MiB,

@@ -50,27 +50,54 @@ export class FrameDecoder {
    * first framing error (then see `error`).
    */
   push(chunk: Buffer): Frame[] {
-    if (this.#failed || chunk.length === 0) return [];
+    this.append(chunk);
+    const frames: Frame[] = [];
+    for (let frame = this.next(); frame !== undefined; frame = this.next()) frames.push(frame);
+    return frames;
+  }
+
+  /** Adds bytes without decoding them yet: `next()` takes the frames one at a time. */
+  append(chunk: Buffer): void {
+    if (this.#failed || chunk.length === 0) return;
     this.#chunks.push(chunk);
     this.#buffered += chunk.length;
-    const frames: Frame[] = [];
-    while (this.#buffered >= HEADER_BYTES) {
-      const head = this.#peekHeader();
-      const length = head.readUInt32BE(8);
-      const type = head[1]!;
-      const fail = this.#check(head, type, length);
-      if (fail) {
-        this.#failed = fail;
-        this.#chunks = [];
-        this.#buffered = 0;
-        break;
-      }
-      const total = HEADER_BYTES + length;
-      if (this.#buffered < total) break;
-      const bytes = this.#take(total);
-      frames.push({ type, id: bytes.readUInt32BE(4), payload: bytes.subarray(HEADER_BYTES) });
+  }
+
+  /**
+   * True when `next()` has something to give: a whole frame, or a header
+   * that will fail. False when what is buffered is only the start of a frame.
+   */
+  get ready(): boolean {
+    if (this.#failed || this.#buffered < HEADER_BYTES) return false;
+    const head = this.#peekHeader();
+    const length = head.readUInt32BE(8);
+    return (
+      this.#buffered >= HEADER_BYTES + length || this.#check(head, head[1]!, length) !== undefined
+    );
+  }
+
+  /**
+   * The next whole frame, or undefined when none is buffered yet or the
+   * header of the next one breaks the rules (then `error` says how). A
+   * server takes frames one at a time so that it decodes only the requests
+   * it has room to answer: the rest stay bytes, not objects.
+   */
+  next(): Frame | undefined {
+    if (this.#failed || this.#buffered < HEADER_BYTES) return undefined;
+    const head = this.#peekHeader();
+    const length = head.readUInt32BE(8);
+    const type = head[1]!;
+    const fail = this.#check(head, type, length);
+    if (fail) {
+      this.#failed = fail;
+      this.#chunks = [];
+      this.#buffered = 0;
+      return undefined;
     }
-    return frames;
+    const total = HEADER_BYTES + length;
+    if (this.#buffered < total) return undefined;
+    const bytes = this.#take(total);
+    return { type, id: bytes.readUInt32BE(4), payload: bytes.subarray(HEADER_BYTES) };
   }
 
   #check(head: Buffer, type: number, length: number): ProtocolError | undefined {

@@ -91,7 +91,7 @@ export function createProtocolMetrics(
     }),
     closed: new Counter({
       name: 'netlab_tls_connections_closed_total',
-      help: 'Connections closed, by reason (end, bye, idle, protocol-error, shutdown, reset, error)',
+      help: 'Connections closed, by reason (end, bye, idle, frame-timeout, protocol-error, shutdown, reset, renegotiation, error)',
       labelNames: ['reason'],
       registers: [registry],
     }),

@@ -43,6 +43,7 @@ export const ErrorCode = {
   BAD_VERSION: 7,
   SHUTTING_DOWN: 8,
   IDLE_TIMEOUT: 9,
+  FRAME_TIMEOUT: 10,
 } as const;
 export type ErrorName = keyof typeof ErrorCode;
 
@@ -92,11 +93,16 @@ export function writeHeader(target: Buffer, type: number, id: number, length: nu
 
 /** An ERROR frame: u16 code, then a UTF-8 message for people. */
 export function encodeError(id: number, code: number, message: string): Buffer {
+  return encodeFrame(ResponseType.ERROR, id, encodeErrorPayload(code, message));
+}
+
+/** The payload of an ERROR frame. */
+export function encodeErrorPayload(code: number, message: string): Buffer {
   const text = Buffer.from(message, 'utf8');
   const payload = Buffer.allocUnsafe(2 + text.length);
   payload.writeUInt16BE(code, 0);
   text.copy(payload, 2);
-  return encodeFrame(ResponseType.ERROR, id, payload);
+  return payload;
 }
 
 export function decodeError(payload: Buffer): { code: number; message: string } {

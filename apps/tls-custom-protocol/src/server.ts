@@ -92,7 +92,7 @@ export function createProtocolServer(config: ProtocolConfig, deps: ProtocolDeps)
     for (const socket of connections) {
       bytesIn += socket.bytesRead;
       bytesOut += socket.bytesWritten;
-      buffered += socket.writableLength;
+      buffered += handles.get(socket as TLSSocket)?.buffered ?? 0;
     }
     return { bytesIn, bytesOut, buffered };
   });
@@ -101,10 +101,20 @@ export function createProtocolServer(config: ProtocolConfig, deps: ProtocolDeps)
     // TLS 1.2/1.3, Mozilla intermediate ciphers, certificates: as https-secure.
     ...secureContextOptions(deps.tls.credentials, deps.tls.clientAuth, deps.tls.sessionTickets),
     ...clientAuthOptions(deps.tls.clientAuth),
+    // Required client certificates are enforced in 'secureConnection' below
+    // rather than by Node: Node destroys a refused socket before anyone can
+    // read it, so its refusals (an expired certificate, a foreign CA) were
+    // logged without the peer's address. The client sees the same: a
+    // completed handshake, then a close before any application data.
+    rejectUnauthorized: false,
     ALPNProtocols: [ALPN],
     handshakeTimeout: config.TLS_HANDSHAKE_TIMEOUT_MS,
-    // A client that half-closes still gets every answer it asked for.
-    allowHalfOpen: true,
+    // Before the handshake a FIN ends the connection at once: a load
+    // balancer's health check (connect, then close) must not sit in
+    // CLOSE_WAIT for TLS_HANDSHAKE_TIMEOUT_MS holding one of MAX_CONNECTIONS.
+    // After it, a client that half-closes still gets every answer it asked
+    // for (allowHalfOpen is set on each connection in 'secureConnection').
+    allowHalfOpen: false,
     // Requests and answers are small frames: send each at once.
     noDelay: true,
   });
@@ -114,7 +124,38 @@ export function createProtocolServer(config: ProtocolConfig, deps: ProtocolDeps)
     onDrop: () => metrics.rejected.inc(),
   });
 
+  /** A connection refused at the TLS level: counted by reason, logged with the peer, closed. */
+  function refuse(
+    socket: TLSSocket,
+    reason: string,
+    fields: { err?: string | undefined; authorizationError?: string | undefined },
+  ): void {
+    metrics.handshakeFailures.inc({ reason });
+    logger.info(
+      {
+        remoteAddress: peerAddress(socket.remoteAddress),
+        remotePort: socket.remotePort,
+        reason,
+        ...(fields.err === undefined ? {} : { err: fields.err }),
+        ...(fields.authorizationError === undefined
+          ? {}
+          : { authorizationError: fields.authorizationError }),
+      },
+      'TLS handshake failed',
+    );
+    socket.destroy();
+  }
+
   server.on('secureConnection', (socket: TLSSocket) => {
+    if (deps.tls.clientAuth?.required && !socket.authorized) {
+      const sent = socket.getPeerX509Certificate() !== undefined;
+      refuse(socket, sent ? 'bad_certificate' : 'no_certificate', {
+        authorizationError: sent ? String(socket.authorizationError) : undefined,
+      });
+      return;
+    }
+    // Duplex#allowHalfOpen: documented as changeable until 'end' is emitted.
+    socket.allowHalfOpen = true;
     connections.add(socket);
     metrics.connections.inc();
     metrics.active.inc();
@@ -134,25 +175,10 @@ export function createProtocolServer(config: ProtocolConfig, deps: ProtocolDeps)
   });
 
   server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
-    // Node checks a client certificate itself after OpenSSL's handshake and,
-    // when it is refused, destroys the socket: the error it reports is then
-    // a bare ECONNRESET, and only authorizationError says why.
-    const certError = (socket as TLSSocket & { authorizationError?: Error | string })
-      .authorizationError;
-    const reason = certError ? 'bad_certificate' : handshakeFailure(err.code);
-    metrics.handshakeFailures.inc({ reason });
-    logger.info(
-      {
-        remoteAddress: peerAddress(socket.remoteAddress),
-        remotePort: socket.remotePort,
-        reason,
-        err: err.code,
-        ...(certError ? { authorizationError: String(certError) } : {}),
-      },
-      'TLS handshake failed',
-    );
-    // Node reports a handshake timeout here but leaves the socket open.
-    socket.destroy();
+    // Node reports a handshake timeout here but leaves the socket open:
+    // refuse() closes it. (A socket already closed, e.g. by a FIN before the
+    // handshake, no longer knows its peer: those lines have no address.)
+    refuse(socket, handshakeFailure(err.code), { err: err.code });
   });
 
   let reloader: CertificateReloader | undefined;

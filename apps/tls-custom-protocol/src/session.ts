@@ -4,17 +4,15 @@ import { describeTlsSession } from '@netlab/tls';
 import type { ProtocolConfig } from './config.js';
 import { ProtocolError } from './errors.js';
 import { FrameDecoder } from './frame-codec.js';
+import { Output } from './output.js';
 import {
   DATA_CHUNK_BYTES,
   decodeU64,
-  encodeError,
-  encodeFrame,
+  encodeErrorPayload,
   encodeU64,
   type Frame,
-  HEADER_BYTES,
   RequestType,
   ResponseType,
-  writeHeader,
 } from './protocol.js';
 import type { FrameStats } from './stats.js';
 import { sessionInfo } from './tls-info.js';
@@ -23,9 +21,11 @@ export type CloseReason =
   | 'end'
   | 'bye'
   | 'idle'
+  | 'frame-timeout'
   | 'protocol-error'
   | 'shutdown'
   | 'reset'
+  | 'renegotiation'
   | 'error';
 
 /** What the server keeps of one connection: the hooks its lifecycle needs. */
@@ -36,6 +36,8 @@ export interface Connection {
   idle(): void;
   /** The shutdown deadline passed: record why the socket is about to be destroyed. */
   expire(): void;
+  /** Answer bytes waiting for the client to read them (what flow control counts). */
+  readonly buffered: number;
 }
 
 export interface ConnectionDeps {
@@ -55,72 +57,95 @@ export interface ConnectionDeps {
 const LINGER_MS = 2000;
 
 /**
+ * Every DATA frame carries the same bytes (the spec asks for a count, not a
+ * content), so all STREAMs of all connections send this one buffer: a
+ * STREAM in flight costs nothing until its frames are queued.
+ */
+const ZEROS = Buffer.alloc(DATA_CHUNK_BYTES);
+
+/**
  * netlab/1 on one TLS connection (docs/tls-protocol.md): decode frames,
  * answer each request by id, stream STREAM data only while the client
- * reads, and end cleanly on BYE, a protocol violation, idleness or shutdown.
+ * reads, and end cleanly on BYE, a protocol violation, idleness, a frame
+ * that takes too long, or shutdown.
  *
- * Flow control is the point of this file. Output waits in the socket's
- * buffer only up to MAX_BUFFERED_BYTES (plus the one answer that crossed
- * it): past that, STREAM producers park until 'drain', the requests left
- * in the current read wait unanswered, and the socket stops being read, so
- * a client that sends requests without reading answers stalls itself, not
- * the server's heap. (One read of 16 KiB holds over 1,300 INFO requests,
- * whose answers come to 50 times that.)
+ * Flow control is the point of this file. Answers wait in `output`
+ * (output.ts) only up to MAX_BUFFERED_BYTES (plus the one answer that
+ * crossed it), counted as what they cost in memory: past that, STREAM
+ * producers park until the output has room, requests already read stay
+ * undecoded bytes, and the socket stops being read, so a client that sends
+ * requests without reading answers stalls itself, not the server's heap.
+ * (One read of 16 KiB holds over 1,300 INFO requests, whose answers come to
+ * 50 times that.)
  */
 export function serveConnection(socket: TLSSocket, deps: ConnectionDeps): Connection {
   const { config, stats, logger } = deps;
   const started = performance.now();
+  const remotePort = socket.remotePort;
   // Read now: once the socket has closed, Node no longer reports them.
   const session = describeTlsSession(socket);
+  // Client-initiated renegotiation (TLS 1.2 only; 1.3 has none) makes the
+  // server redo the expensive half of a handshake on demand: a CPU
+  // amplification (CVE-2011-1473) that netlab/1 has no use for. nginx
+  // refuses it outright and so do we: Node then reports the attempt as an
+  // 'error' (ERR_TLS_RENEGOTIATION_DISABLED) when it starts, and the error
+  // handler below closes the connection. Node's own default only complains
+  // after 3 in 10 minutes, and leaves the connection open.
+  socket.disableRenegotiation();
 
+  // INFO's answer, made once: nothing in it changes on a connection (no
+  // renegotiation), and once the socket is closed Node no longer reports it.
+  const info = Buffer.from(JSON.stringify(sessionInfo(socket, deps.peerAddress)));
   const decoder = new FrameDecoder({ maxFrameBytes: config.MAX_FRAME_BYTES, side: 'server' });
+  const output = new Output(socket, onWritten);
   const parked = new Set<() => void>();
-  // Requests read and not yet answered: what is left of a read once the
-  // output buffer is full (at most one read's frames), and the framing
-  // error that ended it, if any.
-  let backlog: Frame[] = [];
-  let backlogError: ProtocolError | undefined;
   let inFlight = 0;
   let framesIn = 0;
   let framesOut = 0;
-  // No more requests are read: BYE, a fatal error, idle, or the client's FIN.
+  // No more requests are answered: BYE, a fatal error, idle, a frame timeout.
   let closing = false;
+  // The client half-closed: answer what it sent, then end.
+  let inputEnded = false;
   let draining = false;
   let reason: CloseReason | undefined;
   let errno: string | undefined;
+  // The deadline of the frame being received (FRAME_TIMEOUT_MS from its first byte).
+  let frameTimer: NodeJS.Timeout | undefined;
+  let timedFrame = -1;
 
-  function send(frame: Buffer, type: number): void {
+  const room = () => output.buffered < config.MAX_BUFFERED_BYTES;
+
+  function send(type: number, id: number, payload?: Buffer, shared = false): void {
     framesOut++;
     stats.out(type);
-    socket.write(frame);
+    output.frame(type, id, payload, shared);
   }
 
   function fail(err: ProtocolError): void {
     stats.error(err.errorName);
-    send(encodeError(err.id, err.wire, err.message), ResponseType.ERROR);
+    send(ResponseType.ERROR, err.id, encodeErrorPayload(err.wire, err.message));
   }
 
-  /** Stops reading requests; ends our side once every in-flight answer is written. */
+  /** Stops answering requests; ends our side once every in-flight answer is written. */
   function finish(why: CloseReason): void {
     if (!closing) {
       closing = true;
       reason ??= why;
     }
-    // BYE, a fatal error, idleness: what was read after it is not answered.
-    // (A client's FIN comes after everything it sent, so it never finds a backlog.)
-    if (why !== 'end') backlog = [];
+    watchFrame();
     endWhenAnswered();
   }
 
   function endWhenAnswered(): void {
-    if (inFlight > 0 || backlog.length > 0 || socket.writableEnded || !(closing || draining)) {
-      return;
-    }
+    if (socket.writableEnded || socket.destroyed || inFlight > 0) return;
+    if (!(closing || draining || inputEnded)) return;
+    // Requests read before a FIN or a shutdown are still answered.
+    if (!closing && decoder.ready) return;
     if (!closing) {
       closing = true;
-      reason ??= 'shutdown';
+      reason ??= inputEnded ? 'end' : 'shutdown';
     }
-    socket.end();
+    output.end();
     // Keep reading so unread input does not turn our close into an RST.
     socket.resume();
     setTimeout(() => socket.destroy(), LINGER_MS).unref();
@@ -132,6 +157,37 @@ export function serveConnection(socket: TLSSocket, deps: ConnectionDeps): Connec
     parked.clear();
     inFlight = 0;
     finish('protocol-error');
+  }
+
+  /**
+   * Starts, keeps or clears the deadline of the frame being received. Only
+   * the client's slowness counts: while whole frames wait for room in the
+   * output, no deadline runs.
+   */
+  function watchFrame(): void {
+    const partial = !closing && !inputEnded && decoder.buffered > 0 && !decoder.ready;
+    if (!partial) {
+      clearTimeout(frameTimer);
+      frameTimer = undefined;
+      return;
+    }
+    // Still the same frame arriving (no whole one decoded since its timer started).
+    if (frameTimer !== undefined && timedFrame === framesIn) return;
+    clearTimeout(frameTimer);
+    timedFrame = framesIn;
+    frameTimer = setTimeout(() => {
+      frameTimer = undefined;
+      if (closing || socket.destroyed) return;
+      fail(
+        new ProtocolError(
+          'FRAME_TIMEOUT',
+          `a frame was not complete ${config.FRAME_TIMEOUT_MS} ms after its first byte`,
+        ),
+      );
+      finish('frame-timeout');
+      output.flush();
+    }, config.FRAME_TIMEOUT_MS);
+    frameTimer.unref();
   }
 
   function handle(frame: Frame): void {
@@ -156,37 +212,29 @@ export function serveConnection(socket: TLSSocket, deps: ConnectionDeps): Connec
     switch (frame.type) {
       case RequestType.PING:
         if (!empty) break;
-        send(encodeFrame(ResponseType.PONG, id), ResponseType.PONG);
+        send(ResponseType.PONG, id);
         return;
       case RequestType.ECHO:
-        send(encodeFrame(ResponseType.ECHO_REPLY, id, payload), ResponseType.ECHO_REPLY);
+        send(ResponseType.ECHO_REPLY, id, payload);
         return;
       case RequestType.INFO:
         if (!empty) break;
-        send(
-          encodeFrame(
-            ResponseType.INFO_REPLY,
-            id,
-            Buffer.from(JSON.stringify(sessionInfo(socket, deps.peerAddress))),
-          ),
-          ResponseType.INFO_REPLY,
-        );
+        send(ResponseType.INFO_REPLY, id, info);
         return;
       case RequestType.TIME:
         if (!empty) break;
-        send(
-          encodeFrame(ResponseType.TIME_REPLY, id, Buffer.from(new Date().toISOString())),
-          ResponseType.TIME_REPLY,
-        );
+        send(ResponseType.TIME_REPLY, id, Buffer.from(new Date().toISOString()));
         return;
       case RequestType.STREAM: {
-        const bytes = decodeU64(payload);
-        if (bytes === undefined) break;
+        if (payload.length !== 8) break;
+        // A u64 of 2^53 or more is a valid count (the spec's answer is
+        // STREAM_TOO_LARGE, not BAD_PAYLOAD): it is over any MAX_STREAM_BYTES.
+        const bytes = decodeU64(payload) ?? Number.POSITIVE_INFINITY;
         if (bytes > config.MAX_STREAM_BYTES) {
           fail(
             new ProtocolError(
               'STREAM_TOO_LARGE',
-              `STREAM of ${bytes} bytes exceeds the limit of ${config.MAX_STREAM_BYTES}`,
+              `STREAM of ${payload.readBigUInt64BE()} bytes exceeds the limit of ${config.MAX_STREAM_BYTES}`,
               id,
             ),
           );
@@ -197,7 +245,7 @@ export function serveConnection(socket: TLSSocket, deps: ConnectionDeps): Connec
       }
       case RequestType.BYE:
         if (!empty) break;
-        send(encodeFrame(ResponseType.BYE_ACK, id), ResponseType.BYE_ACK);
+        send(ResponseType.BYE_ACK, id);
         finish('bye');
         return;
       default:
@@ -207,107 +255,101 @@ export function serveConnection(socket: TLSSocket, deps: ConnectionDeps): Connec
     fail(new ProtocolError('BAD_PAYLOAD', 'wrong payload for this request type', id));
   }
 
-  /** STREAM: `total` bytes in DATA frames, written only while the client keeps up. */
+  /** STREAM: `total` bytes in DATA frames, produced only while the output has room. */
   function stream(id: number, total: number): void {
     inFlight++;
-    // Every full DATA frame of this stream is the same bytes (same id, same
-    // length), so one buffer is written again and again: no copy per frame.
-    const full = Buffer.alloc(HEADER_BYTES + DATA_CHUNK_BYTES);
-    writeHeader(full, ResponseType.DATA, id, DATA_CHUNK_BYTES);
     let remaining = total;
     const pump = (): void => {
       if (socket.destroyed || socket.writableEnded) return;
       while (remaining > 0) {
-        if (socket.writableLength >= config.MAX_BUFFERED_BYTES) {
+        if (!room()) {
           parked.add(pump);
+          output.flush();
           return;
         }
-        if (remaining >= DATA_CHUNK_BYTES) {
-          send(full, ResponseType.DATA);
-          remaining -= DATA_CHUNK_BYTES;
-        } else {
-          const last = full.subarray(HEADER_BYTES, HEADER_BYTES + remaining);
-          send(encodeFrame(ResponseType.DATA, id, last), ResponseType.DATA);
-          remaining = 0;
-        }
+        const n = Math.min(remaining, DATA_CHUNK_BYTES);
+        send(ResponseType.DATA, id, ZEROS.subarray(0, n), true);
+        remaining -= n;
       }
-      send(encodeFrame(ResponseType.STREAM_END, id, encodeU64(total)), ResponseType.STREAM_END);
+      send(ResponseType.STREAM_END, id, encodeU64(total));
       inFlight--;
+      output.flush();
       endWhenAnswered();
     };
     pump();
   }
 
-  /** Answers the backlog in order while the output buffer has room; stops reading when it has none. */
+  /** Answers the requests read, in order, while the output has room; stops reading when it has none. */
   function serve(): void {
-    // One read often holds many pipelined requests. Corked, their answers
-    // leave as one write, so TLS seals them into a few records instead of
-    // one record (and one syscall) per answer.
-    socket.cork();
-    try {
-      let next = 0;
-      while (next < backlog.length && socket.writableLength < config.MAX_BUFFERED_BYTES) {
-        handle(backlog[next++]!);
-        // BYE or a fatal error: finish() dropped the rest.
-        if (closing) return;
+    while (!closing && room()) {
+      const frame = decoder.next();
+      if (frame === undefined) {
+        if (decoder.error) fatal(decoder.error);
+        break;
       }
-      backlog = next === backlog.length ? [] : backlog.slice(next);
-      if (backlog.length === 0 && backlogError !== undefined) {
-        fatal(backlogError);
-        return;
-      }
-    } finally {
-      socket.uncork();
+      handle(frame);
     }
-    if (backlog.length > 0 || socket.writableLength >= config.MAX_BUFFERED_BYTES) {
+    output.flush();
+    watchFrame();
+    if (closing) return;
+    if (decoder.ready || !room()) {
       socket.pause();
     } else {
+      socket.resume();
       endWhenAnswered();
     }
   }
 
-  socket.on('data', (chunk: Buffer) => {
-    if (closing) return; // lingering: read and discard
-    const frames = decoder.push(chunk);
-    backlog = backlog.length === 0 ? frames : backlog.concat(frames);
-    backlogError ??= decoder.error;
-    serve();
-  });
-
-  // 'drain' means the client has read everything we wrote: answer what is
-  // waiting, read its requests again, and let parked STREAMs refill the
-  // buffer. Reading first matters: a STREAM refills the buffer at once, and
-  // would otherwise keep the client's next requests (a PING, a BYE) unread
-  // until it ends.
-  socket.on('drain', () => {
-    if (!closing) {
-      serve();
-      if (!closing && backlog.length === 0 && socket.writableLength < config.MAX_BUFFERED_BYTES) {
-        socket.resume();
-      }
-    }
+  // A batch of answers has left: answer what is waiting and read requests
+  // again (serve), then let parked STREAMs refill the output. Serving first
+  // matters: a STREAM refills the output at once, and would otherwise keep
+  // the client's next requests (a PING, a BYE) unanswered until it ends.
+  function onWritten(): void {
+    if (!closing) serve();
     for (const pump of [...parked]) {
       parked.delete(pump);
       pump();
     }
+  }
+
+  socket.on('data', (chunk: Buffer) => {
+    if (closing || socket.destroyed) return; // lingering: read and discard
+    decoder.append(chunk);
+    serve();
   });
 
   // The client half-closed: answer what it asked for, then end (RFC 862's
   // courtesy, and what lets `printf … | openssl s_client` see every answer).
-  socket.on('end', () => finish('end'));
+  socket.on('end', () => {
+    inputEnded = true;
+    // A frame the FIN cut short will never complete: it is dropped, not timed.
+    watchFrame();
+    endWhenAnswered();
+  });
 
   socket.on('error', (err: NodeJS.ErrnoException) => {
     errno = err.code;
+    if (err.code === 'ERR_TLS_RENEGOTIATION_DISABLED' || err.code === 'ERR_TLS_SESSION_ATTACK') {
+      // Node reports this and keeps the connection: close it, as nginx does.
+      reason = 'renegotiation';
+      logger.info(
+        { remoteAddress: deps.peerAddress, remotePort, reason, err: err.code },
+        'TLS renegotiation refused',
+      );
+      socket.destroy();
+      return;
+    }
     reason ??= err.code === 'ECONNRESET' || err.code === 'EPIPE' ? 'reset' : 'error';
   });
 
   socket.once('close', () => {
     parked.clear();
+    clearTimeout(frameTimer);
     deps.onClose(reason ?? 'end');
     logger.info(
       {
         remoteAddress: deps.peerAddress,
-        remotePort: socket.remotePort,
+        remotePort,
         tlsVersion: session.version,
         cipher: session.cipher,
         alpn: session.alpnProtocol,
@@ -325,6 +367,9 @@ export function serveConnection(socket: TLSSocket, deps: ConnectionDeps): Connec
   });
 
   return {
+    get buffered() {
+      return output.buffered;
+    },
     drain() {
       draining = true;
       endWhenAnswered();
@@ -336,6 +381,7 @@ export function serveConnection(socket: TLSSocket, deps: ConnectionDeps): Connec
       }
       fail(new ProtocolError('IDLE_TIMEOUT', `no traffic for ${config.IDLE_TIMEOUT_MS} ms`));
       finish('idle');
+      output.flush();
     },
     expire() {
       reason = 'shutdown';

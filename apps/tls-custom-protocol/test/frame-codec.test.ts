@@ -78,6 +78,55 @@ describe('frame codec', () => {
     );
   });
 
+  it('decodes payloads over 64 KiB: the length is all 32 bits, not 16', () => {
+    // 70,000 = 0x00011170 and 2^20 + 3 = 0x00100003: a length read from the
+    // wrong bytes or with the wrong width (u16) gives another frame boundary.
+    const sizes = [65_535, 65_536, 70_000, 2 ** 20 + 3];
+    const frames = sizes.map((n, i) => ({
+      type: RequestType.ECHO,
+      id: i + 1,
+      payload: Buffer.alloc(n, i + 1),
+    }));
+    const bytes = Buffer.concat([
+      ...frames.map((f) => encodeFrame(f.type, f.id, f.payload)),
+      encodeFrame(RequestType.PING, 99),
+    ]);
+    const expected = [...same(frames), { type: RequestType.PING, id: 99, payload: '' }];
+    const whole = server(2 ** 21);
+    expect(same(whole.push(bytes))).toEqual(expected);
+    // The same bytes in TLS-record-sized chunks (16 KiB), taken one frame at a time.
+    const chunked = server(2 ** 21);
+    const out: Frame[] = [];
+    for (let at = 0; at < bytes.length; at += 16_384) {
+      chunked.append(bytes.subarray(at, at + 16_384));
+      for (let f = chunked.next(); f !== undefined; f = chunked.next()) out.push(f);
+    }
+    expect(same(out)).toEqual(expected);
+    expect(out.map((f) => f.payload.length)).toEqual([...sizes, 0]);
+    expect(chunked.buffered).toBe(0);
+  });
+
+  it('ready says whether next() has a frame: not for a partial one, yes for a whole or a bad header', () => {
+    const decoder = server(1024);
+    const ping = encodeFrame(RequestType.PING, 1);
+    decoder.append(ping.subarray(0, 11));
+    expect(decoder.ready).toBe(false);
+    decoder.append(ping.subarray(11));
+    expect(decoder.ready).toBe(true);
+    expect(decoder.next()?.id).toBe(1);
+    expect(decoder.ready).toBe(false);
+    const echo = encodeFrame(RequestType.ECHO, 2, Buffer.alloc(100));
+    decoder.append(echo.subarray(0, 50));
+    expect(decoder.ready).toBe(false);
+    expect(decoder.next()).toBeUndefined();
+    expect(decoder.buffered).toBe(50);
+    const bad = server(1024);
+    bad.append(Buffer.from('018100000000000100000000', 'hex'));
+    expect(bad.ready).toBe(true);
+    expect(bad.next()).toBeUndefined();
+    expect(bad.error?.code).toBe('NETLAB_ERR_MALFORMED_FRAME');
+  });
+
   it('refuses an oversized length from the 12 header bytes alone, before any payload', () => {
     const decoder = server(1024);
     const header = Buffer.alloc(HEADER_BYTES);
