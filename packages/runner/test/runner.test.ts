@@ -195,6 +195,46 @@ describe('netlab runner (the README start command)', () => {
     }
   }, 60_000);
 
+  it('with the mTLS variables `pnpm certs` prints, the table offers commands with its CA and client certificate', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netlab-runner-pki-'));
+    try {
+      await exec(process.execPath, [join(ROOT, 'packages/tls/dist/cli.js'), dir]);
+      const o = await offset();
+      const run = await runReady(
+        o,
+        {
+          TLS_CERT_FILE: join(dir, 'server.pem'),
+          TLS_KEY_FILE: join(dir, 'server-key.pem'),
+          TLS_CLIENT_CA_FILE: join(dir, 'ca.pem'),
+        },
+        ['--only', 'https-secure,tls-custom-protocol'],
+      );
+      const apps = await discoverApps(ROOT, o);
+      const files = `${join(dir, 'ca.pem')} --cert ${join(dir, 'client.pem')} --key ${join(dir, 'client-key.pem')}`;
+      for (const name of ['https-secure', 'tls-custom-protocol']) {
+        const app = apps.find((a) => a.name === name)!;
+        const row = run
+          .output()
+          .split('\n')
+          .find((l) => l.startsWith(`${name} `) && !l.includes('│'))!;
+        const command = row.split('/readyz  ')[1]!;
+        expect(command).toBe(
+          name === 'https-secure'
+            ? `curl -s --cacert ${files} https://127.0.0.1:${app.port}/whoami`
+            : `node apps/tls-custom-protocol/dist/cli.js ping --port ${app.port} --ca ${files}`,
+        );
+        const { stdout } = await exec('bash', ['-c', command], { timeout: 5000, cwd: ROOT });
+        expect(stdout.length, command).toBeGreaterThan(0);
+      }
+      // No generated certificate to speak of: the app serves TLS_CERT_FILE.
+      expect(run.output()).not.toContain('self-signed certificate, kept');
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('is not fooled by another process answering 200 on the admin port: names the port, suggests --port-offset, no stack', async () => {
     const o = await offset();
     const echo = (await discoverApps(ROOT, o)).find((a) => a.name === 'tcp-echo')!;
