@@ -254,6 +254,16 @@ describe('netlab runner (the README start command)', () => {
     }
   }, 60_000);
 
+  it('stopped before every app is ready: exits 0 without calling it a failure', async () => {
+    const run = runCli(['--port-offset', String(await offset())]);
+    // The first app's first line: the runner is up, most apps are not ready yet.
+    await waitUntil(() => run.output().includes('│'), { timeoutMs: 30_000 });
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    expect(run.output()).not.toContain('failed to start');
+    expect(run.output()).toContain('netlab: all apps stopped');
+  }, 60_000);
+
   it('with LOG_LEVEL=warn still knows the apps are ready, and shows only warnings and worse', async () => {
     const o = await offset();
     const run = await runReady(o, { LOG_LEVEL: 'warn' }, ['--only', 'tcp-echo']);
