@@ -91,6 +91,7 @@ uninstall() {
 }
 
 clean() {
+  case $dir in /|/tmp|"$HOME"|'') say "refusing to delete NETLAB_DOCKER_DIR=$dir"; exit 64 ;; esac
   stop
   # Anything dockerd left mounted under its folders, then the folders.
   awk -v d="$dir/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r | xargs -r -n1 umount || true
