@@ -10,7 +10,8 @@ import { waitUntil } from '@netlab/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { discoverApps, exampleWith } from '../src/apps.js';
 import { levelOf, readyPorts } from '../src/log-lines.js';
-import { formatTable } from '../src/table.js';
+import { appsTable, formatTable } from '../src/table.js';
+import { withTlsFiles } from '../src/tls-files.js';
 
 const exec = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -139,6 +140,17 @@ describe('log lines', () => {
     expect(levelOf(json({ level: 'warn', msg: 'x' }))).toBe('warn');
     expect(levelOf('[09:06:56.026] DEBUG: x')).toBe('debug');
     expect(levelOf('    at foo (bar.js:1:1)')).toBeUndefined();
+  });
+});
+
+describe("the root README's table", () => {
+  it('is what `pnpm start` prints with its defaults, from the repository root', async () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const block = /^## Start everything\n[\s\S]*?^```text\n([\s\S]*?)^```/m.exec(readme)?.[1];
+    const { apps, notes } = withTlsFiles(await discoverApps(ROOT), ROOT, {}, ROOT);
+    expect(block).toBe(
+      `${appsTable(apps)}\n\n${notes.map((n) => `netlab: ${n}\n`).join('')}netlab: ${apps.length} apps ready. Ctrl-C stops them all.\n`,
+    );
   });
 });
 
