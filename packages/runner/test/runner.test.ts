@@ -295,7 +295,8 @@ describe('netlab runner (the README start command)', () => {
       [
         fileURLToPath(new URL('./pty-ctrl-c.py', import.meta.url)),
         'Ctrl-C stops them all',
-        '50',
+        // A cap, not a wait: turbo's build check comes first, slow on a loaded machine.
+        '110',
         ...pnpm,
         'start',
         '--only',
@@ -303,7 +304,7 @@ describe('netlab runner (the README start command)', () => {
         '--port-offset',
         String(o),
       ],
-      { cwd: ROOT, timeout: 55_000, env: { ...process.env, FORCE_COLOR: '0' } },
+      { cwd: ROOT, timeout: 115_000, env: { ...process.env, FORCE_COLOR: '0' } },
     );
     expect(stdout).toContain('netlab: stopping every app');
     expect(stdout).not.toContain('second signal');
@@ -314,7 +315,7 @@ describe('netlab runner (the README start command)', () => {
         .filter((l) => l !== '')
         .slice(-2),
     ).toEqual(['netlab: all apps stopped', 'exit status 0']);
-  }, 60_000);
+  }, 120_000);
 
   it('stops every app and exits 0 when its own output is gone (`pnpm start | head`)', async () => {
     const o = await offset();
