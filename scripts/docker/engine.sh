@@ -8,8 +8,8 @@
 #   scripts/docker/engine.sh start      start dockerd, print the environment to use it
 #   scripts/docker/engine.sh stop       stop the dockerd this script started (by pid)
 #   scripts/docker/engine.sh clean      stop, then delete its state: images, containers,
-#                                       build cache (~1.4 GB after pnpm test:docker)
-#                                       and the stand-in's cache (~/.cache/netlab)
+#                                       build cache (2.8 GB after two pnpm test:docker)
+#                                       and the stand-in's cache (~/.cache/netlab, ~300 MB)
 #   scripts/docker/engine.sh uninstall  remove what install added (the list it kept)
 #   scripts/docker/engine.sh env        print the environment to use it
 #
@@ -91,6 +91,7 @@ uninstall() {
 }
 
 clean() {
+  case $dir in /|/tmp|"$HOME"|'') say "refusing to delete NETLAB_DOCKER_DIR=$dir"; exit 64 ;; esac
   stop
   # Anything dockerd left mounted under its folders, then the folders.
   awk -v d="$dir/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r | xargs -r -n1 umount || true

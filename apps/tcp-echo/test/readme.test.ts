@@ -8,6 +8,5 @@ readmeSuite({
   main: MAIN,
   configTable: configTable(schema),
   defaultPorts: { port: 7000, adminPort: 9000 },
-  env: { IDLE_TIMEOUT_MS: '5000' },
   minExamples: 4,
 });

@@ -1,10 +1,9 @@
 #!/usr/bin/env node
-import { isAbsolute, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { discoverApps, exampleWith } from './apps.js';
-import { Runner, type RunnerApp } from './runner.js';
-import { tlsFiles } from './tls-files.js';
+import { discoverApps } from './apps.js';
+import { Runner } from './runner.js';
+import { withTlsFiles } from './tls-files.js';
 
 const USAGE = `usage: netlab [--port-offset N] [--only app1,app2]
 
@@ -61,27 +60,7 @@ if (values.only) {
   apps = apps.filter((a) => wanted.has(a.name));
 }
 
-// Paths as the user types them: relative to where they are, when under it.
-const shown = (path: string) => {
-  const rel = relative(process.cwd(), path);
-  return rel.startsWith('..') || isAbsolute(rel) ? path : rel;
-};
-const certNotes: string[] = [];
-const runnerApps: RunnerApp[] = apps.map((app) => {
-  if (!app.tls) return app;
-  const files = tlsFiles(root, app.name, process.env);
-  if (files.generatedCert) {
-    certNotes.push(
-      `${app.name}'s self-signed certificate, kept across restarts: ${shown(files.generatedCert)}`,
-    );
-  }
-  const tryIt = exampleWith(app.template, app.port, {
-    ca: files.ca && shown(files.ca),
-    clientCert: files.clientCert && shown(files.clientCert),
-    clientKey: files.clientKey && shown(files.clientKey),
-  });
-  return { ...app, env: files.env, tryIt };
-});
+const { apps: runnerApps, notes: certNotes } = withTlsFiles(apps, root, process.env, process.cwd());
 
 const runner = new Runner({
   apps: runnerApps,

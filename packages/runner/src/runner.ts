@@ -170,6 +170,9 @@ export class Runner {
       late.then((slow) => ({ kind: 'late' as const, slow })),
     ]);
     clearTimeout(timer);
+    // Stopped (Ctrl-C) before every app was ready: the apps exiting is what
+    // was asked for, not a failure to start.
+    if (this.#stopping && !this.#failed) return;
     if (first.kind === 'exited') {
       const { running, code } = first;
       const why = running.stderrTail.length > 0 ? `:\n  ${running.stderrTail.join('\n  ')}` : '';
@@ -216,9 +219,14 @@ export class Runner {
     }
     this.#say('stopping every app (they drain first; Ctrl-C again to kill them)');
     for (const r of this.#running) this.#signal(r, 'SIGTERM');
-    this.#stopping = Promise.all(this.#running.map((r) => r.exited)).then((codes) => {
+    // Clean: exit 0 (drained), 78 (never started), or killed by our SIGTERM,
+    // which only happens before the app has installed its handlers: it had
+    // nothing to drain yet.
+    const clean = (r: Running) =>
+      r.exited.then((c) => c === 0 || c === 78 || (c === null && r.child.signalCode === 'SIGTERM'));
+    this.#stopping = Promise.all(this.#running.map(clean)).then((cleanly) => {
       this.#say('all apps stopped');
-      const code = !this.#failed && codes.every((c) => c === 0 || c === 78) ? 0 : 1;
+      const code = !this.#failed && cleanly.every(Boolean) ? 0 : 1;
       this.#resolveStopped(code);
       return code;
     });

@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, relative } from 'node:path';
+import { type AppInfo, exampleWith } from './apps.js';
+import type { RunnerApp } from './runner.js';
 
 /**
  * Where a TLS app's certificates are, so the runner can keep the generated
@@ -49,4 +51,39 @@ export function tlsFiles(
     files.clientKey = join(dir, 'client-key.pem');
   }
   return files;
+}
+
+/**
+ * The apps as the runner starts them: each TLS app with its TLS_CERT_DIR and
+ * a table command that verifies its certificate, and a note per generated
+ * certificate saying where it is. Paths as the user types them: relative to
+ * `cwd` when under it.
+ */
+export function withTlsFiles(
+  apps: AppInfo[],
+  root: string,
+  env: Record<string, string | undefined>,
+  cwd: string,
+): { apps: RunnerApp[]; notes: string[] } {
+  const shown = (path: string) => {
+    const rel = relative(cwd, path);
+    return rel.startsWith('..') || isAbsolute(rel) ? path : rel;
+  };
+  const notes: string[] = [];
+  const prepared = apps.map((app): RunnerApp => {
+    if (!app.tls) return app;
+    const files = tlsFiles(root, app.name, env);
+    if (files.generatedCert) {
+      notes.push(
+        `${app.name}'s self-signed certificate, kept across restarts: ${shown(files.generatedCert)}`,
+      );
+    }
+    const tryIt = exampleWith(app.template, app.port, {
+      ca: files.ca && shown(files.ca),
+      clientCert: files.clientCert && shown(files.clientCert),
+      clientKey: files.clientKey && shown(files.clientKey),
+    });
+    return { ...app, env: files.env, tryIt };
+  });
+  return { apps: prepared, notes };
 }

@@ -10,7 +10,8 @@ import { waitUntil } from '@netlab/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { discoverApps, exampleWith } from '../src/apps.js';
 import { levelOf, readyPorts } from '../src/log-lines.js';
-import { formatTable } from '../src/table.js';
+import { appsTable, formatTable } from '../src/table.js';
+import { withTlsFiles } from '../src/tls-files.js';
 
 const exec = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -142,6 +143,17 @@ describe('log lines', () => {
   });
 });
 
+describe("the root README's table", () => {
+  it('is what `pnpm start` prints with its defaults, from the repository root', async () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const block = /^## Start everything\n[\s\S]*?^```text\n([\s\S]*?)^```/m.exec(readme)?.[1];
+    const { apps, notes } = withTlsFiles(await discoverApps(ROOT), ROOT, {}, ROOT);
+    expect(block).toBe(
+      `${appsTable(apps)}\n\n${notes.map((n) => `netlab: ${n}\n`).join('')}netlab: ${apps.length} apps ready. Ctrl-C stops them all.\n`,
+    );
+  });
+});
+
 describe('formatTable', () => {
   it('pads every column but the last to its widest cell', () => {
     expect(formatTable(['a', 'bb'], [['xyz', 'q']])).toBe('a    bb\n---  --\nxyz  q');
@@ -195,6 +207,46 @@ describe('netlab runner (the README start command)', () => {
     }
   }, 60_000);
 
+  it('with the mTLS variables `pnpm certs` prints, the table offers commands with its CA and client certificate', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netlab-runner-pki-'));
+    try {
+      await exec(process.execPath, [join(ROOT, 'packages/tls/dist/cli.js'), dir]);
+      const o = await offset();
+      const run = await runReady(
+        o,
+        {
+          TLS_CERT_FILE: join(dir, 'server.pem'),
+          TLS_KEY_FILE: join(dir, 'server-key.pem'),
+          TLS_CLIENT_CA_FILE: join(dir, 'ca.pem'),
+        },
+        ['--only', 'https-secure,tls-custom-protocol'],
+      );
+      const apps = await discoverApps(ROOT, o);
+      const files = `${join(dir, 'ca.pem')} --cert ${join(dir, 'client.pem')} --key ${join(dir, 'client-key.pem')}`;
+      for (const name of ['https-secure', 'tls-custom-protocol']) {
+        const app = apps.find((a) => a.name === name)!;
+        const row = run
+          .output()
+          .split('\n')
+          .find((l) => l.startsWith(`${name} `) && !l.includes('│'))!;
+        const command = row.split('/readyz  ')[1]!;
+        expect(command).toBe(
+          name === 'https-secure'
+            ? `curl -s --cacert ${files} https://127.0.0.1:${app.port}/whoami`
+            : `node apps/tls-custom-protocol/dist/cli.js ping --port ${app.port} --ca ${files}`,
+        );
+        const { stdout } = await exec('bash', ['-c', command], { timeout: 5000, cwd: ROOT });
+        expect(stdout.length, command).toBeGreaterThan(0);
+      }
+      // No generated certificate to speak of: the app serves TLS_CERT_FILE.
+      expect(run.output()).not.toContain('self-signed certificate, kept');
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('is not fooled by another process answering 200 on the admin port: names the port, suggests --port-offset, no stack', async () => {
     const o = await offset();
     const echo = (await discoverApps(ROOT, o)).find((a) => a.name === 'tcp-echo')!;
@@ -212,6 +264,16 @@ describe('netlab runner (the README start command)', () => {
     } finally {
       squatter.close();
     }
+  }, 60_000);
+
+  it('stopped before every app is ready: exits 0 without calling it a failure', async () => {
+    const run = runCli(['--port-offset', String(await offset())]);
+    // The first app's first line: the runner is up, most apps are not ready yet.
+    await waitUntil(() => run.output().includes('│'), { timeoutMs: 30_000 });
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    expect(run.output()).not.toContain('failed to start');
+    expect(run.output()).toContain('netlab: all apps stopped');
   }, 60_000);
 
   it('with LOG_LEVEL=warn still knows the apps are ready, and shows only warnings and worse', async () => {
@@ -233,7 +295,8 @@ describe('netlab runner (the README start command)', () => {
       [
         fileURLToPath(new URL('./pty-ctrl-c.py', import.meta.url)),
         'Ctrl-C stops them all',
-        '50',
+        // A cap, not a wait: turbo's build check comes first, slow on a loaded machine.
+        '110',
         ...pnpm,
         'start',
         '--only',
@@ -241,7 +304,7 @@ describe('netlab runner (the README start command)', () => {
         '--port-offset',
         String(o),
       ],
-      { cwd: ROOT, timeout: 55_000, env: { ...process.env, FORCE_COLOR: '0' } },
+      { cwd: ROOT, timeout: 115_000, env: { ...process.env, FORCE_COLOR: '0' } },
     );
     expect(stdout).toContain('netlab: stopping every app');
     expect(stdout).not.toContain('second signal');
@@ -252,7 +315,7 @@ describe('netlab runner (the README start command)', () => {
         .filter((l) => l !== '')
         .slice(-2),
     ).toEqual(['netlab: all apps stopped', 'exit status 0']);
-  }, 60_000);
+  }, 120_000);
 
   it('stops every app and exits 0 when its own output is gone (`pnpm start | head`)', async () => {
     const o = await offset();

@@ -18,14 +18,20 @@ export interface ReadmeSuiteOptions {
   env?: Record<string, string>;
   /** The least number of examples the README must have (so deleting them fails). */
   minExamples: number;
-  /** Where the examples run (default: the test's working directory, the package). */
+  /**
+   * Where the examples run. Default: the repository root, where a user types
+   * them (READMEs say so, and name files from there: apps/<app>/dist/cli.js).
+   */
   cwd?: string;
 }
 
 /**
  * The README tests every app has: its config table matches the declarations,
  * and every ```console example runs against the real app, printing what the
- * README says it prints.
+ * README says it prints. The app runs as `pnpm start` runs it (its defaults;
+ * `env` only for what a test cannot do otherwise), and the examples from the
+ * repository root, as a user pastes them; only the ports and the certificate
+ * folder are this run's own.
  */
 export function readmeSuite(opts: ReadmeSuiteOptions): void {
   describe('README', () => {
@@ -67,7 +73,8 @@ export function readmeSuite(opts: ReadmeSuiteOptions): void {
         const command = certDir
           ? example.command.replaceAll(certPath, `${certDir}/`)
           : example.command;
-        const result = await runExample({ ...example, command }, ports, 10_000, opts.cwd);
+        const cwd = opts.cwd ?? dirname(dirname(dirname(opts.readme)));
+        const result = await runExample({ ...example, command }, ports, 10_000, cwd);
         expect(
           result.matches,
           `README line ${example.line} printed:\n${result.stdout}${result.stderr}`,
