@@ -5,6 +5,7 @@ import type { Logger } from '@netlab/common';
 import { prefersJson } from './accept.js';
 import { createAccessLog } from './access-log.js';
 import { HTTP_ERRORS, type HttpErrorCode } from './errors.js';
+import { closeLikeServer } from './node-internals.js';
 import { headProblem } from './request-checks.js';
 import { isSaneRequestId, requestIdGenerator } from './request-id.js';
 import {
@@ -349,7 +350,7 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
   function cut(req: HttpRequest, res: HttpResponse): void {
     const socket: unknown = req.socket;
     const stream = (res as { stream?: { close(code: number): void } }).stream;
-    if (req.httpVersionMajor === 1 && socket instanceof Socket) socket.destroySoon();
+    if (req.httpVersionMajor === 1 && socket instanceof Socket) closeLikeServer(socket);
     else if (stream !== undefined) stream.close(http2.NGHTTP2_CANCEL);
     else res.destroy();
   }

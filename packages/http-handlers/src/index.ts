@@ -20,6 +20,7 @@ export {
   type HttpGuardOptions,
   type HttpGuards,
   installHttpGuards,
+  isServing,
   lingeringClose,
 } from './guards.js';
 export {
