@@ -157,10 +157,7 @@ function working(list: ServerResponse[]): number {
  * keeps it in a private field.
  */
 function currentResponse(socket: object): ServerResponse | undefined {
-  const list = responses.get(socket);
-  if (list === undefined) return undefined;
-  for (const res of list) if (!res.writableFinished) return res;
-  return undefined;
+  return responses.get(socket)?.[0];
 }
 
 /**
@@ -247,6 +244,9 @@ export function installHttpGuards(
     // HTTP/1: node:http's own response.
     const response = res as unknown as ServerResponse;
     list.push(response);
+    // 'finish': handed over in full (Node then moves on to the next one);
+    // 'close': also when the connection closed first.
+    response.once('finish', untrack);
     response.once('close', untrack);
     holdPipeline(req.socket as Socket, list);
   };

@@ -431,6 +431,7 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
     let requestId: string | undefined;
     let accept: string | undefined;
     let hosts = 0;
+    let host: string | undefined;
     let contentLength: string | undefined;
     let codings: string | undefined;
     let codingLines = 0;
@@ -439,7 +440,10 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
       const name = raw[i]!;
       switch (name.length) {
         case 4:
-          if (name === 'Host' || name.toLowerCase() === 'host') hosts++;
+          if (name === 'Host' || name.toLowerCase() === 'host') {
+            hosts++;
+            host = raw[i + 1];
+          }
           break;
         case 6:
           if (accept === undefined && name.toLowerCase() === 'accept') accept = raw[i + 1];
@@ -470,7 +474,7 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
     const close = codingLines > 0 || (contentLength !== undefined && contentLength !== '0');
     const x: Exchange = { route: routeOf(path), req, res, path, start, requestId, close };
 
-    const problem = headProblem(req, maxHeadersCount, hosts, codings, codingLines);
+    const problem = headProblem(req, maxHeadersCount, hosts, codings, codingLines, host);
     if (problem !== undefined || expect === UNSUPPORTED_EXPECTATION) {
       // A malformed request: whatever follows it on the connection cannot be trusted.
       x.close = true;

@@ -33,7 +33,7 @@ export {
   logRefusalLine,
   type Refusal,
 } from './handler.js';
-export { declaresBody, headProblem, requestProblem } from './request-checks.js';
+export { declaresBody, headProblem, isHostPort, requestProblem } from './request-checks.js';
 export { isSaneRequestId, requestIdGenerator } from './request-id.js';
 export {
   errorBody,

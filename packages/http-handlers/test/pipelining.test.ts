@@ -218,3 +218,42 @@ describe.each(['http', 'tls'])('pipelining on %s', (name) => {
     expect(errors.slice(before)).toEqual([]);
   });
 });
+
+describe('a pipelining client at a route the server answers later', () => {
+  it('stops reading past 32 requests worked on at once, and answers in order', async () => {
+    const { server, port } = servers.find((s) => s.name === 'http')!;
+    let inFlight = 0;
+    let most = 0;
+    const count = (_req: http.IncomingMessage, res: http.ServerResponse) => {
+      most = Math.max(most, ++inFlight);
+      res.once('close', () => inFlight--);
+    };
+    server.on('request', count);
+    try {
+      const socket = net.connect(port, '127.0.0.1');
+      await once(socket, 'connect');
+      const seen = collect(socket);
+      const total = 20_000;
+      // /delay/1 answers from a timer: nothing is written while the parser
+      // reads, so Node's own backpressure (on answers written) never starts.
+      socket.write(
+        'GET /delay/1 HTTP/1.1\r\nHost: a\r\n\r\n'.repeat(total - 1) +
+          'GET /delay/1 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
+      );
+      expect(await seen.ended).toBe('eof');
+      // Answered in order, all 200; a loaded machine may see the header
+      // deadline (600 ms here) fire on the request the held reading split:
+      // then a 408 ends the connection early.
+      const got = statuses(seen.text());
+      if (got.at(-1) === '408') got.pop();
+      expect(new Set(got)).toEqual(new Set(['200']));
+      // One read is at most 64 KiB (1,872 of these 35-byte requests): at
+      // most about two are parsed before reading stops. Without the hold:
+      // all 20,000 at once.
+      expect(most).toBeGreaterThan(32);
+      expect(most).toBeLessThan(4000);
+    } finally {
+      server.off('request', count);
+    }
+  });
+});
