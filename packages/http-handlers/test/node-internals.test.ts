@@ -3,7 +3,12 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { waitUntil } from '@netlab/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeLikeServer, replaceDestroySoon, takeOverReading } from '../src/node-internals.js';
+import {
+  closeLikeServer,
+  onFirstMessageBegin,
+  replaceDestroySoon,
+  takeOverReading,
+} from '../src/node-internals.js';
 
 // The assumptions node-internals.ts makes about Node's http server, checked
 // on whatever Node runs this (CI: 20, and 24 through scripts/test-node.sh).
@@ -110,6 +115,25 @@ describe('takeOverReading', () => {
     // Reading the answers lets Node resume the socket: the takeover reads the rest.
     socket.resume();
     await waitUntil(() => taken > 0, { what: 'bytes after the takeover' });
+    socket.destroy();
+  });
+});
+
+describe('onFirstMessageBegin', () => {
+  it("hands over the connection's first read once, before the parser made a request of it", async () => {
+    const calls: Array<[string, boolean]> = [];
+    const { port } = await listen((_req, res) => res.end('ok'));
+    server!.on('connection', (socket: net.Socket) =>
+      onFirstMessageBegin(socket, (bytes, parsedAnyRequest) =>
+        calls.push([bytes.toString('latin1'), parsedAnyRequest()]),
+      ),
+    );
+    const { socket, text } = await client(port);
+    socket.write('GET /a HTTP/1.1\r\nHost: a\r\n\r\n');
+    await waitUntil(() => text().includes('ok'));
+    socket.write('GET /b HTTP/1.1\r\nHost: a\r\n\r\n');
+    await waitUntil(() => text().split('ok').length === 3);
+    expect(calls).toEqual([['GET /a HTTP/1.1\r\nHost: a\r\n\r\n', false]]);
     socket.destroy();
   });
 });
