@@ -20,11 +20,12 @@ const BASE_ENV = {
 
 /**
  * How far above its warmed-up baseline a process's resident memory may
- * stay once an attack is over. Measured peaks stay well under it (see
- * the root README's security notes); the old crash and an unbounded
- * buffer both fail it.
+ * stay once an attack is over. Measured (root README's security notes):
+ * +27 to +57 MiB on Node 20; Node 24's heap settles higher under load and
+ * keeps it (video-streamer: +140 MiB after 5,000 requests, the same after
+ * 25,000). Memory that grows with the attack fails it.
  */
-export const MEMORY_BOUND_BYTES = 96 * 1024 * 1024;
+export const MEMORY_BOUND_BYTES = 192 * 1024 * 1024;
 
 export interface HostileTarget {
   /** The app under `apps/`. */
@@ -152,7 +153,8 @@ export function workersSuite(target: HostileTarget): void {
           connections: 6,
         }),
       );
-      await expectHealthy(app, baseline, 2 * MEMORY_BOUND_BYTES, workers);
+      // Three processes: the primary and two workers.
+      await expectHealthy(app, baseline, 3 * MEMORY_BOUND_BYTES, workers);
       const after = await h2load(`${scheme}://127.0.0.1:${app.port}${target.path}`, {
         n: 2000,
         c: 4,
