@@ -28,6 +28,16 @@ describe('refusals: JSON, an access line, a count', () => {
       'NETLAB_ERR_DUPLICATE_HOST',
       '/',
     ],
+    ...['a b', '<x>', 'a/b', '[::1'].map(
+      (host) =>
+        [
+          `Host: ${host} (RFC 9112 §3.2, RFC 3986 §3.2.2)`,
+          `GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`,
+          400,
+          'NETLAB_ERR_BAD_HOST',
+          '/',
+        ] as [string, string, number, string, string],
+    ),
     [
       'an HTTP/1.1 request without Host',
       'GET /whoami HTTP/1.1\r\n\r\n',
@@ -109,6 +119,17 @@ describe('refusals: JSON, an access line, a count', () => {
       ),
     ).toBe(1);
   });
+
+  it.each(['[::1]:8080', 'example.com:80', '127.0.0.1', 'my_host.local'])(
+    'serves a valid Host: %s',
+    async (host) => {
+      app = await startHello();
+      const { text } = await wire(app.port, [
+        `GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+      ]);
+      expect(text).toMatch(/^HTTP\/1\.1 200 /);
+    },
+  );
 
   it('serves HTTP/1.0 without a Host, and a Transfer-Encoding of plain chunked', async () => {
     app = await startHello();

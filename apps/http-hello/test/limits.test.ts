@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import http from 'node:http';
 import { promisify } from 'node:util';
-import { waitUntil } from '@netlab/testkit';
+import { waitUntil, wire } from '@netlab/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, metricValue, readUntilClose, type Started, startHello } from './helpers.js';
 
@@ -216,6 +216,29 @@ describe('idle connections', () => {
     expect(performance.now() - stalledAt).toBeGreaterThanOrEqual(250);
     expect(await metricValue(app.registry, 'netlab_http_connections_idle_closed_total')).toBe(1);
     await app.logs.waitFor((l) => l.msg === 'idle connection closed' && l.idleMs === 300);
+  });
+
+  it('answers a request the server works on for longer than IDLE_TIMEOUT_MS (idle is between requests)', async () => {
+    app = await startHello({ IDLE_TIMEOUT_MS: '300' });
+    const { text, end } = await wire(app.port, [
+      'GET /delay/900 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    ]);
+    expect(text).toMatch(/^HTTP\/1\.1 200 /);
+    expect(text).toContain('"delayMs":900');
+    expect(end).toBe('eof');
+    expect(await metricValue(app.registry, 'netlab_http_connections_idle_closed_total')).toBe(0);
+  });
+
+  it('cuts a pipelining client that stops reading its answers after IDLE_TIMEOUT_MS', async () => {
+    app = await startHello({ IDLE_TIMEOUT_MS: '300', HEADERS_TIMEOUT_MS: '60000' });
+    const socket = await connect(app.port);
+    socket.pause(); // never read the answers
+    socket.on('error', () => {});
+    socket.write('GET /whoami HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(20_000));
+    // A paused client does not notice the reset: the server says it cut it.
+    await app.logs.waitFor((l) => l.msg === 'idle connection closed' && l.idleMs === 300);
+    socket.destroy();
+    expect(await metricValue(app.registry, 'netlab_http_connections_idle_closed_total')).toBe(1);
   });
 
   it('keeps a keep-alive connection that is used more often than IDLE_TIMEOUT_MS', async () => {

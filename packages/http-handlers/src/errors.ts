@@ -22,6 +22,11 @@ export const HTTP_ERRORS = {
   // a Host, and to any request with more than one.
   NETLAB_ERR_MISSING_HOST: { status: 400, message: 'an HTTP/1.1 request needs a Host header' },
   NETLAB_ERR_DUPLICATE_HOST: { status: 400, message: 'more than one Host header' },
+  // RFC 9112 §3.2: a Host that is not a valid host[:port] (RFC 3986 §3.2.2) is a 400.
+  NETLAB_ERR_BAD_HOST: {
+    status: 400,
+    message: 'the Host header is not a valid host[:port] (RFC 3986)',
+  },
   NETLAB_ERR_TOO_MANY_HEADERS: {
     status: 431,
     message: 'more request headers than MAX_HEADERS_COUNT',

@@ -1,9 +1,11 @@
 import type { EventEmitter } from 'node:events';
+import type { ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { Server as TlsServer } from 'node:tls';
 import { clientErrorCode } from './client-errors.js';
 import type { HttpErrorCode } from './errors.js';
 import type { CutReason, Refusal } from './handler.js';
+import { keepPausedChunk, replaceDestroySoon, takeOverReading } from './node-internals.js';
 import { type HttpRequest, type HttpResponse, rawErrorResponse } from './respond.js';
 import { watchForSimpleRequest } from './simple-request.js';
 import { unmapped } from './whoami.js';
@@ -84,6 +86,93 @@ export type GuardedServer = EventEmitter & {
 
 // How often a drain looks for idle connections.
 const SWEEP_MS = 100;
+// What a connection may hold of bytes its paused parser was handed (see
+// onPausedChunk): TLS hands over at most what one read decrypted.
+const MAX_PAUSED_BYTES = 1024 * 1024;
+
+/** The HTTP/1 responses under way on each connection, oldest first (see currentResponse). */
+const responses = new WeakMap<object, ServerResponse[]>();
+
+function untrack(this: ServerResponse) {
+  const list = responses.get(this.req.socket);
+  if (list === undefined) return;
+  const i = list.indexOf(this);
+  if (i === 0) list.shift();
+  else if (i > 0) list.splice(i, 1);
+  releasePipeline(this.req.socket, list);
+}
+
+// Requests a pipelining client may have the server work on at once, per
+// connection. Node's http server stops reading a connection only once the
+// answers written on it back up, which never happens while the handler is
+// still working on them (a file to stat, a name to look up): a client that
+// pipelines 20,000 requests at such a route had them all in memory at once
+// (video-streamer: +140 MiB). Past this many, reading stops until half are
+// answered; what the parser already holds (one read, at most 64 KiB) is
+// still served. Go reads the next request only once one is answered.
+const MAX_PIPELINED = 32;
+const held = new WeakSet<object>();
+
+/** Stops reading `socket` while more than MAX_PIPELINED of its requests are being worked on. */
+function holdPipeline(socket: Socket, list: ServerResponse[]): void {
+  if (list.length <= MAX_PIPELINED || working(list) <= MAX_PIPELINED) return;
+  if (!held.has(socket)) {
+    held.add(socket);
+    // Node resumes the socket each time it is done with a request (to read
+    // the next one): pause it again at once, as Node's own 'resume' listener
+    // (which has just run) does while it holds the socket paused itself.
+    if (!reholding.has(socket)) {
+      reholding.add(socket);
+      socket.on('resume', rehold);
+    }
+  }
+  // Node's own pause for a request body nobody reads: socket.pause(), and
+  // resume() later, which Node ignores while it holds the socket paused for
+  // its own reasons. Never a reason for data to flow under Node's pause.
+  socket.pause();
+}
+
+const reholding = new WeakSet<object>();
+
+function rehold(this: Socket): void {
+  if (held.has(this)) this.pause();
+}
+
+function releasePipeline(socket: object, list: ServerResponse[]): void {
+  if (!held.has(socket) || working(list) > MAX_PIPELINED / 2) return;
+  held.delete(socket);
+  (socket as Socket).resume();
+}
+
+function working(list: ServerResponse[]): number {
+  let n = 0;
+  for (const res of list) if (!res.writableEnded) n++;
+  return n;
+}
+
+/**
+ * The response Node's http server is writing on `socket` now, if any: the
+ * oldest one not yet handed over in full (a pipelining client's later
+ * answers wait behind it). Tracked from the request events, where Node
+ * keeps it in a private field.
+ */
+function currentResponse(socket: object): ServerResponse | undefined {
+  return responses.get(socket)?.[0];
+}
+
+/**
+ * Whether the server is working on a request on `socket`: one has arrived
+ * in full and its answer is not complete, while nothing already written
+ * waits for the client to read it. An idle sweep leaves such a connection
+ * alone, as Go's IdleTimeout does (idle is the time between requests):
+ * `GET /delay/2500` with a 2 s idle timeout is answered. A client that
+ * stops reading our answer, or stops sending its body, is not being
+ * served: idle applies.
+ */
+export function isServing(socket: Socket): boolean {
+  const res = currentResponse(socket);
+  return res !== undefined && !res.writableEnded && res.req.complete && socket.writableLength === 0;
+}
 
 /**
  * Wires the server-level half of HTTP/1 hardening around a handler: what
@@ -138,14 +227,30 @@ export function installHttpGuards(
       }
     });
     // Node's http server ends a connection after a `Connection: close`
-    // response with socket.destroySoon(): end, then destroy as soon as our
-    // side is flushed, whatever the client is still sending (its body, a
-    // pipelined request), which makes its kernel answer with a reset and
-    // can take our response away from the client before it read it.
-    socket.destroySoon = function (this: Socket) {
-      linger(this);
-    };
+    // response with socket.destroySoon(), which can reset it (see
+    // replaceDestroySoon): a lingering close instead.
+    replaceDestroySoon(socket, linger);
   });
+
+  // Which responses are under way on each connection, oldest first, from
+  // the request events (see currentResponse).
+  const track = (req: HttpRequest, res: HttpResponse) => {
+    if (req.httpVersionMajor !== 1) return;
+    let list = responses.get(req.socket);
+    if (list === undefined) {
+      list = [];
+      responses.set(req.socket, list);
+    }
+    // HTTP/1: node:http's own response.
+    const response = res as unknown as ServerResponse;
+    list.push(response);
+    // 'finish': handed over in full (Node then moves on to the next one);
+    // 'close': also when the connection closed first.
+    response.once('finish', untrack);
+    response.once('close', untrack);
+    holdPipeline(req.socket as Socket, list);
+  };
+  server.on('request', track);
 
   const refused = new WeakSet<Socket>();
   /** Answers a request no request object reached (a raw error response), logs and counts it, and closes. */
@@ -184,6 +289,10 @@ export function installHttpGuards(
       // A TLS server reports failed handshakes here too: no HTTP was spoken
       // on such a socket, and the app (which counts handshakes) answers it.
       if (!sockets.has(socket)) return;
+      if (err.code === 'HPE_PAUSED') {
+        onPausedChunk(socket, err.rawPacket);
+        return;
+      }
       const code = guardedClientErrorCode(err.code);
       // The client went away or reset: nobody to answer.
       if (code === undefined || socket.destroyed) {
@@ -226,8 +335,14 @@ export function installHttpGuards(
 
   // Without these listeners Node answers `Expect` itself: 100 Continue to
   // anything (inviting a body it will then refuse), a bare 417 otherwise.
-  server.on('checkContinue', handler.checkContinue);
-  server.on('checkExpectation', handler.checkExpectation);
+  server.on('checkContinue', (req: HttpRequest, res: HttpResponse) => {
+    track(req, res);
+    handler.checkContinue(req, res);
+  });
+  server.on('checkExpectation', (req: HttpRequest, res: HttpResponse) => {
+    track(req, res);
+    handler.checkExpectation(req, res);
+  });
 
   // Without a listener Node closes a CONNECT without a word.
   server.on('connect', (req: HttpRequest, socketOrRes: Socket | HttpResponse) => {
@@ -241,6 +356,23 @@ export function installHttpGuards(
     socketOrRes.write(rawErrorResponse('NETLAB_ERR_NOT_A_PROXY', connectAllow));
     linger(socketOrRes);
   });
+
+  /**
+   * HPE_PAUSED is Node's own state, not a client error: its paused parser
+   * was handed bytes (TLS records decrypted before it stopped reading) and
+   * parsed none of them. They are parsed once Node resumes (keepPausedChunk);
+   * answering 400 would fail every request pipelined behind them
+   * (`h2load --h1 -m100` got 101 answers of 20,000 over TLS). Only a
+   * connection closing anyway, or more than MAX_PAUSED_BYTES held this
+   * way, is closed (lingering, with the answers under way).
+   */
+  const onPausedChunk = (socket: Socket, chunk: unknown) => {
+    if (lingering.has(socket) || refused.has(socket)) return;
+    if (!Buffer.isBuffer(chunk) || !keepPausedChunk(socket, chunk, MAX_PAUSED_BYTES)) {
+      refused.add(socket);
+      linger(socket);
+    }
+  };
 
   let sweep: NodeJS.Timeout | undefined;
   const guards: HttpGuards = {
@@ -297,27 +429,18 @@ const lingering = new WeakSet<Socket>();
 export function lingeringClose(socket: Socket, timeMs: number, maxBytes: number): void {
   if (socket.destroyed || lingering.has(socket)) return;
   lingering.add(socket);
+  // What it still sends is discarded, not parsed: no reason to hold it back.
+  held.delete(socket);
   socket.end();
   // Counted as it arrives, so the bound holds however fast the client
-  // sends. (On an http server socket a 'data' listener also takes the
-  // reading back from the parser's native fast path, which no longer matters.)
+  // sends. Reading must go on, or the client's EOF is never seen and what it
+  // sends piles up unread (a reset when we close); but never behind Node's
+  // back while it holds the socket paused (see takeOverReading).
   let read = 0;
-  socket.on('data', (chunk: Buffer) => {
+  takeOverReading(socket, (chunk: Buffer) => {
     read += chunk.length;
     if (read > maxBytes) socket.destroy();
   });
-  // Reading must go on, or the client's EOF is never seen and what it sends
-  // piles up unread (a reset when we close). Node's http server may have
-  // stopped it (nobody reads the refused body), and its stream state still
-  // says "reading" from when the parser read natively, so resume() alone
-  // would not restart it: restart the handle as Node's own resume hook does.
-  socket.resume();
-  const handle = (socket as Socket & { _handle?: { reading?: boolean; readStart?(): unknown } })
-    ._handle;
-  if (handle?.reading === false && typeof handle.readStart === 'function') {
-    handle.reading = true;
-    handle.readStart();
-  }
   // The clock starts once our side is flushed: a big answer to a slow
   // reader is not cut short (IDLE_TIMEOUT_MS still bounds a reader that stopped).
   const start = () => {
@@ -326,11 +449,6 @@ export function lingeringClose(socket: Socket, timeMs: number, maxBytes: number)
   };
   if (socket.writableFinished) start();
   else socket.once('finish', start);
-}
-
-/** The response Node's http server is writing on `socket` now, if any (the same field its closeIdleConnections reads). */
-function currentResponse(socket: Socket): HttpResponse | undefined {
-  return (socket as Socket & { _httpMessage?: HttpResponse | null })._httpMessage ?? undefined;
 }
 
 function guardedClientErrorCode(code: string | undefined): HttpErrorCode | undefined {

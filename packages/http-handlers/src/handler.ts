@@ -5,6 +5,7 @@ import type { Logger } from '@netlab/common';
 import { prefersJson } from './accept.js';
 import { createAccessLog } from './access-log.js';
 import { HTTP_ERRORS, type HttpErrorCode } from './errors.js';
+import { closeLikeServer } from './node-internals.js';
 import { headProblem } from './request-checks.js';
 import { isSaneRequestId, requestIdGenerator } from './request-id.js';
 import {
@@ -349,7 +350,7 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
   function cut(req: HttpRequest, res: HttpResponse): void {
     const socket: unknown = req.socket;
     const stream = (res as { stream?: { close(code: number): void } }).stream;
-    if (req.httpVersionMajor === 1 && socket instanceof Socket) socket.destroySoon();
+    if (req.httpVersionMajor === 1 && socket instanceof Socket) closeLikeServer(socket);
     else if (stream !== undefined) stream.close(http2.NGHTTP2_CANCEL);
     else res.destroy();
   }
@@ -430,6 +431,7 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
     let requestId: string | undefined;
     let accept: string | undefined;
     let hosts = 0;
+    let host: string | undefined;
     let contentLength: string | undefined;
     let codings: string | undefined;
     let codingLines = 0;
@@ -438,7 +440,10 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
       const name = raw[i]!;
       switch (name.length) {
         case 4:
-          if (name === 'Host' || name.toLowerCase() === 'host') hosts++;
+          if (name === 'Host' || name.toLowerCase() === 'host') {
+            hosts++;
+            host = raw[i + 1];
+          }
           break;
         case 6:
           if (accept === undefined && name.toLowerCase() === 'accept') accept = raw[i + 1];
@@ -469,7 +474,7 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
     const close = codingLines > 0 || (contentLength !== undefined && contentLength !== '0');
     const x: Exchange = { route: routeOf(path), req, res, path, start, requestId, close };
 
-    const problem = headProblem(req, maxHeadersCount, hosts, codings, codingLines);
+    const problem = headProblem(req, maxHeadersCount, hosts, codings, codingLines, host);
     if (problem !== undefined || expect === UNSUPPORTED_EXPECTATION) {
       // A malformed request: whatever follows it on the connection cannot be trusted.
       x.close = true;

@@ -20,6 +20,7 @@ export {
   type HttpGuardOptions,
   type HttpGuards,
   installHttpGuards,
+  isServing,
   lingeringClose,
 } from './guards.js';
 export {
@@ -32,7 +33,7 @@ export {
   logRefusalLine,
   type Refusal,
 } from './handler.js';
-export { declaresBody, headProblem, requestProblem } from './request-checks.js';
+export { declaresBody, headProblem, isHostPort, requestProblem } from './request-checks.js';
 export { isSaneRequestId, requestIdGenerator } from './request-id.js';
 export {
   errorBody,

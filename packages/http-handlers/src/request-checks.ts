@@ -1,3 +1,4 @@
+import { isIPv6 } from 'node:net';
 import type { HttpErrorCode } from './errors.js';
 import type { HttpRequest } from './respond.js';
 
@@ -11,7 +12,7 @@ import type { HttpRequest } from './respond.js';
  * - more header lines than `maxHeadersCount`: 431 (installHttpGuards sets
  *   Node's own limit one higher, so the surplus is seen, not dropped);
  * - a version other than 1.x on an HTTP/1 connection (`HTTP/2.0`, `HTTP/0.9`): 505;
- * - no Host on HTTP/1.1, or two Hosts: 400 (RFC 9112 §3.2);
+ * - no Host on HTTP/1.1, two Hosts, or one that is not a host[:port]: 400 (RFC 9112 §3.2);
  * - a Transfer-Encoding other than a single `chunked`: 501 (RFC 9112 §6.1).
  */
 export function requestProblem(
@@ -19,25 +20,30 @@ export function requestProblem(
   maxHeadersCount: number,
 ): HttpErrorCode | undefined {
   let hosts = 0;
+  let host: string | undefined;
   let codings: string | undefined;
   let codingLines = 0;
   const raw = req.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!;
     if (name.length === 4) {
-      if (name === 'Host' || name.toLowerCase() === 'host') hosts++;
+      if (name === 'Host' || name.toLowerCase() === 'host') {
+        hosts++;
+        host = raw[i + 1];
+      }
     } else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') {
       codings = raw[i + 1];
       codingLines++;
     }
   }
-  return headProblem(req, maxHeadersCount, hosts, codings, codingLines);
+  return headProblem(req, maxHeadersCount, hosts, codings, codingLines, host);
 }
 
 /**
  * requestProblem's decision, from the Host and Transfer-Encoding lines a
  * handler already counted in its own pass over `rawHeaders` (createHttpHandler
- * does, so its hot path reads the headers once).
+ * does, so its hot path reads the headers once); `host`: the value of the
+ * (last) Host line.
  */
 export function headProblem(
   req: HttpRequest,
@@ -45,11 +51,37 @@ export function headProblem(
   hosts: number,
   codings: string | undefined,
   codingLines: number,
+  host?: string,
 ): HttpErrorCode | undefined {
   if (req.rawHeaders.length > maxHeadersCount * 2) return 'NETLAB_ERR_TOO_MANY_HEADERS';
   if (req.httpVersionMajor !== 1) return versionProblem(req);
+  if (hosts === 1 && host !== undefined && !isHostPort(host)) return 'NETLAB_ERR_BAD_HOST';
   if (hosts === 1 && codingLines === 0) return undefined;
   return framingProblem(req, hosts, codings, codingLines);
+}
+
+// RFC 3986 §3.2.2 reg-name (which covers IPv4 and DNS names): unreserved,
+// sub-delims and %XX; then an optional port (§3.2.3: digits).
+const REG_NAME_PORT = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*(?::[0-9]*)?$/;
+// What follows `[...]`: an optional port.
+const PORT = /^(?::[0-9]*)?$/;
+// IPvFuture (RFC 3986 §3.2.2): v, hex digits, a dot, then unreserved, sub-delims or ':'.
+const IP_FUTURE = /^v[0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+$/;
+
+/**
+ * Whether a Host value is `host[:port]` as RFC 9112 §3.2 requires (RFC 3986
+ * §3.2.2): a reg-name or IPv4 address, or an IPv6 (or IPvFuture) literal in
+ * brackets; empty is allowed (a target without an authority). Node's parser
+ * takes any field value (`a b`, `<x>`, `a/b`, `[::1`); Go and nginx answer
+ * those 400, and a Host that reaches logs, redirects or a proxy's routing
+ * should be one.
+ */
+export function isHostPort(value: string): boolean {
+  if (value.charCodeAt(0) !== 91 /* [ */) return REG_NAME_PORT.test(value);
+  const end = value.indexOf(']');
+  if (end === -1) return false;
+  const literal = value.slice(1, end);
+  return (isIPv6(literal) || IP_FUTURE.test(literal)) && PORT.test(value.slice(end + 1));
 }
 
 /**

@@ -10,7 +10,7 @@ import {
 } from '@netlab/common';
 import type { ConnectionMetrics } from './connection-metrics.js';
 import type { HttpErrorCode } from './errors.js';
-import { type GuardedHandler, installHttpGuards } from './guards.js';
+import { type GuardedHandler, installHttpGuards, isServing } from './guards.js';
 import type { CutReason } from './handler.js';
 
 /** The limits every netlab node:http server takes from its config. */
@@ -129,7 +129,8 @@ export function serveHttp(
 }
 
 /**
- * Closes the connections with no traffic either way for `idleMs` (0: never),
+ * Closes the connections with no traffic either way for `idleMs` (0: never)
+ * and no request being worked on (see isServing),
  * counted, logged, and noted on the handler so a request still on one is
  * logged as the idle cut. Not server.timeout: see sweepIdle for why idle
  * connections are found by a sweep. (https-secure's HTTP/2 sessions too,
@@ -147,6 +148,10 @@ export function closeIdleHttp(
   if (idleMs <= 0) return undefined;
   const { logger, metrics, handler } = deps;
   return sweepIdle(connections, idleMs, (socket) => {
+    // Idle is the time between requests (Go's IdleTimeout): a request the
+    // server is still working on (`/delay/2500` with a 2 s idle timeout) is
+    // not cut; the sweep looks again at its next round.
+    if (isServing(socket)) return;
     metrics.idleClosed.inc();
     handler.noteCut(socket, 'NETLAB_ERR_IDLE_TIMEOUT', 'idle');
     logger.info(

@@ -1,24 +1,10 @@
 import type { Socket } from 'node:net';
+import { onFirstMessageBegin } from './node-internals.js';
 
 /** The request line of an HTTP/0.9 simple request: a method and a target, no version. */
 export interface SimpleRequestLine {
   method: string;
   path: string;
-}
-
-// The index of the parser's "message begins" callback. Node's C++ parser
-// calls the function stored there (kOnMessageBegin in node_http_parser.cc,
-// 0 since Node 12) when a message's first byte arrives; Node's http server
-// leaves it null. There is no public name for it, so it is checked before use.
-const K_ON_MESSAGE_BEGIN = 0;
-
-/** What this module needs of the parser Node's http server attaches to each socket. */
-interface NodeHttpParser {
-  [K_ON_MESSAGE_BEGIN]: unknown;
-  /** A copy of the bytes being parsed, during a parser callback. */
-  getCurrentBuffer(): Buffer;
-  /** The request being parsed; null until one's headers are complete. */
-  incoming: unknown;
 }
 
 /**
@@ -35,37 +21,24 @@ interface NodeHttpParser {
  * listener) would cost every request on the connection (measured: 13% of
  * `GET /` throughput). Instead this asks the parser, once per connection, for
  * the bytes it is parsing when the first message begins, and looks at the
- * first line. Any later request line is left to the header deadline, as is a
- * simple request whose line does not arrive in the connection's first read.
- *
- * Only for a socket of Node's http server, after its 'connection' (or
- * 'secureConnection') handler ran. A parser that does not look as this
- * expects (another Node version) is left alone, and the deadline applies.
+ * first line (onFirstMessageBegin). Any later request line is left to the
+ * header deadline, as is a simple request whose line does not arrive in the
+ * connection's first read.
  */
 export function watchForSimpleRequest(
   socket: Socket,
   onSimpleRequest: (line: SimpleRequestLine) => void,
 ): void {
-  const parser = (socket as Socket & { parser?: NodeHttpParser | null }).parser;
-  if (
-    parser == null ||
-    parser[K_ON_MESSAGE_BEGIN] !== null ||
-    typeof parser.getCurrentBuffer !== 'function'
-  ) {
-    return;
-  }
-  parser[K_ON_MESSAGE_BEGIN] = function onFirstMessageBegin(this: NodeHttpParser) {
-    // Once per connection: later messages cost nothing.
-    this[K_ON_MESSAGE_BEGIN] = null;
-    const line = simpleRequestLine(this.getCurrentBuffer());
+  onFirstMessageBegin(socket, (bytes, parsedAnyRequest) => {
+    const line = simpleRequestLine(bytes);
     if (line === undefined) return;
     // The parser is mid-read here. A line followed by headers in the same
     // read makes a request after all (which the handler answers 505), and a
     // bad byte a parse error ('clientError'): decide once it has finished.
     queueMicrotask(() => {
-      if (this.incoming === null && !socket.destroyed) onSimpleRequest(line);
+      if (!parsedAnyRequest() && !socket.destroyed) onSimpleRequest(line);
     });
-  };
+  });
 }
 
 // A request line of HTTP/0.9: method SP target, then the line's end.

@@ -86,6 +86,16 @@ export function http1HardeningSuite(opts: Http1SuiteOptions): void {
         'NETLAB_ERR_DUPLICATE_HOST',
         route,
       ],
+      ...['a b', '<x>', 'a/b', '[::1'].map(
+        (host) =>
+          [
+            `Host: ${host} (not a host[:port], RFC 3986 §3.2.2)`,
+            `GET ${target} HTTP/1.1\r\nHost: ${host}\r\n\r\n`,
+            400,
+            'NETLAB_ERR_BAD_HOST',
+            route,
+          ] as [string, string, number, string, string],
+      ),
       [
         'an HTTP/1.1 request without Host',
         `GET ${target} HTTP/1.1\r\n\r\n`,

@@ -1,0 +1,3 @@
+import { hostileSuite } from './suite.js';
+
+hostileSuite({ app: 'http-hello', path: '/whoami', bigPath: '/whoami' });
