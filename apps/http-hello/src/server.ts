@@ -36,6 +36,8 @@ export function createHelloServer(config: HelloConfig, deps: HelloDeps): HelloSe
     helloMessage: config.HELLO_MESSAGE,
     maxBodyBytes: config.MAX_BODY_BYTES,
     maxDelayMs: config.MAX_DELAY_MS,
+    maxAnswerBytes: config.MAX_ANSWER_BYTES,
+    maxAnswerHeaders: config.MAX_ANSWER_HEADERS,
     maxHeadersCount: config.MAX_HEADERS_COUNT,
     version: deps.version,
     pid: deps.pid,

@@ -81,6 +81,8 @@ export function createHttpsServer(config: HttpsConfig, deps: HttpsDeps): HttpsSe
     helloMessage: config.HELLO_MESSAGE,
     maxBodyBytes: config.MAX_BODY_BYTES,
     maxDelayMs: config.MAX_DELAY_MS,
+    maxAnswerBytes: config.MAX_ANSWER_BYTES,
+    maxAnswerHeaders: config.MAX_ANSWER_HEADERS,
     version: deps.version,
     pid: deps.pid,
     hostname: deps.hostname ?? osHostname(),

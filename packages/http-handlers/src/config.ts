@@ -27,3 +27,25 @@ export function guardVars() {
     }),
   } satisfies Schema;
 }
+
+/**
+ * The limits of answer control (answer-control.ts), for the apps that mount
+ * createHttpHandler (http-hello, https-secure): spread into the app's schema
+ * next to its MAX_DELAY_MS, which bounds the `delay` control.
+ */
+export function answerVars() {
+  return {
+    MAX_ANSWER_BYTES: int({
+      default: 16 * 1024 * 1024,
+      min: 0,
+      max: 1024 * 1024 * 1024,
+      doc: 'Largest body a `size` answer control may ask for (?size=, X-Netlab-Size); above it the answer is 400, not a silent clamp. The body is streamed, so this bounds traffic, not memory.',
+    }),
+    MAX_ANSWER_HEADERS: int({
+      default: 16,
+      min: 0,
+      max: 100,
+      doc: 'Most response headers one request may add with answer control (?header=Name:value, X-Netlab-Header); more get 400.',
+    }),
+  } satisfies Schema;
+}

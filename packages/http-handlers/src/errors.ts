@@ -11,6 +11,12 @@ export const HTTP_ERRORS = {
   NETLAB_ERR_BAD_STATUS: { status: 400, message: 'expected a status code 200-599' },
   NETLAB_ERR_BAD_DELAY: { status: 400, message: 'expected a delay in whole milliseconds' },
   NETLAB_ERR_DELAY_TOO_LONG: { status: 400, message: 'delay is over MAX_DELAY_MS' },
+  // Answer control (answer-control.ts): the message names the parameter.
+  NETLAB_ERR_BAD_CONTROL: { status: 400, message: 'malformed answer control' },
+  NETLAB_ERR_CONTROL_OUT_OF_RANGE: {
+    status: 400,
+    message: "answer control out of the app's limits",
+  },
   NETLAB_ERR_BODY_TOO_LARGE: { status: 413, message: 'request body is over MAX_BODY_BYTES' },
   NETLAB_ERR_HEADERS_TOO_LARGE: {
     status: 431,

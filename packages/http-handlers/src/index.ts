@@ -5,8 +5,16 @@ export {
   type AccessLogOptions,
   createAccessLog,
 } from './access-log.js';
+export {
+  type AnswerControl,
+  type AnswerLimits,
+  FAULT_KINDS,
+  mayControl,
+  readControl,
+  seeded,
+} from './answer-control.js';
 export { clientErrorCode } from './client-errors.js';
-export { guardVars } from './config.js';
+export { answerVars, guardVars } from './config.js';
 export {
   type ConnectionMetrics,
   createConnectionMetrics,
