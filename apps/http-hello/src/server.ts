@@ -38,6 +38,7 @@ export function createHelloServer(config: HelloConfig, deps: HelloDeps): HelloSe
     maxDelayMs: config.MAX_DELAY_MS,
     maxAnswerBytes: config.MAX_ANSWER_BYTES,
     maxAnswerHeaders: config.MAX_ANSWER_HEADERS,
+    maxStreamMs: config.MAX_STREAM_MS,
     maxHeadersCount: config.MAX_HEADERS_COUNT,
     version: deps.version,
     pid: deps.pid,

@@ -83,6 +83,7 @@ export function createHttpsServer(config: HttpsConfig, deps: HttpsDeps): HttpsSe
     maxDelayMs: config.MAX_DELAY_MS,
     maxAnswerBytes: config.MAX_ANSWER_BYTES,
     maxAnswerHeaders: config.MAX_ANSWER_HEADERS,
+    maxStreamMs: config.MAX_STREAM_MS,
     version: deps.version,
     pid: deps.pid,
     hostname: deps.hostname ?? osHostname(),

@@ -41,6 +41,12 @@ export function answerVars() {
       max: 1024 * 1024 * 1024,
       doc: 'Largest body a `size` answer control may ask for (?size=, X-Netlab-Size); above it the answer is 400, not a silent clamp. The body is streamed, so this bounds traffic, not memory.',
     }),
+    MAX_STREAM_MS: int({
+      default: 60_000,
+      min: 0,
+      max: 3_600_000,
+      doc: 'Longest /drip or /sse stream (count × interval, or duration=); longer gets 400. A drain ends streams early, at their next chunk.',
+    }),
     MAX_ANSWER_HEADERS: int({
       default: 16,
       min: 0,

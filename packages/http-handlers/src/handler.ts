@@ -25,6 +25,7 @@ import {
   TEXT_TYPE,
 } from './respond.js';
 import { RequestStats } from './stats.js';
+import { readStreamParams, runStream, type StreamKind, streamHeaders } from './streaming.js';
 import { type Identity, originForm, whoami } from './whoami.js';
 
 export interface HttpHandlerOptions extends Identity {
@@ -38,6 +39,8 @@ export interface HttpHandlerOptions extends Identity {
   maxAnswerBytes?: number;
   /** More `header` controls than this get 400 (MAX_ANSWER_HEADERS); default 16. */
   maxAnswerHeaders?: number;
+  /** A `/drip` or `/sse` lasting longer than this gets 400 (MAX_STREAM_MS); default 60 s. */
+  maxStreamMs?: number;
   /**
    * Requests with more header lines than this get 431. Node's parser keeps
    * only `server.maxHeadersCount` of them (2,000 by default) and drops the
@@ -112,6 +115,8 @@ const ECHO = 2;
 const STATUS = 3;
 const DELAY = 4;
 const UNMATCHED = 5;
+const DRIP = 6;
+const SSE = 7;
 
 /**
  * One request and what the handler has learnt about it: passed whole from
@@ -141,6 +146,10 @@ function routeOf(path: string): number {
       return WHOAMI;
     case '/echo':
       return ECHO;
+    case '/drip':
+      return DRIP;
+    case '/sse':
+      return SSE;
   }
   if (path.startsWith('/status/')) return STATUS;
   if (path.startsWith('/delay/')) return DELAY;
@@ -565,12 +574,41 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
         if (!readOnly) break;
         delay(x);
         return;
+      case DRIP:
+      case SSE:
+        if (!readOnly) break;
+        stream(x, x.route === DRIP ? 'drip' : 'sse');
+        return;
       default:
         fail(x, 'NETLAB_ERR_NOT_FOUND');
         return;
     }
     // A known path with a method it does not take.
     fail(x, 'NETLAB_ERR_METHOD_NOT_ALLOWED', x.route === ECHO ? ALLOW_POST : ALLOW_GET);
+  }
+
+  /** `/drip` and `/sse` (streaming.ts): chunks or events, one per interval. */
+  function stream(x: Exchange, kind: StreamKind): void {
+    const url = x.req.url ?? '';
+    const q = url.indexOf('?');
+    const params = readStreamParams(q === -1 ? '' : url.slice(q), kind, {
+      maxStreamMs: opts.maxStreamMs ?? 60_000,
+      maxAnswerBytes: answerLimits.maxAnswerBytes,
+    });
+    if (isRefusal(params)) {
+      fail(x, params.code, undefined, params);
+      return;
+    }
+    writeHead(x, 200, { ...streamHeaders(kind), 'x-request-id': x.requestId });
+    if (x.req.method === 'HEAD') {
+      x.res.end();
+      done(x, 200, 0);
+      return;
+    }
+    runStream(x.res, kind, params, {
+      draining: () => draining,
+      ended: (bytes, complete) => (complete ? done(x, 200, bytes) : closed(x, bytes)),
+    });
   }
 
   /** Runs `then` after `ms`, unless the client leaves first (then it is logged as gone). */

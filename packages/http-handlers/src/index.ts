@@ -62,4 +62,12 @@ export {
   watchForSimpleRequest,
 } from './simple-request.js';
 export { RequestStats, ROUTES, type RouteName } from './stats.js';
+export {
+  MAX_CHUNK_PADDING,
+  MAX_STREAM_COUNT,
+  MIN_STREAM_INTERVAL_MS,
+  readStreamParams,
+  type StreamLimits,
+  type StreamParams,
+} from './streaming.js';
 export { type Identity, originForm, unmapped, whoami } from './whoami.js';

@@ -1,7 +1,16 @@
 import { FAULT_KINDS } from './answer-control.js';
 
 /** The routes requests are counted by; `unmatched` is everything that got a 404. */
-export const ROUTES = ['/', '/whoami', '/echo', '/status', '/delay', 'unmatched'] as const;
+export const ROUTES = [
+  '/',
+  '/whoami',
+  '/echo',
+  '/status',
+  '/delay',
+  'unmatched',
+  '/drip',
+  '/sse',
+] as const;
 export type RouteName = (typeof ROUTES)[number];
 
 const STATUSES = 600;
