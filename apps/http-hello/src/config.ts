@@ -1,5 +1,5 @@
 import { type ConfigOf, commonVars, int, string, workerVars } from '@netlab/common';
-import { answerVars, guardVars } from '@netlab/http-handlers';
+import { answerVars, guardVars, webSocketVars } from '@netlab/http-handlers';
 
 /** Every variable http-hello reads; the README table is generated from this. */
 export const schema = {
@@ -58,6 +58,7 @@ export const schema = {
     doc: 'Largest request head (request line and headers) in bytes; above it the answer is 431.',
   }),
   ...answerVars(),
+  ...webSocketVars(),
   ...guardVars(),
   ...workerVars(),
 };

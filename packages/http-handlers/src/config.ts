@@ -55,3 +55,33 @@ export function answerVars() {
     }),
   } satisfies Schema;
 }
+
+/** The limits of the `/ws` echo (websocket.ts), for http-hello and https-secure. */
+export function webSocketVars() {
+  return {
+    WS_MAX_MESSAGE_BYTES: int({
+      default: 1024 * 1024,
+      min: 1,
+      max: 64 * 1024 * 1024,
+      doc: 'Largest WebSocket message (all its fragments together); a bigger one closes the connection with 1009 (message too big).',
+    }),
+    WS_MAX_FRAGMENTS: int({
+      default: 1024,
+      min: 1,
+      max: 65_536,
+      doc: 'Most fragments in one WebSocket message; more close the connection with 1008 (each fragment is a buffer held until the message ends).',
+    }),
+    WS_MAX_CONNECTIONS: int({
+      default: 1000,
+      min: 0,
+      max: 1_000_000,
+      doc: 'Open /ws connections at most (per worker); one more upgrade gets 503 NETLAB_ERR_WS_TOO_MANY_CONNECTIONS. Each also counts against MAX_CONNECTIONS.',
+    }),
+    WS_IDLE_TIMEOUT_MS: int({
+      default: 30_000,
+      min: 0,
+      max: 86_400_000,
+      doc: 'A /ws connection with no message, ping or pong either way for this long is closed with 1001 (0: never; IDLE_TIMEOUT_MS still cuts a silent TCP connection).',
+    }),
+  } satisfies Schema;
+}

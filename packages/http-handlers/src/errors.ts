@@ -49,6 +49,11 @@ export const HTTP_ERRORS = {
     status: 400,
     message: 'the request line has no HTTP version (HTTP/0.9 is not supported)',
   },
+  NETLAB_ERR_WS_TOO_MANY_CONNECTIONS: {
+    status: 503,
+    message: 'WS_MAX_CONNECTIONS WebSocket connections are open',
+  },
+  NETLAB_ERR_WS_SHUTTING_DOWN: { status: 503, message: 'the server is shutting down' },
   NETLAB_ERR_NOT_A_PROXY: { status: 405, message: 'this server is not a proxy: CONNECT refused' },
   // Cuts the server makes on its own: logged with these, and answered with
   // them when the connection can still carry an answer.

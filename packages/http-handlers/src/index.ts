@@ -14,7 +14,7 @@ export {
   seeded,
 } from './answer-control.js';
 export { clientErrorCode } from './client-errors.js';
-export { answerVars, guardVars } from './config.js';
+export { answerVars, guardVars, webSocketVars } from './config.js';
 export {
   type ConnectionMetrics,
   createConnectionMetrics,
@@ -70,4 +70,11 @@ export {
   type StreamLimits,
   type StreamParams,
 } from './streaming.js';
+export {
+  installWebSocketEcho,
+  readWsControl,
+  type WebSocketEcho,
+  type WebSocketOptions,
+  type WsControl,
+} from './websocket.js';
 export { type Identity, originForm, unmapped, whoami } from './whoami.js';
