@@ -1,6 +1,7 @@
+import { once } from 'node:events';
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { request, type Started, startHello } from './helpers.js';
+import { connect, request, type Started, startHello } from './helpers.js';
 
 interface Arrival {
   at: number;
@@ -66,6 +67,21 @@ describe('/drip', () => {
       code: 'NETLAB_ERR_CONTROL_OUT_OF_RANGE',
       parameter: 'count',
     });
+  });
+});
+
+describe('a client that leaves mid-stream', () => {
+  it('stops the stream and is logged as gone (499)', async () => {
+    app = await startHello();
+    const socket = await connect(app.port);
+    socket.write(
+      'GET /drip?count=100&interval=50ms HTTP/1.1\r\nHost: x\r\nX-Request-Id: gone\r\n\r\n',
+    );
+    await once(socket, 'data');
+    socket.destroy();
+    const line = await app.logs.waitFor((l) => l.requestId === 'gone');
+    expect(line.status).toBe(499);
+    expect(app.server.handler.stats.inFlight).toBe(0);
   });
 });
 
