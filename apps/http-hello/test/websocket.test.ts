@@ -227,6 +227,34 @@ describe('/ws limits and lifecycle', () => {
     app = undefined;
   });
 
+  it.each([
+    ['no key', '', 400, 'NETLAB_ERR_WS_BAD_HANDSHAKE'],
+    [
+      'a short key',
+      'Sec-WebSocket-Key: abc==\r\nSec-WebSocket-Version: 13\r\n',
+      400,
+      'NETLAB_ERR_WS_BAD_HANDSHAKE',
+    ],
+    [
+      'version 8',
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n',
+      426,
+      'NETLAB_ERR_WS_VERSION',
+    ],
+  ])('refuses a handshake with %s: %s and a JSON code', async (_name, headers, status, code) => {
+    app = await startHello();
+    const socket = await connect(app.port);
+    socket.write(
+      `GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n${headers}\r\n`,
+    );
+    const text = await readUntilClose(socket);
+    expect(text.startsWith(`HTTP/1.1 ${status} `)).toBe(true);
+    if (status === 426) expect(text).toContain('\r\nSec-WebSocket-Version: 13\r\n');
+    expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)).code).toBe(code);
+    const line = await app.logs.waitFor((l) => l.msg === 'websocket refused');
+    expect(line).toMatchObject({ status, code });
+  });
+
   it('refuses a bad close_code before the handshake, naming it', async () => {
     app = await startHello();
     const socket = await connect(app.port);

@@ -53,6 +53,11 @@ export const HTTP_ERRORS = {
     status: 503,
     message: 'WS_MAX_CONNECTIONS WebSocket connections are open',
   },
+  NETLAB_ERR_WS_BAD_HANDSHAKE: {
+    status: 400,
+    message: 'a WebSocket handshake needs GET and a Sec-WebSocket-Key of 16 bytes in base64',
+  },
+  NETLAB_ERR_WS_VERSION: { status: 426, message: 'the only WebSocket version spoken is 13' },
   NETLAB_ERR_WS_SHUTTING_DOWN: { status: 503, message: 'the server is shutting down' },
   NETLAB_ERR_NOT_A_PROXY: { status: 405, message: 'this server is not a proxy: CONNECT refused' },
   // Cuts the server makes on its own: logged with these, and answered with

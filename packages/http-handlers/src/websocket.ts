@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import { type IncomingMessage, ServerResponse } from 'node:http';
+import { type IncomingMessage, ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Counter, Gauge, type Logger, peerAddress, type Registry } from '@netlab/common';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
@@ -89,12 +89,13 @@ export function installWebSocketEcho(
     metrics.rejected.inc({ code });
     const { status } = HTTP_ERRORS[code];
     const body = errorBody(code, message, parameter === undefined ? undefined : { parameter });
-    let extra = '';
+    // RFC 6455 §4.4: a version we do not speak is answered with the one we do.
+    let extra = status === 426 ? 'Sec-WebSocket-Version: 13\r\n' : '';
     for (const [name, value] of Object.entries(opts.responseHeaders ?? {})) {
       extra += `${name}: ${value}\r\n`;
     }
     socket.end(
-      `HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : 'Service Unavailable'}\r\n` +
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
         `Content-Type: ${JSON_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
         `${extra}Connection: close\r\n\r\n${body}`,
     );
@@ -121,6 +122,17 @@ export function installWebSocketEcho(
     }
     if (open.size >= opts.maxConnections) {
       refuse(socket, 'NETLAB_ERR_WS_TOO_MANY_CONNECTIONS');
+      return;
+    }
+    // The handshake's checks (RFC 6455 §4.2.1), made here so a refusal gets
+    // our JSON error, a log line and a count (ws would answer bare text).
+    const key = req.headers['sec-websocket-key'];
+    if (req.method !== 'GET' || key === undefined || !WS_KEY.test(key)) {
+      refuse(socket, 'NETLAB_ERR_WS_BAD_HANDSHAKE');
+      return;
+    }
+    if (req.headers['sec-websocket-version'] !== '13') {
+      refuse(socket, 'NETLAB_ERR_WS_VERSION');
       return;
     }
     const control = readWsControl(q === -1 ? '' : url.slice(q + 1), opts.maxDelayMs);
@@ -280,6 +292,8 @@ interface WsRefusal {
 }
 
 const DURATION = /^(\d{1,10}(?:\.\d{1,6})?)(ms|s)?$/;
+// RFC 6455 §4.1: the key is 16 random bytes in base64.
+const WS_KEY = /^[+/0-9A-Za-z]{21}[AQgw]==$/;
 
 /** `delay=`, `close_after=` and `close_code=` from the upgrade's query (without `?`). */
 export function readWsControl(query: string, maxDelayMs: number): WsControl | WsRefusal {
