@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   type AnswerControl,
@@ -163,5 +164,73 @@ describe('readControl', () => {
   it('refuses a bad header control given as a request header too', () => {
     expect(refusal('', ['X-Netlab-Header', 'Content-Length: 1']).parameter).toBe('header');
     expect(refusal('', ['X-Netlab-Delay', '1m']).code).toBe('NETLAB_ERR_CONTROL_OUT_OF_RANGE');
+  });
+});
+
+describe('readControl on any input (property)', () => {
+  const junk = fc.oneof(fc.string({ maxLength: 20 }), fc.string({ unit: 'binary', maxLength: 20 }));
+  // Each control with values near its limits, now and then junk.
+  const mostly = <T>(valid: fc.Arbitrary<T>, other: fc.Arbitrary<T>) =>
+    fc.oneof({ arbitrary: valid, weight: 12 }, { arbitrary: other, weight: 1 });
+  const controls = fc.record(
+    {
+      status: fc.oneof(
+        fc.integer({ min: 100, max: 700 }).map(String),
+        fc.constant('503:60,429:40'),
+        junk,
+      ),
+      delay: fc.oneof(
+        fc.integer({ min: 0, max: 4000 }).map((n) => `${n}ms`),
+        junk,
+      ),
+      size: mostly(fc.integer({ min: 0, max: 2000 }).map(String), junk),
+      close: mostly(fc.constantFrom('', 'true', '50', '101'), junk),
+      header: fc.array(
+        mostly(
+          fc
+            .tuple(
+              fc.constantFrom('X-A', 'X-B', 'Bad Name', 'te'),
+              mostly(fc.string({ maxLength: 8 }), junk),
+            )
+            .map(([n, v]) => `${n}:${v}`),
+          junk,
+        ),
+        { maxLength: 4 },
+      ),
+      seed: mostly(fc.constantFrom('1', 'abc'), junk),
+    },
+    { requiredKeys: [] },
+  );
+
+  it('never throws, and what it returns stays within the limits', () => {
+    fc.assert(
+      fc.property(controls, fc.boolean(), (given, asHeaders) => {
+        const pairs = Object.entries(given).flatMap(([k, v]) =>
+          Array.isArray(v) ? v.map((one) => [k, one] as const) : [[k, v] as const],
+        );
+        const q = asHeaders
+          ? ''
+          : `?${pairs.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&')}`;
+        const raw = asHeaders ? pairs.flatMap(([k, v]) => [`X-Netlab-${k}`, v]) : [];
+        const c = readControl(q, raw, LIMITS, ME);
+        if (c === undefined) return;
+        if ('parameter' in c) {
+          expect(['NETLAB_ERR_BAD_CONTROL', 'NETLAB_ERR_CONTROL_OUT_OF_RANGE']).toContain(c.code);
+          return;
+        }
+        expect(c.delayMs).toBeLessThanOrEqual(LIMITS.maxDelayMs);
+        expect(c.size ?? 0).toBeLessThanOrEqual(LIMITS.maxAnswerBytes);
+        expect(c.headers.length).toBeLessThanOrEqual(LIMITS.maxAnswerHeaders);
+        if (c.status !== undefined) {
+          expect(c.status).toBeGreaterThanOrEqual(200);
+          expect(c.status).toBeLessThanOrEqual(599);
+        }
+        for (const [name, v] of c.headers) {
+          expect(name).toMatch(/^[!#$%&'*+.^_`|~0-9a-z-]+$/);
+          expect(v).toMatch(/^[\t\x20-\x7e]*$/);
+        }
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
