@@ -1,5 +1,5 @@
 import { type ConfigOf, commonVars, int, string, workerVars } from '@netlab/common';
-import { guardVars } from '@netlab/http-handlers';
+import { answerVars, guardVars, webSocketVars } from '@netlab/http-handlers';
 
 /** Every variable http-hello reads; the README table is generated from this. */
 export const schema = {
@@ -57,6 +57,8 @@ export const schema = {
     max: 1_048_576,
     doc: 'Largest request head (request line and headers) in bytes; above it the answer is 431.',
   }),
+  ...answerVars(),
+  ...webSocketVars(),
   ...guardVars(),
   ...workerVars(),
 };

@@ -1,7 +1,12 @@
 import type { AddressInfo } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import { ConnectionSet, type Logger, listen, type Registry, type Service } from '@netlab/common';
-import { createHttpHandler, type HttpHandler, serveHttp } from '@netlab/http-handlers';
+import {
+  createHttpHandler,
+  type HttpHandler,
+  installWebSocketEcho,
+  serveHttp,
+} from '@netlab/http-handlers';
 import type { HelloConfig } from './config.js';
 import { createHelloMetrics } from './metrics.js';
 
@@ -36,6 +41,9 @@ export function createHelloServer(config: HelloConfig, deps: HelloDeps): HelloSe
     helloMessage: config.HELLO_MESSAGE,
     maxBodyBytes: config.MAX_BODY_BYTES,
     maxDelayMs: config.MAX_DELAY_MS,
+    maxAnswerBytes: config.MAX_ANSWER_BYTES,
+    maxAnswerHeaders: config.MAX_ANSWER_HEADERS,
+    maxStreamMs: config.MAX_STREAM_MS,
     maxHeadersCount: config.MAX_HEADERS_COUNT,
     version: deps.version,
     pid: deps.pid,
@@ -47,6 +55,16 @@ export function createHelloServer(config: HelloConfig, deps: HelloDeps): HelloSe
   const metrics = createHelloMetrics(deps.registry, handler.stats, () => connections.size);
 
   const serving = serveHttp(handler, config, { logger, metrics, connections });
+  // WebSocket echo at /ws: the server's 'upgrade' listener.
+  const websockets = installWebSocketEcho(serving.server, handler, {
+    logger,
+    registry: deps.registry,
+    maxMessageBytes: config.WS_MAX_MESSAGE_BYTES,
+    maxFragments: config.WS_MAX_FRAGMENTS,
+    maxConnections: config.WS_MAX_CONNECTIONS,
+    idleTimeoutMs: config.WS_IDLE_TIMEOUT_MS,
+    maxDelayMs: config.MAX_DELAY_MS,
+  });
 
   return {
     handler,
@@ -57,6 +75,10 @@ export function createHelloServer(config: HelloConfig, deps: HelloDeps): HelloSe
     async listen() {
       await listen(serving.server, config.PORT, config.HOST);
     },
-    close: ({ timeoutMs }) => serving.close(timeoutMs),
+    close: ({ timeoutMs }) => {
+      // Close 1001 (going away) to every WebSocket, as HTTP answers get Connection: close.
+      websockets.drain();
+      return serving.close(timeoutMs);
+    },
   };
 }

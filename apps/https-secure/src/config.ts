@@ -1,5 +1,5 @@
 import { type ConfigOf, commonVars, int, string, workerVars } from '@netlab/common';
-import { guardVars } from '@netlab/http-handlers';
+import { answerVars, guardVars, webSocketVars } from '@netlab/http-handlers';
 import { tlsVars } from '@netlab/tls';
 
 /** Every variable https-secure reads; the README table is generated from this. */
@@ -96,6 +96,8 @@ export const schema = {
     max: 1_048_576,
     doc: 'Largest request head in bytes: 431 over HTTP/1.1; over HTTP/2 the limit is announced (SETTINGS_MAX_HEADER_LIST_SIZE), a bigger header list (name + value + 32 per field) sent before the client acknowledged it gets 431, and one sent after is reset by Node (ENHANCE_YOUR_CALM).',
   }),
+  ...answerVars(),
+  ...webSocketVars(),
   ...guardVars(),
 };
 

@@ -21,6 +21,7 @@ import {
   type HttpRequest,
   type HttpResponse,
   installHttpGuards,
+  installWebSocketEcho,
 } from '@netlab/http-handlers';
 import {
   type CertificateReloader,
@@ -82,6 +83,9 @@ export function createHttpsServer(config: HttpsConfig, deps: HttpsDeps): HttpsSe
     helloMessage: config.HELLO_MESSAGE,
     maxBodyBytes: config.MAX_BODY_BYTES,
     maxDelayMs: config.MAX_DELAY_MS,
+    maxAnswerBytes: config.MAX_ANSWER_BYTES,
+    maxAnswerHeaders: config.MAX_ANSWER_HEADERS,
+    maxStreamMs: config.MAX_STREAM_MS,
     version: deps.version,
     pid: deps.pid,
     hostname: deps.hostname ?? osHostname(),
@@ -240,6 +244,18 @@ export function createHttpsServer(config: HttpsConfig, deps: HttpsDeps): HttpsSe
     lingerMs: config.LINGER_TIMEOUT_MS,
     lingerBytes: config.LINGER_MAX_BYTES,
   });
+  // WebSocket echo at /ws over HTTP/1.1 (an HTTP/2 client gets the 404 of
+  // an unknown path: RFC 8441's extended CONNECT is not offered).
+  const websockets = installWebSocketEcho(server, front as never, {
+    logger,
+    registry: deps.registry,
+    maxMessageBytes: config.WS_MAX_MESSAGE_BYTES,
+    maxFragments: config.WS_MAX_FRAGMENTS,
+    maxConnections: config.WS_MAX_CONNECTIONS,
+    idleTimeoutMs: config.WS_IDLE_TIMEOUT_MS,
+    maxDelayMs: config.MAX_DELAY_MS,
+    responseHeaders: { 'strict-transport-security': `max-age=${config.HSTS_MAX_AGE_S}` },
+  });
   // Http2SecureServer reports failed TLS handshakes as 'clientError' too
   // ('tlsClientError' re-emitted): no HTTP has been spoken, so there is
   // nobody to answer. (The guards answer only sockets past their handshake.)
@@ -306,6 +322,7 @@ export function createHttpsServer(config: HttpsConfig, deps: HttpsDeps): HttpsSe
       // HTTP/1.1: Connection: close on every answer from now on, keep-alive
       // connections closed (lingering) once quiet.
       guards.drain();
+      websockets.drain();
       const drained = Promise.all([
         drain(server, connections, {
           timeoutMs,

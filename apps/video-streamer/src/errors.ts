@@ -17,6 +17,10 @@ export const STREAMER_ERRORS = {
     message:
       'bad query: offset and limit are decimal integers, limit 1 to MAX_LISTED_FILES, all is 0 or 1',
   },
+  NETLAB_ERR_BAD_RATE: {
+    status: 400,
+    message: 'rate is a download cap in bytes per second, 1024 to 1073741824',
+  },
   NETLAB_ERR_FORBIDDEN_PATH: {
     status: 403,
     message: 'path leaves the media folder (.., an encoded separator or an absolute path)',

@@ -1,5 +1,6 @@
 import { close, read } from 'node:fs';
 import type { ServerResponse } from 'node:http';
+import type { Pace } from './rate.js';
 
 /**
  * Fixed-size read buffers shared by every download, reused once the socket
@@ -112,9 +113,12 @@ export function sendFileBody(
   parts: readonly BodyPart[],
   tail: Buffer | undefined,
   pool: BufferPool,
+  /** `?rate=`: chunks go out no faster than this allows (rate.ts). */
+  rate: Pace | undefined,
   done: (result: BodyResult) => void,
 ): void {
   let part = -1;
+  let paced: NodeJS.Timeout | undefined;
   let position = 0;
   let end = -1;
   let written = 0;
@@ -136,6 +140,7 @@ export function sendFileBody(
   const finish = (complete: boolean, error?: Error) => {
     if (finished) return;
     finished = true;
+    if (paced !== undefined) clearTimeout(paced);
     closeFd();
     // A socket destroyed before its 'close' event never calls back for the
     // writes still queued on it: stop counting those buffers now. (A read
@@ -187,7 +192,8 @@ export function sendFileBody(
   const pump = () => {
     // Not once the socket is gone: its 'close' is coming, and a read
     // started now would only hold a buffer until it returned.
-    if (finished || reading || res.destroyed || unwritten.size >= IN_FLIGHT) return;
+    if (finished || reading || paced !== undefined || res.destroyed) return;
+    if (unwritten.size >= IN_FLIGHT) return;
     if (position > end) {
       if (part === parts.length - 1) return;
       const p = parts[++part]!;
@@ -195,10 +201,19 @@ export function sendFileBody(
       end = p.end;
       if (p.head !== undefined) writeFraming(p.head);
     }
+    const length = Math.min(rate?.chunk ?? pool.size, pool.size, end - position + 1);
     const buf = pool.take(unwritten.size);
     if (buf === undefined) return; // read-ahead budget spent: the next write callback resumes
+    const wait = rate?.wait(length) ?? 0;
+    if (wait > 0) {
+      pool.give(buf, unwritten.size);
+      paced = setTimeout(() => {
+        paced = undefined;
+        pump();
+      }, wait);
+      return;
+    }
     reading = true;
-    const length = Math.min(pool.size, end - position + 1);
     read(fd, buf, 0, length, position, (err, n) => {
       reading = false;
       if (finished) {

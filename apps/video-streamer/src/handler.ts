@@ -27,6 +27,7 @@ import { byteranges, newBoundary } from './multipart.js';
 import { PAGE_CSP, playerPage } from './page.js';
 import { PLAYER_SCRIPT } from './player-script.js';
 import { parseRange, type RangeResult } from './range.js';
+import { pace, readRate } from './rate.js';
 
 export interface StreamerHandlerOptions {
   media: MediaDir;
@@ -206,6 +207,11 @@ export function createStreamerHandler(opts: StreamerHandlerOptions): StreamerHan
   /** Answers with `f`; true when its body is being streamed (the stream then owns the fd). */
   function answerFile(x: Exchange, f: MediaFile): boolean {
     const { req } = x;
+    const rate = readRate(x.query);
+    if (rate === null) {
+      fail(x, 'NETLAB_ERR_BAD_RATE');
+      return false;
+    }
     const v = validatorsOf(f.stat);
     // The validators and caching headers go on 200, 206 and 304 alike (RFC 9110 §15.4.5).
     const headers: OutgoingHttpHeaders = {
@@ -270,7 +276,7 @@ export function createStreamerHandler(opts: StreamerHandlerOptions): StreamerHan
       done(x, status, 0);
       return false;
     }
-    stream(x, f, status, parts, tail);
+    stream(x, f, status, parts, tail, rate);
     return true;
   }
 
@@ -281,9 +287,11 @@ export function createStreamerHandler(opts: StreamerHandlerOptions): StreamerHan
     status: number,
     parts: BodyPart[],
     tail: Buffer | undefined,
+    rate?: number,
   ): void {
     streams++;
-    sendFileBody(x.res, f.fd, parts, tail, pool, (result) => {
+    const paced = rate === undefined ? undefined : pace(rate);
+    sendFileBody(x.res, f.fd, parts, tail, pool, paced, (result) => {
       streams--;
       metrics.bytesSent.inc(result.bytes);
       if (result.error !== undefined) {

@@ -11,6 +11,8 @@ export interface AccessEntry {
   requestId: string;
   /** The error code, when the handler refused the request. */
   code?: string | undefined;
+  /** The faults answer control injected (`status,delay`), when it did. */
+  faults?: string | undefined;
 }
 
 export interface AccessLog {
@@ -56,7 +58,7 @@ export function createAccessLog(
   if (fast === undefined) {
     return {
       write: (e) => {
-        const { code, path, ...rest } = e;
+        const { code, faults, path, ...rest } = e;
         const cut = path.length > MAX_LOGGED_PATH;
         logger.info(
           {
@@ -64,6 +66,7 @@ export function createAccessLog(
             path: cut ? truncatedPath(path) : path,
             ...(cut ? { pathLength: path.length } : {}),
             ...(code === undefined ? {} : { code }),
+            ...(faults === undefined ? {} : { faults }),
           },
           'request',
         );
@@ -100,7 +103,9 @@ export function createAccessLog(
         prefix,
         `${e.method}","path":${path},"status":${e.status},` +
           `"bytes":${e.bytes},"durationMs":${e.durationMs},"requestId":"${e.requestId}"` +
-          `${e.code === undefined ? '' : `,"code":"${e.code}"`}${tail}`,
+          `${e.code === undefined ? '' : `,"code":"${e.code}"`}` +
+          // FAULT_KINDS joined by commas: nothing to escape.
+          `${e.faults === undefined ? '' : `,"faults":"${e.faults}"`}${tail}`,
       );
       if (!scheduled) {
         scheduled = true;

@@ -56,6 +56,8 @@ export function createConnectionMetrics(
 export interface RequestCounts {
   entries(): Iterable<{ route: string; status: number; count: number }>;
   readonly inFlight: number;
+  /** Answer control's injected faults by kind (RequestStats has them). */
+  faultEntries?(): Iterable<{ kind: string; count: number }>;
 }
 
 /**
@@ -81,6 +83,19 @@ export function createHttpMetrics(
       }
     },
   });
+  if (stats.faultEntries !== undefined) {
+    const faults = stats.faultEntries.bind(stats);
+    new Counter({
+      name: 'netlab_http_injected_faults_total',
+      help: 'Faults injected by answer control (?status=, ?delay=, ?size=, ?close, ?header=), by kind',
+      labelNames: ['kind'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const { kind, count } of faults()) this.inc({ kind }, count);
+      },
+    });
+  }
   new Gauge({
     name: 'netlab_http_requests_in_flight',
     help: 'HTTP requests received and not yet answered',

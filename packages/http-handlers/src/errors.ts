@@ -11,6 +11,12 @@ export const HTTP_ERRORS = {
   NETLAB_ERR_BAD_STATUS: { status: 400, message: 'expected a status code 200-599' },
   NETLAB_ERR_BAD_DELAY: { status: 400, message: 'expected a delay in whole milliseconds' },
   NETLAB_ERR_DELAY_TOO_LONG: { status: 400, message: 'delay is over MAX_DELAY_MS' },
+  // Answer control (answer-control.ts): the message names the parameter.
+  NETLAB_ERR_BAD_CONTROL: { status: 400, message: 'malformed answer control' },
+  NETLAB_ERR_CONTROL_OUT_OF_RANGE: {
+    status: 400,
+    message: "answer control out of the app's limits",
+  },
   NETLAB_ERR_BODY_TOO_LARGE: { status: 413, message: 'request body is over MAX_BODY_BYTES' },
   NETLAB_ERR_HEADERS_TOO_LARGE: {
     status: 431,
@@ -48,6 +54,16 @@ export const HTTP_ERRORS = {
     status: 400,
     message: 'the request line has no HTTP version (HTTP/0.9 is not supported)',
   },
+  NETLAB_ERR_WS_TOO_MANY_CONNECTIONS: {
+    status: 503,
+    message: 'WS_MAX_CONNECTIONS WebSocket connections are open',
+  },
+  NETLAB_ERR_WS_BAD_HANDSHAKE: {
+    status: 400,
+    message: 'a WebSocket handshake needs GET and a Sec-WebSocket-Key of 16 bytes in base64',
+  },
+  NETLAB_ERR_WS_VERSION: { status: 426, message: 'the only WebSocket version spoken is 13' },
+  NETLAB_ERR_WS_SHUTTING_DOWN: { status: 503, message: 'the server is shutting down' },
   NETLAB_ERR_NOT_A_PROXY: { status: 405, message: 'this server is not a proxy: CONNECT refused' },
   // Cuts the server makes on its own: logged with these, and answered with
   // them when the connection can still carry an answer.

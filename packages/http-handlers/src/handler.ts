@@ -4,6 +4,15 @@ import { Socket } from 'node:net';
 import type { Logger } from '@netlab/common';
 import { prefersJson } from './accept.js';
 import { createAccessLog } from './access-log.js';
+import {
+  type AnswerControl,
+  type ControlRefusal,
+  filler,
+  fillerText,
+  isRefusal,
+  mayControl,
+  readControl,
+} from './answer-control.js';
 import { HTTP_ERRORS, type HttpErrorCode } from './errors.js';
 import { closeLikeServer } from './node-internals.js';
 import { headProblem } from './request-checks.js';
@@ -17,6 +26,7 @@ import {
   TEXT_TYPE,
 } from './respond.js';
 import { RequestStats } from './stats.js';
+import { readStreamParams, runStream, type StreamKind, streamHeaders } from './streaming.js';
 import { type Identity, originForm, whoami } from './whoami.js';
 
 export interface HttpHandlerOptions extends Identity {
@@ -24,8 +34,14 @@ export interface HttpHandlerOptions extends Identity {
   helloMessage: string;
   /** `POST|PUT /echo` bodies over this get 413. */
   maxBodyBytes: number;
-  /** `GET /delay/{ms}` over this gets 400. */
+  /** `GET /delay/{ms}` and a `delay` control over this get 400. */
   maxDelayMs: number;
+  /** A `size` control over this gets 400 (MAX_ANSWER_BYTES); default 16 MiB. */
+  maxAnswerBytes?: number;
+  /** More `header` controls than this get 400 (MAX_ANSWER_HEADERS); default 16. */
+  maxAnswerHeaders?: number;
+  /** A `/drip` or `/sse` lasting longer than this gets 400 (MAX_STREAM_MS); default 60 s. */
+  maxStreamMs?: number;
   /**
    * Requests with more header lines than this get 431. Node's parser keeps
    * only `server.maxHeadersCount` of them (2,000 by default) and drops the
@@ -100,6 +116,8 @@ const ECHO = 2;
 const STATUS = 3;
 const DELAY = 4;
 const UNMATCHED = 5;
+const DRIP = 6;
+const SSE = 7;
 
 /**
  * One request and what the handler has learnt about it: passed whole from
@@ -117,6 +135,8 @@ interface Exchange {
   readonly requestId: string;
   /** Answer with `Connection: close` (HTTP/1): the request's body will not be read. */
   close: boolean;
+  /** What answer control drew for this request (answer-control.ts). */
+  control?: AnswerControl;
 }
 
 function routeOf(path: string): number {
@@ -127,6 +147,10 @@ function routeOf(path: string): number {
       return WHOAMI;
     case '/echo':
       return ECHO;
+    case '/drip':
+      return DRIP;
+    case '/sse':
+      return SSE;
   }
   if (path.startsWith('/status/')) return STATUS;
   if (path.startsWith('/delay/')) return DELAY;
@@ -176,9 +200,16 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
   // Connections an answer has said `Connection: close` on.
   const closing = new WeakSet<object>();
   const logRequests = accessLog !== undefined;
+  const answerLimits = {
+    maxDelayMs,
+    maxAnswerBytes: opts.maxAnswerBytes ?? 16 * 1024 * 1024,
+    maxAnswerHeaders: opts.maxAnswerHeaders ?? 16,
+  };
 
   /** Answered (or abandoned): count it, and log it when the access log is on. */
   function done(x: Exchange, status: number, bytes: number, code?: string): void {
+    // The route's 200 became the status answer control drew.
+    if (status === 200 && x.control?.status !== undefined) status = x.res.statusCode;
     stats.count(x.route, status);
     if (accessLog === undefined) return;
     const durationMs = Math.round((performance.now() - x.start) * 1000) / 1000;
@@ -190,6 +221,7 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
       durationMs,
       requestId: x.requestId,
       code,
+      faults: x.control?.faults || undefined,
     });
   }
 
@@ -219,6 +251,8 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
    */
   function writeHead(x: Exchange, status: number, headers: Headers): void {
     if (responseHeaders !== undefined) Object.assign(headers, responseHeaders);
+    // Answer control changes the route's own answer, never a refusal.
+    if (x.control !== undefined && status === 200) status = controlHead(x, x.control, headers);
     if ((draining || x.close) && x.req.httpVersionMajor === 1) {
       headers.connection = 'close';
       closing.add(x.req.socket);
@@ -234,8 +268,12 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
     length: number,
     code?: string,
   ): void {
+    if (x.control?.size !== undefined && status === 200) {
+      sized(x, headers, x.control.size);
+      return;
+    }
     writeHead(x, status, headers);
-    if (body === undefined || x.req.method === 'HEAD') {
+    if (body === undefined || x.req.method === 'HEAD' || NO_CONTENT.has(x.res.statusCode)) {
       x.res.end();
       done(x, status, 0, code);
     } else {
@@ -244,8 +282,11 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
     }
   }
 
-  function fail(x: Exchange, code: HttpErrorCode, extra?: Headers): void {
-    const body = errorBody(code);
+  function fail(x: Exchange, code: HttpErrorCode, extra?: Headers, refusal?: ControlRefusal): void {
+    const body =
+      refusal === undefined
+        ? errorBody(code)
+        : errorBody(code, refusal.message, { parameter: refusal.parameter });
     const length = Buffer.byteLength(body);
     const headers: Headers = {
       'content-type': JSON_TYPE,
@@ -482,6 +523,35 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
       return;
     }
 
+    // Answer control: the cheap test first, so a plain `GET /` parses nothing.
+    if (x.route <= ECHO && mayControl(q === -1 ? '' : url.slice(q), raw) && fits(method, x.route)) {
+      const control = readControl(q === -1 ? '' : url.slice(q), raw, answerLimits, identity);
+      if (isRefusal(control)) {
+        fail(x, control.code, undefined, control);
+        return;
+      }
+      if (control !== undefined) {
+        x.control = control;
+        stats.countFaults(control.faults);
+        if (control.delayMs > 0) {
+          later(x, control.delayMs, () => answer(x, accept, contentLength, expect));
+          return;
+        }
+      }
+    }
+    answer(x, accept, contentLength, expect);
+  }
+
+  /** Answers by route, once the request passed its checks (and any delay it asked for). */
+  function answer(
+    x: Exchange,
+    accept: string | undefined,
+    contentLength: string | undefined,
+    expect: number,
+  ): void {
+    const { method } = x.req;
+    const requestId = x.requestId;
+    const req = x.req;
     const readOnly = method === 'GET' || method === 'HEAD';
     switch (x.route) {
       case HELLO:
@@ -494,6 +564,11 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
         return;
       case ECHO:
         if (method !== 'POST' && method !== 'PUT') break;
+        // An answer control that replaces the body: the echo is not read.
+        if (x.control?.size !== undefined || NO_CONTENT.has(x.control?.status ?? 200)) {
+          send(x, 200, { 'x-request-id': requestId }, undefined, 0);
+          return;
+        }
         echo(x, contentLength, expect === CONTINUE);
         return;
       case STATUS:
@@ -504,12 +579,102 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
         if (!readOnly) break;
         delay(x);
         return;
+      case DRIP:
+      case SSE:
+        if (!readOnly) break;
+        stream(x, x.route === DRIP ? 'drip' : 'sse');
+        return;
       default:
         fail(x, 'NETLAB_ERR_NOT_FOUND');
         return;
     }
     // A known path with a method it does not take.
     fail(x, 'NETLAB_ERR_METHOD_NOT_ALLOWED', x.route === ECHO ? ALLOW_POST : ALLOW_GET);
+  }
+
+  /** `/drip` and `/sse` (streaming.ts): chunks or events, one per interval. */
+  function stream(x: Exchange, kind: StreamKind): void {
+    const url = x.req.url ?? '';
+    const q = url.indexOf('?');
+    const params = readStreamParams(q === -1 ? '' : url.slice(q), kind, {
+      maxStreamMs: opts.maxStreamMs ?? 60_000,
+      maxAnswerBytes: answerLimits.maxAnswerBytes,
+    });
+    if (isRefusal(params)) {
+      fail(x, params.code, undefined, params);
+      return;
+    }
+    writeHead(x, 200, { ...streamHeaders(kind), 'x-request-id': x.requestId });
+    if (x.req.method === 'HEAD') {
+      x.res.end();
+      done(x, 200, 0);
+      return;
+    }
+    runStream(x.res, kind, params, {
+      draining: () => draining,
+      ended: (bytes, complete) => (complete ? done(x, 200, bytes) : closed(x, bytes)),
+    });
+  }
+
+  /** Runs `then` after `ms`, unless the client leaves first (then it is logged as gone). */
+  function later(x: Exchange, ms: number, then: () => void): void {
+    let answered = false;
+    const timer = setTimeout(() => {
+      answered = true;
+      then();
+    }, ms);
+    x.res.once('close', () => {
+      if (answered) return;
+      clearTimeout(timer);
+      closed(x, 0);
+    });
+  }
+
+  /**
+   * A `size` control's answer: that many bytes of filler, streamed when
+   * large, so a client asking for MAX_ANSWER_BYTES costs no memory.
+   */
+  function sized(x: Exchange, headers: Headers, size: number): void {
+    headers['content-type'] = TEXT_TYPE;
+    headers['content-length'] = size;
+    writeHead(x, 200, headers);
+    if (x.req.method === 'HEAD' || NO_CONTENT.has(x.res.statusCode)) {
+      x.res.end();
+      done(x, x.res.statusCode, 0);
+    } else if (size <= INLINE_FILLER) {
+      x.res.end(fillerText(size));
+      done(x, x.res.statusCode, size);
+    } else {
+      x.res.once('close', () => {
+        if (x.res.writableFinished) done(x, x.res.statusCode, size);
+        else closed(x, 0);
+      });
+      filler(size).pipe(x.res);
+    }
+  }
+
+  /**
+   * Applies a control to the head of the route's 200: its status, its added
+   * headers, and closing the connection after it. Returns the status.
+   */
+  function controlHead(x: Exchange, c: AnswerControl, headers: Headers): number {
+    for (const [name, value] of c.headers) headers[name] = value;
+    const status = c.status ?? 200;
+    // RFC 9110 §6.4.1, §15.3.6: 204, 205 and 304 carry no content.
+    if (NO_CONTENT.has(status)) {
+      delete headers['content-type'];
+      delete headers.vary;
+      if (status === 205) headers['content-length'] = 0;
+      else delete headers['content-length'];
+    }
+    if (c.close) {
+      x.close = true;
+      // HTTP/2 has no Connection header: a graceful GOAWAY now, which lets
+      // this stream (and any in flight) finish and refuses new ones.
+      const stream = (x.req as { stream?: { session?: { close(): void } } }).stream;
+      if (x.req.httpVersionMajor === 2) stream?.session?.close();
+    }
+    return status;
   }
 
   function logRefusal(refusal: Refusal, counted: boolean): void {
@@ -601,6 +766,17 @@ export function logRefusalLine(logger: Logger, refusal: Refusal, requestId: stri
 }
 
 const ALLOW_GET: Headers = { allow: GET_HEAD };
+// Statuses that never carry content.
+const NO_CONTENT = new Set([204, 205, 304]);
+// A `size` answer up to this goes out in one write; above, it is streamed.
+const INLINE_FILLER = 64 * 1024;
+
+/** Whether `method` is one `route` answers (answer control applies only then). */
+function fits(method: string | undefined, route: number): boolean {
+  return route === ECHO
+    ? method === 'POST' || method === 'PUT'
+    : method === 'GET' || method === 'HEAD';
+}
 const ALLOW_POST: Headers = { allow: POST_PUT };
 
 function headerOf(req: HttpRequest, lowerName: string): string | undefined {

@@ -5,8 +5,16 @@ export {
   type AccessLogOptions,
   createAccessLog,
 } from './access-log.js';
+export {
+  type AnswerControl,
+  type AnswerLimits,
+  FAULT_KINDS,
+  mayControl,
+  readControl,
+  seeded,
+} from './answer-control.js';
 export { clientErrorCode } from './client-errors.js';
-export { guardVars } from './config.js';
+export { answerVars, guardVars, webSocketVars } from './config.js';
 export {
   type ConnectionMetrics,
   createConnectionMetrics,
@@ -55,4 +63,19 @@ export {
   watchForSimpleRequest,
 } from './simple-request.js';
 export { RequestStats, ROUTES, type RouteName } from './stats.js';
+export {
+  MAX_CHUNK_PADDING,
+  MAX_STREAM_COUNT,
+  MIN_STREAM_INTERVAL_MS,
+  readStreamParams,
+  type StreamLimits,
+  type StreamParams,
+} from './streaming.js';
+export {
+  installWebSocketEcho,
+  readWsControl,
+  type WebSocketEcho,
+  type WebSocketOptions,
+  type WsControl,
+} from './websocket.js';
 export { type Identity, originForm, unmapped, whoami } from './whoami.js';

@@ -36,9 +36,13 @@ export interface HttpResponse extends Writable {
 export type Headers = Record<string, string | number>;
 
 /** Serialises an error body; the codes are few and fixed, so this is not a hot path. */
-export function errorBody(code: HttpErrorCode, message?: string): string {
+export function errorBody(
+  code: HttpErrorCode,
+  message?: string,
+  extra?: Record<string, string>,
+): string {
   const { status, message: fallback } = HTTP_ERRORS[code];
-  return `${JSON.stringify({ error: message ?? fallback, code, status })}\n`;
+  return `${JSON.stringify({ error: message ?? fallback, code, status, ...extra })}\n`;
 }
 
 /** A raw HTTP/1.1 error response, for the server's 'clientError' hook where no response object exists. */

@@ -1,5 +1,16 @@
+import { FAULT_KINDS } from './answer-control.js';
+
 /** The routes requests are counted by; `unmatched` is everything that got a 404. */
-export const ROUTES = ['/', '/whoami', '/echo', '/status', '/delay', 'unmatched'] as const;
+export const ROUTES = [
+  '/',
+  '/whoami',
+  '/echo',
+  '/status',
+  '/delay',
+  'unmatched',
+  '/drip',
+  '/sse',
+] as const;
 export type RouteName = (typeof ROUTES)[number];
 
 const STATUSES = 600;
@@ -15,6 +26,22 @@ export class RequestStats {
   readonly #counts = new Float64Array(ROUTES.length * STATUSES);
   #started = 0;
   #finished = 0;
+  // Answer control's injected faults, by kind (FAULT_KINDS).
+  readonly #faults = new Float64Array(FAULT_KINDS.length);
+
+  /** An answer got the faults `kinds` (comma-separated FAULT_KINDS). */
+  countFaults(kinds: string): void {
+    for (let i = 0; i < FAULT_KINDS.length; i++) {
+      if (kinds.includes(FAULT_KINDS[i]!)) this.#faults[i]!++;
+    }
+  }
+
+  /** Injected faults by kind, every kind included. */
+  *faultEntries(): IterableIterator<{ kind: string; count: number }> {
+    for (let i = 0; i < FAULT_KINDS.length; i++) {
+      yield { kind: FAULT_KINDS[i]!, count: this.#faults[i]! };
+    }
+  }
 
   /** A request arrived. */
   start(): void {
