@@ -1,0 +1,141 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { inet, tlv, v2 } from './build.js';
+import { bytesOf, exchange, type Gated, metricValue, startGated } from './helpers.js';
+
+const V1 = 'PROXY TCP4 203.0.113.7 192.0.2.1 51000 443\r\n';
+const V2 = v2(
+  0x21,
+  0x11,
+  inet([198, 51, 100, 9], [192, 0, 2, 1], 40000, 8080),
+  tlv(0x02, 'app.example'),
+);
+
+let gated: Gated | undefined;
+afterEach(async () => {
+  await gated?.close();
+  gated = undefined;
+});
+
+async function refusedWith(reason: string) {
+  const line = await gated!.logs.waitFor((l) => l.msg === 'PROXY protocol: connection refused');
+  expect(line).toMatchObject({ reason, remoteAddress: '127.0.0.1', level: 'warn' });
+  expect(
+    await metricValue(gated!.registry, 'netlab_proxy_protocol_refused_total', `reason="${reason}"`),
+  ).toBe(1);
+}
+
+describe('PROXY_PROTOCOL=optional', () => {
+  it("a v1 header one byte at a time, then data: the client is the header's, the data arrives whole", async () => {
+    gated = await startGated({ PROXY_PROTOCOL: 'optional' });
+    const { origin, text } = await exchange(gated.port, [...bytesOf(V1), 'hello']);
+    expect(origin).toMatchObject({
+      client: { address: '203.0.113.7', port: 51000 },
+      peer: { address: '127.0.0.1' },
+      proxy: { version: 1, protocol: 'TCP4', destination: { address: '192.0.2.1', port: 443 } },
+    });
+    expect(text.endsWith('\nhello')).toBe(true);
+    expect(
+      await metricValue(gated.registry, 'netlab_proxy_protocol_connections_total', 'version="1"'),
+    ).toBe(1);
+  });
+
+  it('a v2 header and the data in one segment: nothing after the header is lost', async () => {
+    gated = await startGated({ PROXY_PROTOCOL: 'optional' });
+    const { origin, text } = await exchange(gated.port, [
+      Buffer.concat([V2, Buffer.from('GET / HTTP/1.1\r\n\r\n')]),
+    ]);
+    expect(origin).toMatchObject({
+      client: { address: '198.51.100.9', port: 40000 },
+      proxy: { version: 2, tlvs: [{ name: 'AUTHORITY', value: 'app.example' }] },
+    });
+    expect(text.slice(text.indexOf('\n') + 1)).toBe('GET / HTTP/1.1\r\n\r\n');
+  });
+
+  it('a v2 header split at every byte boundary', async () => {
+    gated = await startGated({ PROXY_PROTOCOL: 'optional' });
+    const { origin, text } = await exchange(gated.port, [...bytesOf(V2), 'x']);
+    expect(origin?.client).toEqual({ address: '198.51.100.9', port: 40000 });
+    expect(text.endsWith('\nx')).toBe(true);
+  });
+
+  it('a plain connection (even one starting with P) is served as itself', async () => {
+    gated = await startGated({ PROXY_PROTOCOL: 'optional' });
+    const { origin, text } = await exchange(gated.port, ['P', 'OST / HTTP/1.1\r\n']);
+    expect(origin).toMatchObject({ proxy: null, client: { address: '127.0.0.1' } });
+    expect(origin?.client).toEqual(origin?.peer);
+    expect(text.endsWith('\nPOST / HTTP/1.1\r\n')).toBe(true);
+    expect(
+      await metricValue(
+        gated.registry,
+        'netlab_proxy_protocol_connections_total',
+        'version="none"',
+      ),
+    ).toBe(1);
+  });
+
+  it('a header from a peer outside PROXY_PROTOCOL_TRUSTED is refused; its plain connections still served', async () => {
+    gated = await startGated({ PROXY_PROTOCOL: 'optional', PROXY_PROTOCOL_TRUSTED: '10.0.0.0/8' });
+    expect((await exchange(gated.port, [V1])).text).toBe('');
+    await refusedWith('untrusted');
+    expect((await exchange(gated.port, ['hi'])).origin?.proxy).toBe(null);
+  });
+
+  it('a malformed header closes the connection with a log line and a count', async () => {
+    gated = await startGated({ PROXY_PROTOCOL: 'optional' });
+    expect((await exchange(gated.port, ['PROXY TCP4 1.2.3.4 5.6.7.8 99999 1\r\nGET /'])).text).toBe(
+      '',
+    );
+    await refusedWith('malformed');
+  });
+
+  it("a header cut by the client's FIN is truncated", async () => {
+    gated = await startGated({ PROXY_PROTOCOL: 'optional' });
+    expect((await exchange(gated.port, [V2.subarray(0, 20)])).text).toBe('');
+    await refusedWith('truncated');
+  });
+
+  it('a header that stalls is cut at PROXY_PROTOCOL_TIMEOUT_MS', async () => {
+    gated = await startGated({ PROXY_PROTOCOL: 'optional', PROXY_PROTOCOL_TIMEOUT_MS: '200' });
+    const started = performance.now();
+    expect((await exchange(gated.port, ['PROXY TCP4 1.2.3.4'], { end: false })).text).toBe('');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(190);
+    await refusedWith('timeout');
+  });
+
+  it('a connection closed before its first byte is not counted as refused', async () => {
+    gated = await startGated({ PROXY_PROTOCOL: 'optional' });
+    expect((await exchange(gated.port, [])).text).toBe('');
+    expect((await exchange(gated.port, ['x'])).origin?.proxy).toBe(null);
+    expect(gated.logs.find((l) => l.msg === 'PROXY protocol: connection refused')).toEqual([]);
+  });
+});
+
+describe('PROXY_PROTOCOL=required', () => {
+  it('a plain connection is refused as missing', async () => {
+    gated = await startGated({ PROXY_PROTOCOL: 'required' });
+    expect((await exchange(gated.port, ['GET / HTTP/1.1\r\n'])).text).toBe('');
+    await refusedWith('missing');
+  });
+
+  it('any connection from an untrusted peer is refused before it sends a byte', async () => {
+    gated = await startGated({ PROXY_PROTOCOL: 'required', PROXY_PROTOCOL_TRUSTED: '::1/128' });
+    expect((await exchange(gated.port, [], { end: false })).text).toBe('');
+    await refusedWith('untrusted');
+  });
+
+  it('a LOCAL header (health check) is served with the TCP peer as the client', async () => {
+    gated = await startGated({ PROXY_PROTOCOL: 'required' });
+    const { origin } = await exchange(gated.port, [v2(0x20, 0x00, Buffer.alloc(0)), 'ping']);
+    expect(origin).toMatchObject({ proxy: { command: 'LOCAL' }, client: { address: '127.0.0.1' } });
+    expect(origin?.client).toEqual(origin?.peer);
+  });
+});
+
+describe('PROXY_PROTOCOL=off', () => {
+  it('the header is just bytes for the server', async () => {
+    gated = await startGated({});
+    const { origin, text } = await exchange(gated.port, [V1]);
+    expect(origin?.proxy).toBe(null);
+    expect(text.endsWith(`\n${V1}`)).toBe(true);
+  });
+});
