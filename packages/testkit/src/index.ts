@@ -1,3 +1,12 @@
+export {
+  type Balancer,
+  freePort,
+  type HaproxyOptions,
+  makeTestPki,
+  startHaproxy,
+  startNginxStream,
+  type TestPki,
+} from './balancers.js';
 export { expectConfigRefused } from './config-refusal.js';
 export {
   expectRefusal,
