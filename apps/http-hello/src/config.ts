@@ -1,5 +1,6 @@
 import { type ConfigOf, commonVars, int, string, workerVars } from '@netlab/common';
 import { guardVars } from '@netlab/http-handlers';
+import { proxyProtocolVars } from '@netlab/proxy-protocol';
 
 /** Every variable http-hello reads; the README table is generated from this. */
 export const schema = {
@@ -58,6 +59,7 @@ export const schema = {
     doc: 'Largest request head (request line and headers) in bytes; above it the answer is 431.',
   }),
   ...guardVars(),
+  ...proxyProtocolVars(),
   ...workerVars(),
 };
 

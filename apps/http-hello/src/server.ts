@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import { ConnectionSet, type Logger, listen, type Registry, type Service } from '@netlab/common';
 import { createHttpHandler, type HttpHandler, serveHttp } from '@netlab/http-handlers';
+import { acceptProxyProtocol, connectionOrigin } from '@netlab/proxy-protocol';
 import type { HelloConfig } from './config.js';
 import { createHelloMetrics } from './metrics.js';
 
@@ -42,11 +43,26 @@ export function createHelloServer(config: HelloConfig, deps: HelloDeps): HelloSe
     hostname: deps.hostname ?? osHostname(),
     logger,
     sharedLogOutput: deps.sharedLogOutput ?? false,
+    // The TCP peer (a balancer, with PROXY_PROTOCOL) and the client: from
+    // the PROXY header when one was read, else the peer itself. Never from
+    // X-Forwarded-For, which /whoami shows as sent, untrusted.
+    whoamiExtra: (req) => ({ ...connectionOrigin(req.socket) }),
+    ...(config.PROXY_PROTOCOL === 'off'
+      ? {}
+      : {
+          accessOrigin: (req) => {
+            const { peer, client } = connectionOrigin(req.socket);
+            return { peer: peer.address, client: client.address, clientPort: client.port };
+          },
+        }),
   });
   const connections = new ConnectionSet();
   const metrics = createHelloMetrics(deps.registry, handler.stats, () => connections.size);
 
   const serving = serveHttp(handler, config, { logger, metrics, connections });
+  // Last: holds back every 'connection' listener serveHttp added until the
+  // PROXY header is read (PROXY_PROTOCOL; off: nothing changes).
+  acceptProxyProtocol(serving.server, config, { logger, registry: deps.registry });
 
   return {
     handler,

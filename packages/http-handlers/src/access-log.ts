@@ -11,6 +11,15 @@ export interface AccessEntry {
   requestId: string;
   /** The error code, when the handler refused the request. */
   code?: string | undefined;
+  /** Behind a PROXY protocol balancer: the TCP peer and the client from the header. */
+  origin?: AccessOrigin | undefined;
+}
+
+/** The TCP peer (the balancer) and the real client, as the PROXY header said. */
+export interface AccessOrigin {
+  peer: string | null;
+  client: string | null;
+  clientPort: number | null;
 }
 
 export interface AccessLog {
@@ -56,7 +65,7 @@ export function createAccessLog(
   if (fast === undefined) {
     return {
       write: (e) => {
-        const { code, path, ...rest } = e;
+        const { code, path, origin, ...rest } = e;
         const cut = path.length > MAX_LOGGED_PATH;
         logger.info(
           {
@@ -64,6 +73,7 @@ export function createAccessLog(
             path: cut ? truncatedPath(path) : path,
             ...(cut ? { pathLength: path.length } : {}),
             ...(code === undefined ? {} : { code }),
+            ...origin,
           },
           'request',
         );
@@ -100,7 +110,9 @@ export function createAccessLog(
         prefix,
         `${e.method}","path":${path},"status":${e.status},` +
           `"bytes":${e.bytes},"durationMs":${e.durationMs},"requestId":"${e.requestId}"` +
-          `${e.code === undefined ? '' : `,"code":"${e.code}"`}${tail}`,
+          `${e.code === undefined ? '' : `,"code":"${e.code}"`}` +
+          // Addresses are Node's or parsed from a PROXY header (digits, hex, dots, colons): stringify anyway.
+          `${e.origin === undefined ? '' : `,"peer":${JSON.stringify(e.origin.peer)},"client":${JSON.stringify(e.origin.client)},"clientPort":${e.origin.clientPort}`}${tail}`,
       );
       if (!scheduled) {
         scheduled = true;
