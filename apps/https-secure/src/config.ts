@@ -1,5 +1,6 @@
 import { type ConfigOf, commonVars, int, string, workerVars } from '@netlab/common';
 import { guardVars } from '@netlab/http-handlers';
+import { proxyProtocolVars } from '@netlab/proxy-protocol';
 import { tlsVars } from '@netlab/tls';
 
 /** Every variable https-secure reads; the README table is generated from this. */
@@ -97,6 +98,7 @@ export const schema = {
     doc: 'Largest request head in bytes: 431 over HTTP/1.1; over HTTP/2 the limit is announced (SETTINGS_MAX_HEADER_LIST_SIZE), a bigger header list (name + value + 32 per field) sent before the client acknowledged it gets 431, and one sent after is reset by Node (ENHANCE_YOUR_CALM).',
   }),
   ...guardVars(),
+  ...proxyProtocolVars(),
 };
 
 export type HttpsConfig = ConfigOf<typeof schema>;

@@ -210,3 +210,41 @@ export async function startNginxStream(backendPort: number): Promise<Balancer> {
     dir,
   );
 }
+
+/**
+ * A minimal balancer for the hardest split: each client's first chunk (a
+ * ClientHello, a request) goes to `backendPort` in the same write as
+ * `header`, so both leave in one TCP segment; then bytes flow both ways.
+ */
+export async function startPrependingRelay(
+  backendPort: number,
+  header: (client: net.Socket) => Buffer,
+): Promise<{ port: number; firstWrites: number[]; close(): Promise<void> }> {
+  const firstWrites: number[] = [];
+  const sockets = new Set<net.Socket>();
+  const relay = net.createServer((inbound) => {
+    const outbound = net.connect({ port: backendPort, host: '127.0.0.1', noDelay: true });
+    for (const s of [inbound, outbound]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    }
+    outbound.on('error', () => inbound.destroy());
+    inbound.on('error', () => outbound.destroy());
+    inbound.once('data', (chunk: Buffer) => {
+      const joined = Buffer.concat([header(inbound), chunk]);
+      firstWrites.push(joined.length);
+      outbound.write(joined);
+      inbound.pipe(outbound).pipe(inbound);
+    });
+  });
+  relay.listen(0, '127.0.0.1');
+  await once(relay, 'listening');
+  return {
+    port: (relay.address() as net.AddressInfo).port,
+    firstWrites,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => relay.close(resolve));
+    },
+  };
+}

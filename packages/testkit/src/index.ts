@@ -5,6 +5,7 @@ export {
   makeTestPki,
   startHaproxy,
   startNginxStream,
+  startPrependingRelay,
   type TestPki,
 } from './balancers.js';
 export { expectConfigRefused } from './config-refusal.js';
