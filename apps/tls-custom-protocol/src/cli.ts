@@ -160,6 +160,12 @@ async function main(): Promise<void> {
           `servername     ${info.servername || '(none)'}`,
           `resumed        ${info.resumed}`,
           `peer           ${info.peer.address}:${info.peer.port}`,
+          // Only behind a balancer that sent a PROXY header (PROXY_PROTOCOL).
+          ...(info.proxy
+            ? [
+                `client         ${info.client.address}:${info.client.port} (PROXY v${info.proxy.version})`,
+              ]
+            : []),
           `client cert    ${cert ? `${cert.subject} (issuer ${cert.issuer}, authorized ${cert.authorized}${cert.authorizationError ? `: ${cert.authorizationError}` : ''})` : '(none)'}`,
         ];
         process.stdout.write(`${lines.join('\n')}\n`);

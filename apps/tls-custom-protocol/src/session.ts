@@ -1,5 +1,6 @@
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '@netlab/common';
+import type { ConnectionOrigin } from '@netlab/proxy-protocol';
 import { describeTlsSession } from '@netlab/tls';
 import type { ProtocolConfig } from './config.js';
 import { ProtocolError } from './errors.js';
@@ -44,6 +45,8 @@ export interface ConnectionDeps {
   stats: FrameStats;
   /** The client's address as every netlab app reports it (IPv4 without ::ffff:). */
   peerAddress: string | undefined;
+  /** The TCP peer and the client (from a PROXY header, else the peer), for INFO and the close line. */
+  origin: ConnectionOrigin;
   /** Called once, when the socket has closed, with why. */
   onClose(reason: CloseReason): void;
 }
@@ -167,7 +170,7 @@ export function serveConnection(socket: TLSSocket, deps: ConnectionDeps): Connec
           encodeFrame(
             ResponseType.INFO_REPLY,
             id,
-            Buffer.from(JSON.stringify(sessionInfo(socket, deps.peerAddress))),
+            Buffer.from(JSON.stringify(sessionInfo(socket, deps.peerAddress, deps.origin))),
           ),
           ResponseType.INFO_REPLY,
         );
@@ -308,6 +311,18 @@ export function serveConnection(socket: TLSSocket, deps: ConnectionDeps): Connec
       {
         remoteAddress: deps.peerAddress,
         remotePort: socket.remotePort,
+        clientAddress: deps.origin.client.address,
+        clientPort: deps.origin.client.port,
+        ...(deps.origin.proxy === null
+          ? {}
+          : {
+              proxy: {
+                version: deps.origin.proxy.version,
+                command: deps.origin.proxy.command,
+                protocol: deps.origin.proxy.protocol,
+                tlvs: deps.origin.proxy.tlvs,
+              },
+            }),
         tlsVersion: session.version,
         cipher: session.cipher,
         alpn: session.alpnProtocol,
