@@ -37,7 +37,7 @@ describe('GET /lookup (getaddrinfo)', () => {
     expect(res.json.code).toMatch(/^NETLAB_ERR_(NAME_NOT_FOUND|DNS_FAILURE)$/);
   });
 
-  it('a name getaddrinfo does not find (EAI_NONAME, Node\'s ENOTFOUND): exactly 404 NETLAB_ERR_NAME_NOT_FOUND', async () => {
+  it("a name getaddrinfo does not find (EAI_NONAME, Node's ENOTFOUND): exactly 404 NETLAB_ERR_NAME_NOT_FOUND", async () => {
     // What the OS resolver says for a name with no address, without asking
     // this host's DNS servers (whose answer for .invalid varies): the error
     // exactly as dns.promises.lookup rejects with it.

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import { ConnectionSet, type Logger, listen, type Registry, type Service } from '@netlab/common';
 import { createHttpHandler, type HttpHandler, serveHttp } from '@netlab/http-handlers';
-import { acceptProxyProtocol, connectionOrigin } from '@netlab/proxy-protocol';
+import { acceptProxyProtocol, accessOrigin, connectionOrigin } from '@netlab/proxy-protocol';
 import type { HelloConfig } from './config.js';
 import { createHelloMetrics } from './metrics.js';
 
@@ -50,10 +50,7 @@ export function createHelloServer(config: HelloConfig, deps: HelloDeps): HelloSe
     ...(config.PROXY_PROTOCOL === 'off'
       ? {}
       : {
-          accessOrigin: (req) => {
-            const { peer, client } = connectionOrigin(req.socket);
-            return { peer: peer.address, client: client.address, clientPort: client.port };
-          },
+          accessOrigin: (req) => accessOrigin(req.socket),
         }),
   });
   const connections = new ConnectionSet();

@@ -22,7 +22,7 @@ import {
   type HttpResponse,
   installHttpGuards,
 } from '@netlab/http-handlers';
-import { acceptProxyProtocol, connectionOrigin } from '@netlab/proxy-protocol';
+import { acceptProxyProtocol, accessOrigin, connectionOrigin } from '@netlab/proxy-protocol';
 import {
   type CertificateReloader,
   certificateLogFields,
@@ -97,10 +97,7 @@ export function createHttpsServer(config: HttpsConfig, deps: HttpsDeps): HttpsSe
     ...(config.PROXY_PROTOCOL === 'off'
       ? {}
       : {
-          accessOrigin: (req) => {
-            const { peer, client } = connectionOrigin(req.socket);
-            return { peer: peer.address, client: client.address, clientPort: client.port };
-          },
+          accessOrigin: (req) => accessOrigin(req.socket),
         }),
     maxHeadersCount: config.MAX_HEADERS_COUNT,
     // On every response over either HTTP version, refusals included.

@@ -20,7 +20,15 @@ export interface ConnectionOrigin {
 // wraps around it, so https-secure can find it without Node internals.
 const origins = new Map<string, ConnectionOrigin>();
 
-function tupleKey(socket: Socket): string {
+/** What connectionOrigin reads of a socket: a net.Socket, a TLSSocket, an HTTP request's socket. */
+export interface SocketAddresses {
+  readonly remoteAddress?: string | undefined;
+  readonly remotePort?: number | undefined;
+  readonly localAddress?: string | undefined;
+  readonly localPort?: number | undefined;
+}
+
+function tupleKey(socket: SocketAddresses): string {
   return `${socket.localAddress}|${socket.localPort}|${socket.remoteAddress}|${socket.remotePort}`;
 }
 
@@ -28,7 +36,7 @@ function tupleKey(socket: Socket): string {
  * What a server should report for `socket` (a raw socket or the TLSSocket on
  * top of it): the TCP peer and the client, with the PROXY header if any.
  */
-export function connectionOrigin(socket: Socket): ConnectionOrigin {
+export function connectionOrigin(socket: SocketAddresses): ConnectionOrigin {
   const found = origins.get(tupleKey(socket));
   if (found !== undefined) return found;
   const peer = {
@@ -229,4 +237,14 @@ export function acceptProxyProtocol(
     socket.on('end', onEnd);
     socket.on('error', onError);
   });
+}
+
+/** The peer and client of an access line (http-handlers' AccessOrigin). */
+export function accessOrigin(socket: SocketAddresses): {
+  peer: string | null;
+  client: string | null;
+  clientPort: number | null;
+} {
+  const { peer, client } = connectionOrigin(socket);
+  return { peer: peer.address, client: client.address, clientPort: client.port };
 }

@@ -8,6 +8,7 @@ export { crc32c } from './crc32c.js';
 export { ProxyProtocolError, type ProxyProtocolErrorCode } from './errors.js';
 export {
   acceptProxyProtocol,
+  accessOrigin,
   type ConnectionOrigin,
   connectionOrigin,
   type GateDeps,
