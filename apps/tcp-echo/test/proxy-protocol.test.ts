@@ -89,6 +89,27 @@ describe('tcp-echo behind real balancers (PROXY_PROTOCOL=required)', () => {
     });
   });
 
+  it("HAProxy's own health check sends LOCAL: served with the TCP peer as the client", async () => {
+    app = await startEcho({ PROXY_PROTOCOL: 'required' });
+    balancer = await startHaproxy({
+      backendPort: app.port,
+      send: 'send-proxy-v2',
+      check: { intervalMs: 100, send: 'ping', expect: 'ping' },
+    });
+    const line = await app.logs.waitFor(
+      (l) =>
+        l.msg === 'connection closed' &&
+        (l.proxy as { command?: string } | undefined)?.command === 'LOCAL',
+    );
+    expect(line).toMatchObject({
+      remoteAddress: '127.0.0.1',
+      clientAddress: '127.0.0.1',
+      proxy: { version: 2, protocol: 'UNSPEC' },
+    });
+    expect(line.clientPort).toBe(line.remotePort);
+    expect(await metricValue(app.registry, 'netlab_proxy_protocol_refused_total')).toBe(0);
+  });
+
   it('a client that skips the balancer is refused (reason missing), and counted', async () => {
     app = await startEcho({ PROXY_PROTOCOL: 'required' });
     const { echoed } = await echoFrom(app.port, 'direct');

@@ -18,7 +18,35 @@ export interface ConnectionOrigin {
 // Keyed by the connection's 4-tuple, which is unique among open connections
 // and is the same on the raw socket and on the TLSSocket a tls/https server
 // wraps around it, so https-secure can find it without Node internals.
-const origins = new Map<string, ConnectionOrigin>();
+// Entries of closed sockets are swept when the map has doubled, not by a
+// 'close' listener per socket: tcp-echo's pipe already puts ten on each, and
+// an eleventh trips Node's MaxListenersExceededWarning. A WeakRef, so a
+// closed socket is not kept alive until the sweep.
+const origins = new Map<string, { origin: ConnectionOrigin; socket: WeakRef<Socket> }>();
+let sweepAt = 1024;
+
+function live(entry: { socket: WeakRef<Socket> } | undefined): boolean {
+  const socket = entry?.socket.deref();
+  return socket !== undefined && !socket.destroyed;
+}
+
+function remember(key: string, socket: Socket, origin: ConnectionOrigin | null): void {
+  if (origin === null) {
+    // A plain connection reusing the 4-tuple of a closed one must not inherit its header.
+    origins.delete(key);
+    return;
+  }
+  origins.set(key, { origin, socket: new WeakRef(socket) });
+  if (origins.size >= sweepAt) {
+    for (const [k, entry] of origins) if (!live(entry)) origins.delete(k);
+    sweepAt = Math.max(1024, origins.size * 2);
+  }
+}
+
+/** Entries held now (closed connections included until the next sweep): for tests. */
+export function originsHeld(): number {
+  return origins.size;
+}
 
 /** What connectionOrigin reads of a socket: a net.Socket, a TLSSocket, an HTTP request's socket. */
 export interface SocketAddresses {
@@ -38,7 +66,7 @@ function tupleKey(socket: SocketAddresses): string {
  */
 export function connectionOrigin(socket: SocketAddresses): ConnectionOrigin {
   const found = origins.get(tupleKey(socket));
-  if (found !== undefined) return found;
+  if (found !== undefined && live(found)) return found.origin;
   const peer = {
     address: peerAddress(socket.remoteAddress) ?? null,
     port: socket.remotePort ?? null,
@@ -130,16 +158,14 @@ export function acceptProxyProtocol(
         return;
       }
       headers.inc({ version: header === null ? 'none' : String(header.version) });
-      if (header !== null) {
-        const key = tupleKey(socket);
-        const client = header.source ?? peer;
-        origins.set(key, {
-          peer,
-          client: { address: client.address, port: client.port },
-          proxy: header,
-        });
-        socket.once('close', () => origins.delete(key));
-      }
+      const client = header?.source ?? peer;
+      remember(
+        tupleKey(socket),
+        socket,
+        header === null
+          ? null
+          : { peer, client: { address: client.address, port: client.port }, proxy: header },
+      );
       // Pushed back into the socket's buffer: the HTTP parser reads it as
       // its first data, and a TLS server's handshake takes it before it reads
       // the handle (Node's TLSSocket feeds a wrapped socket's buffered bytes).
@@ -214,6 +240,13 @@ export function acceptProxyProtocol(
       );
     }
 
+    // Reset before we saw it: the kernel has forgotten the peer (HAProxy's
+    // health checks close with an RST at once). Nothing to serve or report.
+    if (peer.address === null) {
+      logger.debug('PROXY protocol: connection reset before it was accepted');
+      socket.destroy();
+      return;
+    }
     // Required, from a peer that may not send a header: nothing it sends can be served.
     if (!trusted && mode === 'required') {
       refuse(

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { originsHeld } from '../src/gate.js';
 import { inet, tlv, v2 } from './build.js';
 import { bytesOf, exchange, type Gated, metricValue, startGated } from './helpers.js';
 
@@ -128,6 +129,20 @@ describe('PROXY_PROTOCOL=required', () => {
     const { origin } = await exchange(gated.port, [v2(0x20, 0x00, Buffer.alloc(0)), 'ping']);
     expect(origin).toMatchObject({ proxy: { command: 'LOCAL' }, client: { address: '127.0.0.1' } });
     expect(origin?.client).toEqual(origin?.peer);
+  });
+});
+
+describe('what the gate remembers', () => {
+  it('closed connections are forgotten: 1,100 header connections leave fewer than 1,024 entries', async () => {
+    gated = await startGated({ PROXY_PROTOCOL: 'required' });
+    const port = gated.port;
+    for (let batch = 0; batch < 22; batch++) {
+      await Promise.all(Array.from({ length: 50 }, () => exchange(port, [V1])));
+    }
+    expect(
+      await metricValue(gated.registry, 'netlab_proxy_protocol_connections_total', 'version="1"'),
+    ).toBe(1100);
+    expect(originsHeld()).toBeLessThan(1024);
   });
 });
 

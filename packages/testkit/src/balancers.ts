@@ -148,6 +148,12 @@ export interface HaproxyOptions {
   v2Options?: string;
   /** Terminate TLS on the front (needed for the -ssl variants), asking for an optional client certificate. */
   tls?: boolean;
+  /**
+   * Health-check the server every `intervalMs`: send `send`, expect `expect`
+   * back (a check that waits for an answer, so its PROXY header, LOCAL for
+   * v2, reaches the app before HAProxy hangs up).
+   */
+  check?: { intervalMs: number; send: string; expect: string };
 }
 
 /** HAProxy in TCP mode, one frontend, one server. */
@@ -171,7 +177,14 @@ export async function startHaproxy(opts: HaproxyOptions): Promise<Balancer & { p
     '  unique-id-format netlab-%rt',
     '  default_backend be',
     'backend be',
-    `  server app 127.0.0.1:${opts.backendPort} ${opts.send}${opts.v2Options ? ` proxy-v2-options ${opts.v2Options}` : ''}`,
+    `  server app 127.0.0.1:${opts.backendPort} ${opts.send}${opts.v2Options ? ` proxy-v2-options ${opts.v2Options}` : ''}${opts.check ? ` check inter ${opts.check.intervalMs}` : ''}`,
+    ...(opts.check
+      ? [
+          '  option tcp-check',
+          `  tcp-check send ${opts.check.send}`,
+          `  tcp-check expect string ${opts.check.expect}`,
+        ]
+      : []),
     '',
   ].join('\n');
   writeFileSync(join(dir, 'haproxy.cfg'), cfg);
