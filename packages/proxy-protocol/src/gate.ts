@@ -221,6 +221,10 @@ export function acceptProxyProtocol(
     function onEnd() {
       if (socket.bytesRead === 0) {
         // Opened and closed without a byte (a balancer's TCP health check): nothing to report.
+        logger.debug(
+          { remoteAddress: peer.address },
+          'PROXY protocol: closed before its first byte',
+        );
         finish();
         socket.destroy();
         return;

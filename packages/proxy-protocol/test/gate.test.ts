@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { originsHeld } from '../src/gate.js';
 import { inet, tlv, v2 } from './build.js';
@@ -129,6 +130,67 @@ describe('PROXY_PROTOCOL=required', () => {
     const { origin } = await exchange(gated.port, [v2(0x20, 0x00, Buffer.alloc(0)), 'ping']);
     expect(origin).toMatchObject({ proxy: { command: 'LOCAL' }, client: { address: '127.0.0.1' } });
     expect(origin?.client).toEqual(origin?.peer);
+  });
+});
+
+describe('the gate under hostile bytes', () => {
+  it('random and mutated headers, in random splits, each end in a pass or a counted refusal; the server keeps serving', async () => {
+    gated = await startGated({ PROXY_PROTOCOL: 'optional', PROXY_PROTOCOL_TIMEOUT_MS: '300' });
+    const g = gated;
+    const headerish = fc.oneof(
+      fc.constant(Buffer.from(V1)),
+      fc.constant(V2),
+      fc.uint8Array({ maxLength: 80 }).map((a) => Buffer.from(a)),
+    );
+    const mutated = fc
+      .tuple(
+        headerish,
+        fc.array(fc.tuple(fc.nat(), fc.nat(255)), { maxLength: 3 }),
+        fc.nat(),
+        fc.boolean(),
+      )
+      .map(([h, flips, cut]) => {
+        const b = Buffer.from(h);
+        for (const [at, x] of flips) if (b.length > 0) b[at % b.length] = x;
+        return b.subarray(0, b.length === 0 ? 0 : (cut % b.length) + 1);
+      });
+    let runs = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        mutated,
+        fc.array(fc.nat(), { maxLength: 3 }),
+        async (bytes: Buffer, cuts: number[]) => {
+          runs++;
+          const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort(
+            (a, b) => a - b,
+          );
+          const parts: Buffer[] = [];
+          let from = 0;
+          for (const to of [...points, bytes.length]) {
+            if (to > from) parts.push(bytes.subarray(from, to));
+            from = Math.max(from, to);
+          }
+          // Then FIN: a header still incomplete is truncated, a plain connection echoed and ended.
+          await exchange(g.port, parts);
+        },
+      ),
+      { numRuns: 60 },
+    );
+    // Every connection is accounted for: passed, refused, or closed before its first byte.
+    const passed =
+      (await metricValue(g.registry, 'netlab_proxy_protocol_connections_total', 'version="1"')) +
+      (await metricValue(g.registry, 'netlab_proxy_protocol_connections_total', 'version="2"')) +
+      (await metricValue(g.registry, 'netlab_proxy_protocol_connections_total', 'version="none"'));
+    const text = await g.registry.metrics();
+    const refused = [
+      ...text.matchAll(/^netlab_proxy_protocol_refused_total\{[^}]*\} (\d+)$/gm),
+    ].reduce((n, m) => n + Number(m[1]), 0);
+    const empty = g.logs.find(
+      (l) => l.msg === 'PROXY protocol: closed before its first byte',
+    ).length;
+    expect(passed + refused + empty).toBe(runs);
+    const { origin } = await exchange(g.port, [V1, 'still here']);
+    expect(origin?.client).toEqual({ address: '203.0.113.7', port: 51000 });
   });
 });
 
