@@ -30,29 +30,41 @@ function startsLike(buf: Buffer, sig: Buffer): boolean {
  * whatever came after the header untouched. Throws a ProxyProtocolError.
  */
 export class ProxyHeaderParser {
-  #buf: Buffer = Buffer.alloc(0);
+  #chunks: Buffer[] = [];
+  #size = 0;
+  // A v2 header's total length once its first 16 bytes are in: until then
+  // chunks are only collected, so a header sent a byte at a time costs one
+  // copy, not one per byte (65 551 bytes at most).
+  #need = 0;
   #done = false;
 
   /** Bytes held so far. */
   get buffered(): number {
-    return this.#buf.length;
+    return this.#size;
   }
 
   push(chunk: Buffer): ParseStep {
     if (this.#done) throw malformed('parser already finished');
-    this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
-    const buf = this.#buf;
+    this.#chunks.push(chunk);
+    this.#size += chunk.length;
+    if (this.#size < this.#need) return { state: 'more' };
+    const buf = this.#chunks.length === 1 ? chunk : Buffer.concat(this.#chunks, this.#size);
+    this.#chunks = [buf];
     const kind = detect(buf);
     if (kind === 'maybe') return { state: 'more' };
     if (kind === 'plain') return this.#finish({ state: 'plain', rest: buf });
     const header = kind === 'v1' ? parseV1(buf) : parseV2(buf);
-    if (header === null) return { state: 'more' };
+    if (header === null) {
+      if (kind === 'v2' && buf.length >= 16) this.#need = 16 + buf.readUInt16BE(14);
+      return { state: 'more' };
+    }
     return this.#finish({ state: 'done', header, rest: buf.subarray(header.length) });
   }
 
   #finish(step: ParseStep): ParseStep {
     this.#done = true;
-    this.#buf = Buffer.alloc(0);
+    this.#chunks = [];
+    this.#size = 0;
     return step;
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { crc32c } from '../src/crc32c.js';
-import { type ProxyHeader, parseProxyHeader } from '../src/index.js';
+import { type ProxyHeader, ProxyHeaderParser, parseProxyHeader } from '../src/index.js';
 import { inet, tlv, v2, withCrc } from './build.js';
 
 function done(bytes: Buffer | string): { header: ProxyHeader; rest: Buffer } {
@@ -257,6 +257,22 @@ describe('v2, byte-exact', () => {
     ],
   ])('malformed v2: %s', (_, bytes) => {
     expect(code(bytes)).toBe('NETLAB_ERR_PROXY_MALFORMED');
+  });
+
+  it('the largest v2 header (length 65535), fed one byte at a time, then the data', () => {
+    const address = inet([192, 0, 2, 1], [192, 0, 2, 2], 1, 2);
+    const big = v2(0x21, 0x11, address, tlv(0x04, Buffer.alloc(65535 - 12 - 3)));
+    expect(big.length).toBe(16 + 65535);
+    const parser = new ProxyHeaderParser();
+    for (let i = 0; i < big.length - 1; i++) {
+      expect(parser.push(big.subarray(i, i + 1)).state).toBe('more');
+    }
+    const step = parser.push(Buffer.concat([big.subarray(-1), Buffer.from('GET')]));
+    expect(step.state).toBe('done');
+    if (step.state !== 'done') return;
+    expect(step.header.length).toBe(65551);
+    expect(step.header.tlvs).toHaveLength(1);
+    expect(step.rest.toString()).toBe('GET');
   });
 
   it('a bad version byte is refused as soon as it arrives, before the length', () => {
