@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import net from 'node:net';
+import { waitUntil } from '@netlab/testkit';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { originsHeld } from '../src/gate.js';
@@ -109,6 +112,28 @@ describe('PROXY_PROTOCOL=optional', () => {
     expect((await exchange(gated.port, [])).text).toBe('');
     expect((await exchange(gated.port, ['x'])).origin?.proxy).toBe(null);
     expect(gated.logs.find((l) => l.msg === 'PROXY protocol: connection refused')).toEqual([]);
+  });
+});
+
+describe('shutdown', () => {
+  it('a header completed after the server stopped listening is not served', async () => {
+    gated = await startGated({ PROXY_PROTOCOL: 'optional' });
+    const g = gated;
+    const socket = net.connect({ port: g.port, host: '127.0.0.1' });
+    socket.on('error', () => {});
+    const closed = once(socket, 'close');
+    await once(socket, 'connect');
+    socket.write(V1.slice(0, 10));
+    await waitUntil(async () => (await g.accepted()) === 1);
+    g.stopListening();
+    socket.end(`${V1.slice(10)}data`);
+    const got: Buffer[] = [];
+    socket.on('data', (d: Buffer) => got.push(d));
+    await closed;
+    expect(Buffer.concat(got).length).toBe(0);
+    expect(
+      await metricValue(g.registry, 'netlab_proxy_protocol_connections_total', 'version="1"'),
+    ).toBe(0);
   });
 });
 

@@ -10,6 +10,10 @@ export interface Gated {
   port: number;
   logs: LogCapture;
   registry: Registry;
+  /** server.close(): stops accepting, open connections stay. */
+  stopListening(): void;
+  /** Connections the server has accepted and not yet closed (gate included). */
+  accepted(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -43,6 +47,11 @@ export async function startGated(env: Record<string, string>): Promise<Gated> {
     port: (server.address() as net.AddressInfo).port,
     logs,
     registry,
+    stopListening: () => server.close(),
+    accepted: () =>
+      new Promise((resolve, reject) =>
+        server.getConnections((err, n) => (err ? reject(err) : resolve(n))),
+      ),
     close: () => {
       for (const socket of open) socket.destroy();
       return new Promise((resolve) => server.close(() => resolve()));
