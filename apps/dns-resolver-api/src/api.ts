@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '@netlab/common';
 import {
+  type AccessOrigin,
   type Cut,
   type CutReason,
   createAccessLog,
@@ -25,6 +26,8 @@ import type { Resolution, Resolved } from './resolution.js';
 import { reverseName } from './reverse-name.js';
 
 export interface ApiOptions {
+  /** The peer and client for each access line (behind a PROXY protocol gate). */
+  accessOrigin?: (req: IncomingMessage) => AccessOrigin | undefined;
   resolution: Resolution;
   lookups: Lookups;
   logger: Logger;
@@ -179,6 +182,7 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
       durationMs: Math.round((performance.now() - x.start) * 1000) / 1000,
       requestId: x.requestId,
       code,
+      origin: opts.accessOrigin?.(x.req),
     });
   }
 

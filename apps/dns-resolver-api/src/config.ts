@@ -1,5 +1,6 @@
 import { bool, type ConfigOf, commonVars, int } from '@netlab/common';
 import { guardVars } from '@netlab/http-handlers';
+import { proxyProtocolVars } from '@netlab/proxy-protocol';
 import { serverList } from './servers.js';
 
 /** Every variable dns-resolver-api reads; the README table is generated from this. */
@@ -121,6 +122,7 @@ export const schema = {
     doc: 'Largest request head (request line and headers) in bytes; above it the answer is 431.',
   }),
   ...guardVars(),
+  ...proxyProtocolVars(),
 };
 
 export type ResolverApiConfig = ConfigOf<typeof schema>;

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { ConnectionSet, type Logger, listen, type Registry, type Service } from '@netlab/common';
 import { serveHttp } from '@netlab/http-handlers';
+import { acceptProxyProtocol, accessOrigin } from '@netlab/proxy-protocol';
 import { type ApiHandler, createApiHandler } from './api.js';
 import type { ResolverApiConfig } from './config.js';
 import { createLookups, type LookupFn, type Lookups } from './lookup.js';
@@ -66,6 +67,8 @@ export function createResolverServer(
     batchMaxQueries: config.BATCH_MAX_QUERIES,
     maxBodyBytes: config.MAX_BODY_BYTES,
     maxHeadersCount: config.MAX_HEADERS_COUNT,
+    // Behind a PROXY protocol balancer: the peer and the client on each access line.
+    ...(config.PROXY_PROTOCOL === 'off' ? {} : { accessOrigin: (req) => accessOrigin(req.socket) }),
   });
   const connections = new ConnectionSet();
   const metrics = createResolverMetrics(deps.registry, {
@@ -86,6 +89,9 @@ export function createResolverServer(
     connections,
     allow: 'GET, HEAD, POST',
   });
+  // Last: holds back every 'connection' listener serveHttp added until the
+  // PROXY header is read (PROXY_PROTOCOL; off: nothing changes).
+  acceptProxyProtocol(serving.server, config, { logger, registry: deps.registry });
 
   return {
     handler,

@@ -1,5 +1,6 @@
 import { type ConfigOf, commonVars, int, string, workerVars } from '@netlab/common';
 import { answerVars, guardVars, webSocketVars } from '@netlab/http-handlers';
+import { proxyProtocolVars } from '@netlab/proxy-protocol';
 
 /** Every variable http-hello reads; the README table is generated from this. */
 export const schema = {
@@ -60,6 +61,7 @@ export const schema = {
   ...answerVars(),
   ...webSocketVars(),
   ...guardVars(),
+  ...proxyProtocolVars(),
   ...workerVars(),
 };
 

@@ -7,6 +7,7 @@ import {
   installWebSocketEcho,
   serveHttp,
 } from '@netlab/http-handlers';
+import { acceptProxyProtocol, accessOrigin, connectionOrigin } from '@netlab/proxy-protocol';
 import type { HelloConfig } from './config.js';
 import { createHelloMetrics } from './metrics.js';
 
@@ -50,6 +51,15 @@ export function createHelloServer(config: HelloConfig, deps: HelloDeps): HelloSe
     hostname: deps.hostname ?? osHostname(),
     logger,
     sharedLogOutput: deps.sharedLogOutput ?? false,
+    // The TCP peer (a balancer, with PROXY_PROTOCOL) and the client: from
+    // the PROXY header when one was read, else the peer itself. Never from
+    // X-Forwarded-For, which /whoami shows as sent, untrusted.
+    whoamiExtra: (req) => ({ ...connectionOrigin(req.socket) }),
+    ...(config.PROXY_PROTOCOL === 'off'
+      ? {}
+      : {
+          accessOrigin: (req) => accessOrigin(req.socket),
+        }),
   });
   const connections = new ConnectionSet();
   const metrics = createHelloMetrics(deps.registry, handler.stats, () => connections.size);
@@ -65,6 +75,9 @@ export function createHelloServer(config: HelloConfig, deps: HelloDeps): HelloSe
     idleTimeoutMs: config.WS_IDLE_TIMEOUT_MS,
     maxDelayMs: config.MAX_DELAY_MS,
   });
+  // Last: holds back every 'connection' listener serveHttp added until the
+  // PROXY header is read (PROXY_PROTOCOL; off: nothing changes).
+  acceptProxyProtocol(serving.server, config, { logger, registry: deps.registry });
 
   return {
     handler,

@@ -1,5 +1,6 @@
 import { type ConfigOf, commonVars, int, string, workerVars } from '@netlab/common';
 import { answerVars, guardVars, webSocketVars } from '@netlab/http-handlers';
+import { proxyProtocolVars } from '@netlab/proxy-protocol';
 import { tlsVars } from '@netlab/tls';
 
 /** Every variable https-secure reads; the README table is generated from this. */
@@ -99,6 +100,7 @@ export const schema = {
   ...answerVars(),
   ...webSocketVars(),
   ...guardVars(),
+  ...proxyProtocolVars(),
 };
 
 export type HttpsConfig = ConfigOf<typeof schema>;

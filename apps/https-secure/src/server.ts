@@ -23,6 +23,7 @@ import {
   installHttpGuards,
   installWebSocketEcho,
 } from '@netlab/http-handlers';
+import { acceptProxyProtocol, accessOrigin, connectionOrigin } from '@netlab/proxy-protocol';
 import {
   type CertificateReloader,
   certificateLogFields,
@@ -92,7 +93,17 @@ export function createHttpsServer(config: HttpsConfig, deps: HttpsDeps): HttpsSe
     logger,
     sharedLogOutput: deps.sharedLogOutput ?? false,
     // Over HTTP/2 req.socket is a proxy that forwards these reads to the TLS socket.
-    whoamiExtra: (req) => ({ tls: describeTlsSession(req.socket as TLSSocket) }),
+    // peer, client and proxy: the TCP peer and the client from a PROXY header
+    // (PROXY_PROTOCOL), found by the connection's addresses (gate.ts).
+    whoamiExtra: (req) => ({
+      ...connectionOrigin(req.socket),
+      tls: describeTlsSession(req.socket as TLSSocket),
+    }),
+    ...(config.PROXY_PROTOCOL === 'off'
+      ? {}
+      : {
+          accessOrigin: (req) => accessOrigin(req.socket),
+        }),
     maxHeadersCount: config.MAX_HEADERS_COUNT,
     // On every response over either HTTP version, refusals included.
     responseHeaders: { 'strict-transport-security': `max-age=${config.HSTS_MAX_AGE_S}` },
@@ -294,6 +305,11 @@ export function createHttpsServer(config: HttpsConfig, deps: HttpsDeps): HttpsSe
   });
   // Covers HTTP/2 too, whose sessions node:http's keep-alive timeout never sees.
   const idle = closeIdleHttp(connections, config.IDLE_TIMEOUT_MS, { logger, metrics, handler });
+
+  // Last: a PROXY header (PROXY_PROTOCOL) comes before the ClientHello, so
+  // the gate holds back every 'connection' listener above (the plaintext
+  // check, then TLS itself) until it is read.
+  acceptProxyProtocol(server, config, { logger, registry: deps.registry });
 
   const redirect =
     config.HTTP_REDIRECT_PORT === undefined ? undefined : createRedirect(config, logger, metrics);

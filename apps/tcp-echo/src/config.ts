@@ -1,4 +1,5 @@
 import { bool, type ConfigOf, commonVars, int } from '@netlab/common';
+import { proxyProtocolVars } from '@netlab/proxy-protocol';
 
 /** Every variable tcp-echo reads; the README table is generated from this. */
 export const schema = {
@@ -25,6 +26,7 @@ export const schema = {
     true,
     'Disable Nagle, so small echoes go back at once instead of waiting to coalesce.',
   ),
+  ...proxyProtocolVars(),
 };
 
 export type EchoConfig = ConfigOf<typeof schema>;

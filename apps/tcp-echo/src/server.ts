@@ -11,6 +11,7 @@ import {
   type Service,
   sweepIdle,
 } from '@netlab/common';
+import { acceptProxyProtocol, connectionOrigin } from '@netlab/proxy-protocol';
 import type { EchoConfig } from './config.js';
 import { type CloseReason, createEchoMetrics } from './metrics.js';
 
@@ -80,6 +81,8 @@ export function createEchoServer(config: EchoConfig, { logger, registry }: EchoD
     // not keep the address): it is logged with `remoteAddress: null`.
     const remoteAddress = peerAddress(socket.remoteAddress) ?? null;
     const remotePort = socket.remotePort ?? null;
+    // Behind a balancer sending a PROXY header: the real client (else the peer itself).
+    const { client, proxy } = connectionOrigin(socket);
     connections.add(socket);
     metrics.connections.inc();
     metrics.active.inc();
@@ -102,6 +105,18 @@ export function createEchoServer(config: EchoConfig, { logger, registry }: EchoD
         {
           remoteAddress,
           remotePort,
+          clientAddress: client.address,
+          clientPort: client.port,
+          ...(proxy === null
+            ? {}
+            : {
+                proxy: {
+                  version: proxy.version,
+                  command: proxy.command,
+                  protocol: proxy.protocol,
+                  tlvs: proxy.tlvs,
+                },
+              }),
           bytesIn: socket.bytesRead,
           bytesOut: socket.bytesWritten,
           durationMs: Math.round(performance.now() - started),
@@ -112,6 +127,10 @@ export function createEchoServer(config: EchoConfig, { logger, registry }: EchoD
       );
     });
   });
+
+  // Last: the gate holds back every 'connection' listener above until the
+  // PROXY header (PROXY_PROTOCOL) is read.
+  acceptProxyProtocol(server, config, { logger, registry });
 
   return {
     get connections() {

@@ -161,6 +161,12 @@ async function main(): Promise<void> {
           `resumed        ${info.resumed}`,
           `peer           ${info.peer.address}:${info.peer.port}`,
           `authorized     ${info.authorized}${info.authorizationError ? ` (${info.authorizationError})` : ''}`,
+          // Only behind a balancer that sent a PROXY header (PROXY_PROTOCOL).
+          ...(info.proxy
+            ? [
+                `client         ${info.client.address}:${info.client.port} (PROXY v${info.proxy.version})`,
+              ]
+            : []),
           `client cert    ${cert ? `${cert.subject} (issuer ${cert.issuer})` : '(none)'}`,
         ];
         process.stdout.write(`${lines.join('\n')}\n`);

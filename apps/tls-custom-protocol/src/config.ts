@@ -1,4 +1,5 @@
 import { type ConfigOf, commonVars, int } from '@netlab/common';
+import { proxyProtocolVars } from '@netlab/proxy-protocol';
 import { tlsVars } from '@netlab/tls';
 
 const MiB = 1024 * 1024;
@@ -7,6 +8,7 @@ const MiB = 1024 * 1024;
 export const schema = {
   ...commonVars({ port: 7443, adminPort: 9005 }),
   ...tlsVars(),
+  ...proxyProtocolVars(),
   MAX_CONNECTIONS: int({
     default: 1000,
     min: 1,

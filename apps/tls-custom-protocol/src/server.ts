@@ -11,6 +11,7 @@ import {
   type Service,
   sweepIdle,
 } from '@netlab/common';
+import { acceptProxyProtocol, connectionOrigin } from '@netlab/proxy-protocol';
 import {
   type CertificateReloader,
   certificateLogFields,
@@ -164,6 +165,8 @@ export function createProtocolServer(config: ProtocolConfig, deps: ProtocolDeps)
       logger,
       stats,
       peerAddress: peerAddress(socket.remoteAddress),
+      // Read now: the gate forgets a connection's header once it closes.
+      origin: connectionOrigin(socket),
       onClose(reason) {
         closedBytesIn += socket.bytesRead;
         closedBytesOut += socket.bytesWritten;
@@ -180,6 +183,10 @@ export function createProtocolServer(config: ProtocolConfig, deps: ProtocolDeps)
     // handshake, no longer knows its peer: those lines have no address.)
     refuse(socket, handshakeFailure(err.code), { err: err.code });
   });
+
+  // Last: a PROXY header (PROXY_PROTOCOL) comes before the ClientHello, so
+  // the gate holds back TLS's own 'connection' listener until it is read.
+  acceptProxyProtocol(server, config, { logger, registry: deps.registry });
 
   let reloader: CertificateReloader | undefined;
   const idle =

@@ -1,5 +1,6 @@
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '@netlab/common';
+import type { ConnectionOrigin } from '@netlab/proxy-protocol';
 import { describeTlsSession } from '@netlab/tls';
 import type { ProtocolConfig } from './config.js';
 import { ProtocolError } from './errors.js';
@@ -46,6 +47,8 @@ export interface ConnectionDeps {
   stats: FrameStats;
   /** The client's address as every netlab app reports it (IPv4 without ::ffff:). */
   peerAddress: string | undefined;
+  /** The TCP peer and the client (from a PROXY header, else the peer), for INFO and the close line. */
+  origin: ConnectionOrigin;
   /** Called once, when the socket has closed, with why. */
   onClose(reason: CloseReason): void;
 }
@@ -95,7 +98,7 @@ export function serveConnection(socket: TLSSocket, deps: ConnectionDeps): Connec
 
   // INFO's answer, made once: nothing in it changes on a connection (no
   // renegotiation), and once the socket is closed Node no longer reports it.
-  const info = Buffer.from(JSON.stringify(sessionInfo(socket, deps.peerAddress)));
+  const info = Buffer.from(JSON.stringify(sessionInfo(socket, deps.peerAddress, deps.origin)));
   const decoder = new FrameDecoder({ maxFrameBytes: config.MAX_FRAME_BYTES, side: 'server' });
   const output = new Output(socket, onWritten);
   const parked = new Set<() => void>();
@@ -350,6 +353,18 @@ export function serveConnection(socket: TLSSocket, deps: ConnectionDeps): Connec
       {
         remoteAddress: deps.peerAddress,
         remotePort,
+        clientAddress: deps.origin.client.address,
+        clientPort: deps.origin.client.port,
+        ...(deps.origin.proxy === null
+          ? {}
+          : {
+              proxy: {
+                version: deps.origin.proxy.version,
+                command: deps.origin.proxy.command,
+                protocol: deps.origin.proxy.protocol,
+                tlvs: deps.origin.proxy.tlvs,
+              },
+            }),
         tlsVersion: session.version,
         cipher: session.cipher,
         alpn: session.alpnProtocol,

@@ -1,4 +1,5 @@
 import type { TLSSocket } from 'node:tls';
+import type { ConnectionOrigin } from '@netlab/proxy-protocol';
 
 /**
  * INFO's answer, field for field the table of docs/tls-protocol.md
@@ -17,6 +18,10 @@ export interface SessionInfo {
   authorized: boolean;
   authorizationError: string | null;
   clientCertificate: PeerCertificate | null;
+  /** The real client: from a PROXY header (PROXY_PROTOCOL), else the peer. */
+  client: ConnectionOrigin['client'];
+  /** The PROXY header with its TLVs, or null. */
+  proxy: ConnectionOrigin['proxy'];
 }
 
 export interface PeerCertificate {
@@ -32,7 +37,11 @@ export interface PeerCertificate {
 /** `CN=a\nO=b` (Node's form) → `CN=a, O=b`. */
 const oneLine = (name: string) => name.split('\n').join(', ');
 
-export function sessionInfo(socket: TLSSocket, peerAddress: string | undefined): SessionInfo {
+export function sessionInfo(
+  socket: TLSSocket,
+  peerAddress: string | undefined,
+  origin: ConnectionOrigin,
+): SessionInfo {
   const x509 = socket.getPeerX509Certificate();
   const clientCertificate: PeerCertificate | null = x509
     ? {
@@ -61,5 +70,7 @@ export function sessionInfo(socket: TLSSocket, peerAddress: string | undefined):
         ? String(socket.authorizationError ?? 'unknown')
         : null,
     clientCertificate,
+    client: origin.client,
+    proxy: origin.proxy,
   };
 }

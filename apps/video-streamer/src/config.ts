@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { type ConfigOf, commonVars, int, string, type VarSpec } from '@netlab/common';
 import { guardVars } from '@netlab/http-handlers';
+import { proxyProtocolVars } from '@netlab/proxy-protocol';
 
 /**
  * A folder that exists. Not pure, unlike the other parsers: a MEDIA_DIR
@@ -97,6 +98,7 @@ export const schema = {
     doc: 'Largest request head in bytes; above it the answer is 431. It also bounds how many ranges one Range header can hold.',
   }),
   ...guardVars(),
+  ...proxyProtocolVars(),
 };
 
 export type StreamerConfig = ConfigOf<typeof schema>;

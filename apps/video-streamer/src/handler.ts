@@ -2,6 +2,7 @@ import { close } from 'node:fs';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Logger } from '@netlab/common';
 import {
+  type AccessOrigin,
   type Cut,
   type CutReason,
   createAccessLog,
@@ -30,6 +31,8 @@ import { parseRange, type RangeResult } from './range.js';
 import { pace, readRate } from './rate.js';
 
 export interface StreamerHandlerOptions {
+  /** The peer and client for each access line (behind a PROXY protocol gate). */
+  accessOrigin?: (req: IncomingMessage) => AccessOrigin | undefined;
   media: MediaDir;
   cacheControl: string;
   chunkBytes: number;
@@ -117,6 +120,7 @@ export function createStreamerHandler(opts: StreamerHandlerOptions): StreamerHan
       durationMs: Math.round((performance.now() - x.start) * 1000) / 1000,
       requestId: x.requestId,
       code,
+      origin: opts.accessOrigin?.(x.req),
     });
   }
 

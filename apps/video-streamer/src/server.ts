@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { ConnectionSet, type Logger, listen, type Registry, type Service } from '@netlab/common';
 import { serveHttp } from '@netlab/http-handlers';
+import { acceptProxyProtocol, accessOrigin } from '@netlab/proxy-protocol';
 import type { StreamerConfig } from './config.js';
 import { createStreamerHandler, type StreamerHandler } from './handler.js';
 import { MediaDir } from './media-dir.js';
@@ -57,6 +58,8 @@ export function createStreamerServer(config: StreamerConfig, deps: StreamerDeps)
     maxHeadersCount: config.MAX_HEADERS_COUNT,
     logger,
     metrics,
+    // Behind a PROXY protocol balancer: the peer and the client on each access line.
+    ...(config.PROXY_PROTOCOL === 'off' ? {} : { accessOrigin: (req) => accessOrigin(req.socket) }),
   });
 
   const serving = serveHttp(
@@ -72,6 +75,9 @@ export function createStreamerServer(config: StreamerConfig, deps: StreamerDeps)
   // await (it is opened first), so such a client would get nothing at all.
   // (A public property since Node 0.x, missing from @types/node.)
   (serving.server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+  // Last: holds back every 'connection' listener serveHttp added until the
+  // PROXY header is read (PROXY_PROTOCOL; off: nothing changes).
+  acceptProxyProtocol(serving.server, config, { logger, registry: deps.registry });
 
   return {
     handler,

@@ -13,6 +13,15 @@ export interface AccessEntry {
   code?: string | undefined;
   /** The faults answer control injected (`status,delay`), when it did. */
   faults?: string | undefined;
+  /** Behind a PROXY protocol balancer: the TCP peer and the client from the header. */
+  origin?: AccessOrigin | undefined;
+}
+
+/** The TCP peer (the balancer) and the real client, as the PROXY header said. */
+export interface AccessOrigin {
+  peer: string | null;
+  client: string | null;
+  clientPort: number | null;
 }
 
 export interface AccessLog {
@@ -58,7 +67,7 @@ export function createAccessLog(
   if (fast === undefined) {
     return {
       write: (e) => {
-        const { code, faults, path, ...rest } = e;
+        const { code, faults, path, origin, ...rest } = e;
         const cut = path.length > MAX_LOGGED_PATH;
         logger.info(
           {
@@ -67,6 +76,7 @@ export function createAccessLog(
             ...(cut ? { pathLength: path.length } : {}),
             ...(code === undefined ? {} : { code }),
             ...(faults === undefined ? {} : { faults }),
+            ...origin,
           },
           'request',
         );
@@ -105,7 +115,9 @@ export function createAccessLog(
           `"bytes":${e.bytes},"durationMs":${e.durationMs},"requestId":"${e.requestId}"` +
           `${e.code === undefined ? '' : `,"code":"${e.code}"`}` +
           // FAULT_KINDS joined by commas: nothing to escape.
-          `${e.faults === undefined ? '' : `,"faults":"${e.faults}"`}${tail}`,
+          `${e.faults === undefined ? '' : `,"faults":"${e.faults}"`}` +
+          // Addresses are Node's or parsed from a PROXY header (digits, hex, dots, colons): stringify anyway.
+          `${e.origin === undefined ? '' : `,"peer":${JSON.stringify(e.origin.peer)},"client":${JSON.stringify(e.origin.client)},"clientPort":${e.origin.clientPort}`}${tail}`,
       );
       if (!scheduled) {
         scheduled = true;

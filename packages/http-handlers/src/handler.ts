@@ -3,7 +3,7 @@ import { constants as http2 } from 'node:http2';
 import { Socket } from 'node:net';
 import type { Logger } from '@netlab/common';
 import { prefersJson } from './accept.js';
-import { createAccessLog } from './access-log.js';
+import { type AccessOrigin, createAccessLog } from './access-log.js';
 import {
   type AnswerControl,
   type ControlRefusal,
@@ -55,6 +55,8 @@ export interface HttpHandlerOptions extends Identity {
   requestId?: () => string;
   /** Other processes share this one's stdout (cluster workers): see AccessLogOptions. */
   sharedLogOutput?: boolean;
+  /** The peer and client for each access line (set behind a PROXY protocol gate). */
+  accessOrigin?: (req: HttpRequest) => AccessOrigin | undefined;
   /** More fields for /whoami (https-secure adds the TLS session). */
   whoamiExtra?: (req: HttpRequest) => Record<string, unknown>;
   /**
@@ -222,6 +224,7 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
       requestId: x.requestId,
       code,
       faults: x.control?.faults || undefined,
+      origin: opts.accessOrigin?.(x.req),
     });
   }
 

@@ -3,6 +3,7 @@ export {
   type AccessEntry,
   type AccessLog,
   type AccessLogOptions,
+  type AccessOrigin,
   createAccessLog,
 } from './access-log.js';
 export {

@@ -48,6 +48,20 @@ describe('the access log', () => {
     expect({ ...a, time: 0 }).toEqual({ ...b, time: 0 });
   });
 
+  it('adds the peer and the client behind a PROXY protocol balancer, as logger.info would', async () => {
+    const fastCapture = new LogCapture();
+    const plainCapture = new LogCapture();
+    const fast = createLogger({ service: 's', version: '1', destination: fastCapture });
+    const plain = createLogger({ service: 's', version: '1', destination: plainCapture });
+    const origin = { peer: '10.0.0.2', client: '2001:db8::7', clientPort: 40000 };
+    createAccessLog(fast)!.write({ ...entry, origin });
+    plain.info({ ...entry, ...origin }, 'request');
+    await new Promise((resolve) => setImmediate(resolve));
+    await Promise.all([flushLogger(fast), flushLogger(plain)]);
+    expect({ ...fastCapture.lines[0], time: 0 }).toEqual({ ...plainCapture.lines[0], time: 0 });
+    expect(fastCapture.lines[0]).toMatchObject(origin);
+  });
+
   it('adds the error code of a refused request', async () => {
     const capture = new LogCapture();
     const logger = createLogger({ service: 's', version: '1', destination: capture });

@@ -1,3 +1,13 @@
+export {
+  type Balancer,
+  freePort,
+  type HaproxyOptions,
+  makeTestPki,
+  startHaproxy,
+  startNginxStream,
+  startPrependingRelay,
+  type TestPki,
+} from './balancers.js';
 export { expectConfigRefused } from './config-refusal.js';
 export {
   expectRefusal,
