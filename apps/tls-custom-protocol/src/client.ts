@@ -10,8 +10,10 @@ import {
   encodeU64,
   errorName,
   type Frame,
+  HEADER_BYTES,
   RequestType,
   ResponseType,
+  writeHeader,
 } from './protocol.js';
 import type { SessionInfo } from './tls-info.js';
 
@@ -41,6 +43,8 @@ interface Pending {
 }
 
 const MAX_ID = 0xffff_ffff;
+/** Requests are written into blocks of this size; a larger one gets a buffer of its own. */
+const OUT_BLOCK_BYTES = 64 * 1024;
 
 /**
  * A netlab/1 client: each call sends one request and resolves with its
@@ -52,6 +56,11 @@ export class NetlabClient {
   readonly #pending = new Map<number, Pending>();
   readonly #decoder: FrameDecoder;
   #nextId = 0;
+  /** The block requests are written into; [#outStart, #outEnd) is not handed to the socket yet. */
+  #out: Buffer | undefined;
+  #outStart = 0;
+  #outEnd = 0;
+  #flushQueued = false;
   #closed: Error | undefined;
   #session: Buffer | undefined;
 
@@ -118,7 +127,9 @@ export class NetlabClient {
   }
 
   async echo(data: Buffer | string): Promise<Buffer> {
-    return (await this.#request(RequestType.ECHO, Buffer.from(data))).payload;
+    // A Buffer is copied into the outgoing block when the request is made: no copy of our own.
+    const payload = typeof data === 'string' ? Buffer.from(data) : data;
+    return (await this.#request(RequestType.ECHO, payload)).payload;
   }
 
   async info(): Promise<SessionInfo> {
@@ -154,14 +165,51 @@ export class NetlabClient {
     const id = this.#nextId;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject, onData });
-      // Requests made in the same tick (Promise.all, a bench loop answering
-      // a batch of replies) leave in one write, so TLS seals them together.
-      if (this.socket.writableCorked === 0) {
-        this.socket.cork();
-        process.nextTick(() => this.socket.uncork());
-      }
-      this.socket.write(encodeFrame(type, id, payload));
+      this.#queue(type, id, payload);
     });
+  }
+
+  /**
+   * Requests made in the same tick (Promise.all, a bench loop answering a
+   * batch of replies) are written one after another into a block and leave
+   * in one write at the end of the tick, so TLS seals them together: one
+   * allocation and one write per batch, not per request (a pipelined ECHO
+   * spent more time in the garbage collector than in TLS before).
+   */
+  #queue(type: number, id: number, payload: Buffer | undefined): void {
+    const length = payload?.length ?? 0;
+    const size = HEADER_BYTES + length;
+    if (size > OUT_BLOCK_BYTES) {
+      this.#flushOut();
+      this.socket.write(encodeFrame(type, id, payload));
+      return;
+    }
+    if (this.#out === undefined || this.#outEnd + size > OUT_BLOCK_BYTES) {
+      this.#flushOut();
+      // Its own memory, not Node's shared pool: the socket may hold what was written.
+      this.#out = Buffer.allocUnsafeSlow(OUT_BLOCK_BYTES);
+      this.#outStart = 0;
+      this.#outEnd = 0;
+    }
+    const out = this.#out;
+    writeHeader(out, type, id, length, this.#outEnd);
+    if (payload !== undefined) out.set(payload, this.#outEnd + HEADER_BYTES);
+    this.#outEnd += size;
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      process.nextTick(() => {
+        this.#flushQueued = false;
+        this.#flushOut();
+      });
+    }
+  }
+
+  /** Hands the block's unwritten requests to the socket (those bytes are never rewritten). */
+  #flushOut(): void {
+    if (this.#out === undefined || this.#outEnd === this.#outStart) return;
+    const bytes = this.#out.subarray(this.#outStart, this.#outEnd);
+    this.#outStart = this.#outEnd;
+    if (!this.socket.destroyed) this.socket.write(bytes);
   }
 
   #receive(frame: Frame): void {

@@ -23,6 +23,10 @@ export class FrameDecoder {
   readonly #max: number;
   readonly #server: boolean;
   #chunks: Buffer[] = [];
+  /** Bytes of `#chunks[0]` already handed out. */
+  #offset = 0;
+  /** Where the header `#peekHeader()` returned starts in it. */
+  #headAt = 0;
   #buffered = 0;
   #failed: ProtocolError | undefined;
 
@@ -70,9 +74,11 @@ export class FrameDecoder {
   get ready(): boolean {
     if (this.#failed || this.#buffered < HEADER_BYTES) return false;
     const head = this.#peekHeader();
-    const length = head.readUInt32BE(8);
+    const at = this.#headAt;
+    const length = head.readUInt32BE(at + 8);
     return (
-      this.#buffered >= HEADER_BYTES + length || this.#check(head, head[1]!, length) !== undefined
+      this.#buffered >= HEADER_BYTES + length ||
+      this.#check(head, at, head[at + 1]!, length) !== undefined
     );
   }
 
@@ -85,27 +91,29 @@ export class FrameDecoder {
   next(): Frame | undefined {
     if (this.#failed || this.#buffered < HEADER_BYTES) return undefined;
     const head = this.#peekHeader();
-    const length = head.readUInt32BE(8);
-    const type = head[1]!;
-    const fail = this.#check(head, type, length);
+    const at = this.#headAt;
+    const length = head.readUInt32BE(at + 8);
+    const type = head[at + 1]!;
+    const fail = this.#check(head, at, type, length);
     if (fail) {
       this.#failed = fail;
       this.#chunks = [];
+      this.#offset = 0;
       this.#buffered = 0;
       return undefined;
     }
     const total = HEADER_BYTES + length;
     if (this.#buffered < total) return undefined;
-    const bytes = this.#take(total);
-    return { type, id: bytes.readUInt32BE(4), payload: bytes.subarray(HEADER_BYTES) };
+    const id = head.readUInt32BE(at + 4);
+    return { type, id, payload: this.#take(total) };
   }
 
-  #check(head: Buffer, type: number, length: number): ProtocolError | undefined {
-    const id = head.readUInt32BE(4);
-    if (head[0] !== VERSION) {
-      return new ProtocolError('BAD_VERSION', `unsupported version ${head[0]}`, id);
+  #check(head: Buffer, at: number, type: number, length: number): ProtocolError | undefined {
+    const id = head.readUInt32BE(at + 4);
+    if (head[at] !== VERSION) {
+      return new ProtocolError('BAD_VERSION', `unsupported version ${head[at]}`, id);
     }
-    if (head.readUInt16BE(2) !== 0) {
+    if (head.readUInt16BE(at + 2) !== 0) {
       return new ProtocolError('MALFORMED_FRAME', 'reserved flags must be 0', id);
     }
     if (length > this.#max) {
@@ -125,37 +133,59 @@ export class FrameDecoder {
     return undefined;
   }
 
-  /** The first 12 bytes, contiguous (joined only when a header spans chunks). */
+  /**
+   * A buffer holding the next 12 bytes from `#headAt`: the first chunk
+   * itself (no copy, no view) unless the header spans chunks.
+   */
   #peekHeader(): Buffer {
     const first = this.#chunks[0]!;
-    if (first.length >= HEADER_BYTES) return first;
-    return Buffer.concat(this.#chunks, HEADER_BYTES);
+    if (first.length - this.#offset >= HEADER_BYTES) {
+      this.#headAt = this.#offset;
+      return first;
+    }
+    this.#headAt = 0;
+    const rest = [first.subarray(this.#offset), ...this.#chunks.slice(1)];
+    return Buffer.concat(rest, HEADER_BYTES);
   }
 
-  /** Removes and returns the next `n` bytes (only called once all n have arrived). */
+  /**
+   * Removes the next frame of `n` bytes (only called once all n have
+   * arrived) and returns its payload. A frame inside the first chunk costs
+   * one view, its payload: the chunk is not re-sliced for what is left of
+   * it, the offset moves instead (pipelined small requests are many per read).
+   */
   #take(n: number): Buffer {
     this.#buffered -= n;
     const first = this.#chunks[0]!;
-    if (first.length >= n) {
-      if (first.length === n) this.#chunks.shift();
-      else this.#chunks[0] = first.subarray(n);
-      return first.subarray(0, n);
+    const offset = this.#offset;
+    if (first.length - offset >= n) {
+      const payload = first.subarray(offset + HEADER_BYTES, offset + n);
+      if (first.length - offset === n) {
+        this.#chunks.shift();
+        this.#offset = 0;
+      } else {
+        this.#offset = offset + n;
+      }
+      return payload;
     }
     const out = Buffer.allocUnsafe(n);
     let filled = 0;
     while (filled < n) {
       const chunk = this.#chunks[0]!;
+      const from = this.#offset;
       const want = n - filled;
-      if (chunk.length <= want) {
-        chunk.copy(out, filled);
-        filled += chunk.length;
+      const has = chunk.length - from;
+      if (has <= want) {
+        chunk.copy(out, filled, from);
+        filled += has;
         this.#chunks.shift();
+        this.#offset = 0;
       } else {
-        chunk.copy(out, filled, 0, want);
+        chunk.copy(out, filled, from, from + want);
         filled += want;
-        this.#chunks[0] = chunk.subarray(want);
+        this.#offset = from + want;
       }
     }
-    return out;
+    return out.subarray(HEADER_BYTES);
   }
 }

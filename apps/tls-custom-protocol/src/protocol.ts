@@ -83,12 +83,20 @@ export function encodeFrame(type: number, id: number, payload: Buffer = EMPTY): 
   return frame;
 }
 
-export function writeHeader(target: Buffer, type: number, id: number, length: number): void {
-  target[0] = VERSION;
-  target[1] = type;
-  target.writeUInt16BE(0, 2);
-  target.writeUInt32BE(id >>> 0, 4);
-  target.writeUInt32BE(length, 8);
+/** Writes a frame header into `target` at `at` (a block of many frames: no view made for it). */
+export function writeHeader(
+  target: Buffer,
+  type: number,
+  id: number,
+  length: number,
+  at = 0,
+): void {
+  target[at] = VERSION;
+  target[at + 1] = type;
+  target[at + 2] = 0;
+  target[at + 3] = 0;
+  target.writeUInt32BE(id >>> 0, at + 4);
+  target.writeUInt32BE(length, at + 8);
 }
 
 /** An ERROR frame: u16 code, then a UTF-8 message for people. */

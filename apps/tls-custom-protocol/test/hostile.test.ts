@@ -158,6 +158,29 @@ describe('slow clients', () => {
     raw.socket.destroy();
   });
 
+  it('a frame that starts in the read completing the one before gets FRAME_TIMEOUT_MS from its own first byte', async () => {
+    const s = await start({ FRAME_TIMEOUT_MS: '300', IDLE_TIMEOUT_MS: '60000' });
+    const raw = await rawConnect(s.port, pki);
+    const a = encodeFrame(RequestType.PING, 1);
+    const b = encodeFrame(RequestType.PING, 2);
+    raw.socket.write(a.subarray(0, 6));
+    await new Promise((r) => setTimeout(r, 200));
+    // A completes and B starts in one write; B never completes.
+    const bStarted = performance.now();
+    raw.socket.write(Buffer.concat([a.subarray(6), b.subarray(0, 6)]));
+    const error = await within(
+      raw.waitFor((f) => f.type === ResponseType.ERROR),
+      5000,
+      'a FRAME_TIMEOUT error',
+    );
+    const waited = performance.now() - bStarted;
+    expect(errorOf(error)).toEqual({ name: 'FRAME_TIMEOUT', id: 0 });
+    expect(raw.frames[0]).toMatchObject({ type: ResponseType.PONG, id: 1 });
+    // B's deadline runs from B's first byte, not from A's 200 ms earlier
+    // (timers may fire a millisecond early).
+    expect(waited).toBeGreaterThanOrEqual(298);
+  });
+
   it('a TCP connect then FIN before the handshake (a health check) is closed at once, freeing its slot', async () => {
     const s = await start({ MAX_CONNECTIONS: '1', TLS_HANDSHAKE_TIMEOUT_MS: '10000' });
     const check = net.connect({ port: s.port, host: '127.0.0.1' });

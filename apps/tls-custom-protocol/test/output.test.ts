@@ -88,4 +88,40 @@ describe('Output', () => {
     expect(output.buffered).toBeGreaterThan(12_000_000 - server.bytesWritten - 64 * 1024 - 1);
     expect(output.buffered + server.bytesWritten).toBe(12_000_000 + server.writableLength);
   });
+
+  it('reuses a block only once the socket has written it: a client that reads late still gets every byte', async () => {
+    const { server, client } = await pair();
+    client.pause(); // reads only once the kernel's buffers are full
+    const total = 20_000;
+    const payloadOf = (id: number) => Buffer.alloc(1000, id % 251);
+    let produced = 0;
+    // As the server does: more answers are made only when a batch has been
+    // written (onWritten), into blocks that may be ones an earlier batch used.
+    const produce = (n: number) => {
+      for (let i = 0; i < n && produced < total; i++) {
+        produced++;
+        output.frame(ResponseType.ECHO_REPLY, produced, payloadOf(produced));
+      }
+      output.flush();
+      if (produced === total) output.end();
+    };
+    const output: Output = new Output(server, () => produce(100));
+    produce(5000);
+    const decoder = new FrameDecoder({ maxFrameBytes: 1 << 20, side: 'client' });
+    let received = 0;
+    let wrong = 0;
+    client.on('data', (chunk: Buffer) => {
+      for (const f of decoder.push(chunk)) {
+        received++;
+        if (f.id !== received || !f.payload.equals(payloadOf(f.id))) wrong++;
+      }
+    });
+    await waitUntil(() => server.writableLength > 0, {
+      what: 'a write the kernel cannot take at once',
+    });
+    client.resume();
+    await once(client, 'end');
+    expect(wrong).toBe(0);
+    expect(received).toBe(total);
+  });
 });

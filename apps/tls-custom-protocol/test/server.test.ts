@@ -87,6 +87,23 @@ describe('netlab/1 commands', () => {
     expect(answers.map(String)).toEqual(Array.from({ length: 1000 }, (_, i) => `n${i}`));
   });
 
+  it('the client packs one tick of requests into 64 KiB blocks: every answer comes back as it was sent', async () => {
+    const s = await start();
+    const client = await s.client();
+    // 300 KiB of small requests (several blocks), a 100 KB one in the middle
+    // (a buffer of its own), and a caller that reuses its buffer at once.
+    const sent = Array.from({ length: 301 }, (_, i) =>
+      Buffer.alloc(i === 150 ? 100_000 : 1000 + (i % 50), i % 251),
+    );
+    const reused = Buffer.alloc(1024, 1);
+    const answers = sent.map((b) => client.echo(b));
+    const echoedReused = client.echo(reused);
+    reused.fill(2);
+    const back = await Promise.all(answers);
+    expect(back.map((b) => b.toString('hex'))).toEqual(sent.map((b) => b.toString('hex')));
+    expect((await echoedReused).equals(Buffer.alloc(1024, 1))).toBe(true);
+  });
+
   it('answers a PING between the DATA frames of a long STREAM (pipelining, not head-of-line)', async () => {
     const s = await start();
     const raw = await rawConnect(s.port, pki);

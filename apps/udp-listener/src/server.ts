@@ -142,9 +142,21 @@ export function createUdpListener(
     }
   };
 
+  // The last source address as the socket gave it, and as we show it: a
+  // flood comes from one sender, so unmapping `::ffff:a.b.c.d` (a regular
+  // expression and a new string) is done once per sender change, not once
+  // per datagram. Comparing two equal strings costs their length, no allocation.
+  let lastRaw = '';
+  let lastAddress = '';
+
   const onMessage = (data: Buffer, rinfo: dgram.RemoteInfo) => {
     const now = Date.now();
-    const address = peerAddress(rinfo.address);
+    const raw = rinfo.address;
+    if (raw !== lastRaw) {
+      lastAddress = peerAddress(raw);
+      lastRaw = raw;
+    }
+    const address = lastAddress;
     totals.datagrams++;
     totals.bytes += data.length;
     const sender = senders.see(address, now);
