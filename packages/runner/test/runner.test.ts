@@ -185,7 +185,7 @@ describe('netlab runner (the README start command)', () => {
         // Every command as printed, from the repository root like a user's
         // shell: verified TLS (no -k, no --insecure), real answers.
         expect(command).not.toMatch(/ -k | -sk |--insecure/);
-        const { stdout } = await exec('bash', ['-c', command], { timeout: 5000, cwd: ROOT });
+        const { stdout } = await exec('bash', ['-c', command], { timeout: 20_000, cwd: ROOT });
         expect(stdout.length, `${app.name}: ${command}`).toBeGreaterThan(0);
         if (app.name === 'tcp-echo') expect(stdout).toBe('hello\n');
         if (app.name === 'tls-custom-protocol') expect(stdout).toMatch(/^PONG from 127\.0\.0\.1:/);
@@ -235,7 +235,7 @@ describe('netlab runner (the README start command)', () => {
             ? `curl -s --cacert ${files} https://127.0.0.1:${app.port}/whoami`
             : `node apps/tls-custom-protocol/dist/cli.js ping --port ${app.port} --ca ${files}`,
         );
-        const { stdout } = await exec('bash', ['-c', command], { timeout: 5000, cwd: ROOT });
+        const { stdout } = await exec('bash', ['-c', command], { timeout: 20_000, cwd: ROOT });
         expect(stdout.length, command).toBeGreaterThan(0);
       }
       // No generated certificate to speak of: the app serves TLS_CERT_FILE.
