@@ -8,7 +8,12 @@ export const root = fileURLToPath(new URL('../../..', import.meta.url));
 
 /** The parts of a Compose service these checks read. */
 export interface Service {
-  build?: { context?: string; args?: Record<string, string>; network?: string };
+  build?: {
+    context?: string;
+    dockerfile?: string;
+    args?: Record<string, string>;
+    network?: string;
+  };
   image?: string;
   profiles?: string[];
   ports?: string[];

@@ -5,11 +5,13 @@ import type { Schema } from '@netlab/common';
 import { type AppInfo, discoverApps } from '@netlab/runner/apps';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import {
   appSchema,
   type ComposeFile,
   dockerfileStages,
   durationMs,
+  interpolate,
   loadCompose,
   parsePort,
   root,
@@ -212,6 +214,133 @@ describe('docker-compose.yml against the apps', () => {
     for (const svc of Object.values(testOverride.services)) {
       expect(svc.build?.network).toBe('host');
       expect(svc.build?.args).toHaveProperty('NODE_IMAGE');
+    }
+  });
+});
+
+describe('host ports can move (NETLAB_PORT_<port>), defaults as documented', () => {
+  it('every published port is NETLAB_PORT_<its default> (default: it) on NETLAB_BIND', () => {
+    const raw = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), {
+      merge: true,
+    }) as ComposeFile;
+    let count = 0;
+    for (const [name, svc] of Object.entries(raw.services)) {
+      for (const spec of svc.ports ?? []) {
+        count++;
+        expect(spec, name).toMatch(
+          /^\$\{NETLAB_BIND:-0\.0\.0\.0\}:\$\{NETLAB_PORT_(\d+):-\1\}:\d+(\/udp)?$/,
+        );
+      }
+    }
+    expect(count).toBe(2 * 7 + 2 * 2 + 3); // the seven, the mtls pair, haproxy
+  });
+
+  it('NETLAB_PORT_<port> moves that host port only', () => {
+    const moved = parse(
+      interpolate(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), {
+        NETLAB_PORT_8080: '21280',
+      }),
+      { merge: true },
+    ) as ComposeFile;
+    expect(moved.services['http-hello']!.ports!.map(parsePort).map((p) => p.published)).toEqual([
+      21280, 9001,
+    ]);
+  });
+});
+
+describe('the proxy profile: HAProxy in front of http-hello and tcp-echo', () => {
+  const haproxy = compose.services.haproxy!;
+  const cfg = readFileSync(join(root, 'deploy/haproxy/haproxy.cfg'), 'utf8');
+  /** haproxy.cfg's `server NAME HOST:PORT OPTIONS…` lines, per backend. */
+  const backends = new Map(
+    [...cfg.matchAll(/^backend (\S+)\n\s+server \S+ ([\w-]+):(\d+) (.+)$/gm)].map((m) => [
+      m[1]!,
+      { service: m[2]!, port: Number(m[3]), options: m[4]!.trim().split(/\s+/) },
+    ]),
+  );
+  const binds = [...cfg.matchAll(/^\s+bind :(\d+)$/gm)].map((m) => Number(m[1]));
+
+  it('haproxy is in the proxy profile only, built from deploy/haproxy on the same base, not an app', () => {
+    expect(haproxy.profiles).toEqual(['proxy']);
+    expect(haproxy.build).toEqual({
+      context: '.',
+      dockerfile: 'deploy/haproxy/Dockerfile',
+      args: { NODE_IMAGE: 'node:24-bookworm-slim' },
+    });
+    expect(haproxy.image).toBe('netlab/haproxy');
+    const dockerfile = readFileSync(join(root, 'deploy/haproxy/Dockerfile'), 'utf8');
+    expect(/^ARG NODE_IMAGE=(\S+)$/m.exec(dockerfile)?.[1]).toBe('node:24-bookworm-slim');
+    expect(dockerfile).toMatch(/apt-get install .*--no-install-recommends haproxy/);
+    expect(dockerfile).toMatch(/^USER haproxy$/m);
+  });
+
+  it('haproxy is hardened like the apps, and its grace period outlasts hard-stop-after', () => {
+    expect(haproxy).toMatchObject({
+      init: true,
+      restart: 'unless-stopped',
+      read_only: true,
+      cap_drop: ['ALL'],
+      security_opt: ['no-new-privileges:true'],
+    });
+    const hardStop = /^\s+hard-stop-after (\S+)$/m.exec(cfg)?.[1];
+    expect(hardStop).toBe('10s');
+    expect(durationMs(haproxy.stop_grace_period!)).toBeGreaterThan(durationMs(hardStop!));
+  });
+
+  it("haproxy's healthcheck probes the /readyz its admin frontend answers", () => {
+    expect(haproxy.healthcheck?.test).toEqual(['CMD', HEALTHCHECK, '8404']);
+    const admin = /^frontend admin\n((?:[ \t].*\n|#.*\n)*)/m.exec(cfg)?.[1] ?? '';
+    expect(admin).toMatch(/^\s+mode http$/m);
+    expect(admin).toMatch(/^\s+bind :8404$/m);
+    expect(admin).toMatch(/^\s+http-request return status 200 .* if \{ path \/readyz \}$/m);
+  });
+
+  it('publishes exactly the ports haproxy.cfg binds, none taken by another service', () => {
+    const ports = (haproxy.ports ?? []).map(parsePort);
+    const byPort = (a: number[], b: number[]) => a[0]! - b[0]!;
+    expect(
+      ports.map((p) => [p.published, p.target, p.protocol === 'tcp' ? 1 : 0]).sort(byPort),
+    ).toEqual(binds.map((b) => [b, b, 1]).sort(byPort));
+    expect([...binds].sort()).toEqual([7001, 8081, 8404]);
+    const others = Object.entries(compose.services)
+      .filter(([name]) => name !== 'haproxy')
+      .flatMap(([, svc]) => (svc.ports ?? []).map((p) => parsePort(p).published));
+    for (const p of ports) expect(others).not.toContain(p.published);
+  });
+
+  it('sends PROXY v2 to http-hello and v1 to tcp-echo, on their app ports', () => {
+    expect(Object.fromEntries(backends)).toEqual({
+      'http-hello': { service: 'http-hello-proxied', port: 8080, options: ['send-proxy-v2'] },
+      'tcp-echo': { service: 'tcp-echo-proxied', port: 7000, options: ['send-proxy'] },
+    });
+  });
+
+  it('each backend is a service of the profile running that app, reading the header, reached through HAProxy only', () => {
+    for (const [appName, { service, port }] of backends) {
+      const svc = compose.services[service]!;
+      expect(svc, service).toBeDefined();
+      expect(svc.profiles).toEqual(['proxy']);
+      expect(svc.build?.args?.APP).toBe(appName);
+      expect(svc.image).toBe(`netlab/${appName}`);
+      expect(svc.ports, service).toBeUndefined();
+      const schema = schemas.get(appName)!;
+      expect(setting(svc, schema, 'PORT')).toBe(port);
+      expect(setting(svc, schema, 'PROXY_PROTOCOL')).toBe('optional');
+      // Docker gives containers private addresses: HAProxy's is trusted.
+      expect(svc.environment?.PROXY_PROTOCOL_TRUSTED).toBe(
+        '10.0.0.0/8,172.16.0.0/12,192.168.0.0/16',
+      );
+      expect(haproxy.depends_on).toHaveProperty(service, { condition: 'service_healthy' });
+    }
+  });
+
+  it('the default stack does not read PROXY headers (the profile has its own services)', () => {
+    // udp-listener has no TCP port, hence no PROXY_PROTOCOL.
+    const tcpApps = apps.filter((a) => 'PROXY_PROTOCOL' in schemas.get(a.name)!);
+    expect(tcpApps).toHaveLength(6);
+    for (const app of tcpApps) {
+      const svc = compose.services[app.name]!;
+      expect(setting(svc, schemas.get(app.name)!, 'PROXY_PROTOCOL'), app.name).toBe('off');
     }
   });
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { type AppInfo, discoverApps } from '@netlab/runner/apps';
 import { waitUntil } from '@netlab/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { composeCommand, engineMissing, ok, root, run } from './docker.js';
 
 // With no engine this suite skips, saying why in one line; in CI that is a
@@ -24,7 +25,36 @@ const env: NodeJS.ProcessEnv = {
   DOCKER_BUILDKIT: '1',
   COMPOSE_DOCKER_CLI_BUILD: '1',
 };
-const files = ['-f', 'docker-compose.yml', '-f', 'docker-compose.test.yml', '--profile', 'mtls'];
+const files = [
+  ...['-f', 'docker-compose.yml', '-f', 'docker-compose.test.yml'],
+  ...['--profile', 'mtls', '--profile', 'proxy'],
+];
+
+/**
+ * Host ports: the stack's defaults (what users get, and CI), or, with
+ * NETLAB_E2E_PORT_BASE set, every published port moved to BASE, BASE+1, …
+ * through docker-compose.yml's NETLAB_PORT_<port>, so a run on a shared
+ * machine takes none of the ports a local `pnpm start` uses.
+ */
+const hostPorts = new Map<number, number>();
+{
+  const base = process.env.NETLAB_E2E_PORT_BASE;
+  const text = readFileSync(join(root, 'docker-compose.yml'), 'utf8');
+  const published = [
+    ...new Set([...text.matchAll(/\$\{NETLAB_PORT_(\d+):-\1\}/g)].map((m) => Number(m[1]))),
+  ];
+  published.forEach((port, i) => {
+    const moved = base === undefined ? port : Number(base) + i;
+    hostPorts.set(port, moved);
+    env[`NETLAB_PORT_${port}`] = String(moved);
+  });
+}
+/** Where the stack's default host port `port` is published in this run. */
+const hostPort = (port: number): number => {
+  const moved = hostPorts.get(port);
+  if (moved === undefined) throw new Error(`docker-compose.yml publishes no port ${port}`);
+  return moved;
+};
 const compose = (args: string[], opts: { input?: string; timeoutMs?: number } = {}) => {
   const [cmd, ...pre] = composeCommand()!;
   return ok(cmd!, [...pre, ...files, ...args], { ...opts, env });
@@ -36,8 +66,10 @@ const composeRun = (args: string[], opts: { input?: string; timeoutMs?: number }
 const curl = (...args: string[]) => ok('curl', ['-sS', '--max-time', '10', ...args]);
 const tlsClient = join(root, 'apps/tls-custom-protocol/dist/cli.js');
 
-/** Long-running services of the stack: the seven apps and the mtls pair. */
+/** Long-running services of the stack: the seven apps, the mtls pair, the proxy profile. */
 const MTLS = ['https-secure-mtls', 'tls-custom-protocol-mtls'];
+const PROXIED = ['http-hello-proxied', 'tcp-echo-proxied'];
+const PROFILES = [...MTLS, ...PROXIED, 'haproxy'];
 const timings: Record<string, number> = {};
 /** Image sizes in MB, printed at the end (the README reports them). */
 const sizes: Record<string, number> = {};
@@ -80,6 +112,61 @@ function composeDown(): { networkLeft: boolean } {
   }
 }
 
+/** The gateway of the stack's network: where Docker's port forwarding connects from. */
+function gateway(): string {
+  return ok(
+    'docker',
+    ['network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Gateway}}{{end}}', NETWORK],
+    {
+      env,
+    },
+  ).trim();
+}
+
+/** A service's address on the stack's network. */
+function containerAddress(service: string): string {
+  const id = compose(['ps', '-q', service]).trim();
+  return ok(
+    'docker',
+    ['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', id],
+    {
+      env,
+    },
+  ).trim();
+}
+
+/**
+ * One text and one binary message echoed by `url`, then a normal close:
+ * what came back (binary as hex) and the close code the server answered.
+ */
+function wsEcho(url: string): Promise<{ text: string; binary: string; close: number }> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, { handshakeTimeout: 10_000 });
+    const got: string[] = [];
+    const timer = setTimeout(() => {
+      socket.terminate();
+      reject(new Error(`${url}: no echo and close within 15 s (got ${JSON.stringify(got)})`));
+    }, 15_000);
+    socket.on('open', () => {
+      socket.send('hello over the stack');
+      socket.send(Buffer.from([0x00, 0xff, 0x10, 0xfe]));
+    });
+    socket.on('message', (data, isBinary) => {
+      const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer);
+      got.push(isBinary ? bytes.toString('hex') : bytes.toString('utf8'));
+      if (got.length === 2) socket.close(1000, 'done');
+    });
+    socket.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ text: got[0] ?? '', binary: got[1] ?? '', close: code });
+    });
+    socket.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
 function containerStates(): Array<{
   service: string;
   status: string;
@@ -115,7 +202,7 @@ describe.skipIf(missing !== undefined)('docker compose: the seven apps from thei
 
     // Compose v1 has no --wait: poll the healthchecks.
     t = Date.now();
-    const want = [...apps.map((a) => a.name), ...MTLS].sort();
+    const want = [...apps.map((a) => a.name), ...PROFILES].sort();
     await waitUntil(
       () => {
         const states = containerStates().filter((s) => want.includes(s.service) || s.exit !== 0);
@@ -149,13 +236,14 @@ describe.skipIf(missing !== undefined)('docker compose: the seven apps from thei
   it('every app answers /readyz and /metrics on its published admin port', () => {
     expect(apps.map((a) => a.name)).toHaveLength(7);
     for (const a of apps) {
-      expect(curl(`http://127.0.0.1:${a.adminPort}/readyz`), a.name).toContain('ready');
-      expect(curl(`http://127.0.0.1:${a.adminPort}/metrics`), a.name).toMatch(/^netlab_\w+/m);
+      const admin = hostPort(a.adminPort);
+      expect(curl(`http://127.0.0.1:${admin}/readyz`), a.name).toContain('ready');
+      expect(curl(`http://127.0.0.1:${admin}/metrics`), a.name).toMatch(/^netlab_\w+/m);
     }
   });
 
   it('tcp-echo echoes through nc', () => {
-    const out = ok('nc', ['-N', '127.0.0.1', String(app('tcp-echo').port)], {
+    const out = ok('nc', ['-N', '127.0.0.1', String(hostPort(app('tcp-echo').port))], {
       input: 'hello from the host\n',
       timeoutMs: 10_000,
     });
@@ -163,14 +251,85 @@ describe.skipIf(missing !== undefined)('docker compose: the seven apps from thei
   });
 
   it('http-hello answers curl', () => {
-    const port = app('http-hello').port;
+    const port = hostPort(app('http-hello').port);
     expect(curl(`http://127.0.0.1:${port}/`)).toContain('Hello HTTP');
-    const whoami = JSON.parse(curl(`http://127.0.0.1:${port}/whoami`)) as { method: string };
+    const whoami = JSON.parse(curl(`http://127.0.0.1:${port}/whoami`)) as Record<string, unknown>;
     expect(whoami.method).toBe('GET');
+    // PROXY_PROTOCOL off in the default stack: no header read, the client
+    // is the TCP peer (Docker's port forwarding, from the gateway).
+    expect(whoami.proxy).toBeNull();
+    expect(whoami.client).toEqual(whoami.peer);
+    expect(whoami.client).toMatchObject({ address: gateway() });
+  });
+
+  it('http-hello echoes WebSocket text and binary on /ws through its published port', async () => {
+    const url = `ws://127.0.0.1:${hostPort(app('http-hello').port)}/ws`;
+    expect(await wsEcho(url)).toEqual({
+      text: 'hello over the stack',
+      binary: '00ff10fe',
+      close: 1000,
+    });
+  });
+
+  it('the proxy profile: HAProxy sends PROXY v2 to http-hello, whose /whoami shows the real client', () => {
+    const whoami = JSON.parse(curl(`http://127.0.0.1:${hostPort(8081)}/whoami`)) as {
+      peer: { address: string };
+      client: { address: string; port: number };
+      proxy: { version: number; command: string; protocol: string; destination: { port: number } };
+    };
+    // The client is who connected to HAProxy: from the host, Docker's port
+    // forwarding, i.e. the network's gateway; the TCP peer is HAProxy.
+    expect(whoami.client.address).toBe(gateway());
+    expect(whoami.client.port).toBeGreaterThan(0);
+    expect(whoami.peer.address).toBe(containerAddress('haproxy'));
+    expect(whoami.proxy).toMatchObject({
+      version: 2,
+      command: 'PROXY',
+      protocol: 'TCP4',
+      destination: { port: 8081 },
+    });
+  });
+
+  it('the proxy profile: a WebSocket passes HAProxy (TCP mode) to http-hello', async () => {
+    expect(await wsEcho(`ws://127.0.0.1:${hostPort(8081)}/ws`)).toEqual({
+      text: 'hello over the stack',
+      binary: '00ff10fe',
+      close: 1000,
+    });
+  });
+
+  it('the proxy profile: tcp-echo echoes through HAProxy and logs the client from PROXY v1', async () => {
+    const out = ok('nc', ['-N', '127.0.0.1', String(hostPort(7001))], {
+      input: 'through haproxy\n',
+      timeoutMs: 10_000,
+    });
+    expect(out).toBe('through haproxy\n');
+    let line: Record<string, unknown> | undefined;
+    await waitUntil(
+      () => {
+        line = compose(['logs', '--no-color', 'tcp-echo-proxied'])
+          .split('\n')
+          .map((l) => l.slice(l.indexOf('{')))
+          .filter((l) => l.includes('"connection closed"'))
+          .map((l) => JSON.parse(l) as Record<string, unknown>)
+          .at(-1);
+        return line !== undefined;
+      },
+      { timeoutMs: 10_000, what: "tcp-echo-proxied's connection line" },
+    );
+    expect(line).toMatchObject({
+      remoteAddress: containerAddress('haproxy'),
+      clientAddress: gateway(),
+      proxy: { version: 1, command: 'PROXY', protocol: 'TCP4' },
+      bytesOut: 16,
+    });
+    // In: the v1 header HAProxy sent (to its own frontend address), then the data.
+    const header = `PROXY TCP4 ${gateway()} ${containerAddress('haproxy')} ${line!.clientPort} 7001\r\n`;
+    expect(line!.bytesIn).toBe(header.length + 16);
   });
 
   it('https-secure answers curl over HTTP/2 and HTTP/1.1', () => {
-    const url = `https://127.0.0.1:${app('https-secure').port}/whoami`;
+    const url = `https://127.0.0.1:${hostPort(app('https-secure').port)}/whoami`;
     expect(
       curl('-k', '--http2', '-o', '/dev/null', '-w', '%{http_version} %{http_code}', url),
     ).toBe('2 200');
@@ -180,7 +339,7 @@ describe.skipIf(missing !== undefined)('docker compose: the seven apps from thei
   });
 
   it('udp-listener echoes a datagram through nc -u', () => {
-    const out = ok('nc', ['-u', '-w1', '127.0.0.1', String(app('udp-listener').port)], {
+    const out = ok('nc', ['-u', '-w1', '127.0.0.1', String(hostPort(app('udp-listener').port))], {
       input: 'datagram from the host\n',
       timeoutMs: 10_000,
     });
@@ -189,13 +348,13 @@ describe.skipIf(missing !== undefined)('docker compose: the seven apps from thei
 
   it('dns-resolver-api looks up localhost (no internet needed)', () => {
     const body = JSON.parse(
-      curl(`http://127.0.0.1:${app('dns-resolver-api').port}/lookup?name=localhost`),
+      curl(`http://127.0.0.1:${hostPort(app('dns-resolver-api').port)}/lookup?name=localhost`),
     ) as { addresses: Array<{ address: string }> };
     expect(body.addresses.map((a) => a.address)).toContain('127.0.0.1');
   });
 
   it("tls-custom-protocol answers the protocol's CLI, on the host and in its image", () => {
-    const port = String(app('tls-custom-protocol').port);
+    const port = String(hostPort(app('tls-custom-protocol').port));
     const pong = JSON.parse(
       ok('node', [tlsClient, 'ping', '--port', port, '--insecure', '--json']),
     ) as {
@@ -208,7 +367,7 @@ describe.skipIf(missing !== undefined)('docker compose: the seven apps from thei
   });
 
   it('video-streamer answers a Range request with 206 and just those bytes', () => {
-    const port = app('video-streamer').port;
+    const port = hostPort(app('video-streamer').port);
     const [video] = JSON.parse(curl(`http://127.0.0.1:${port}/api/videos`)) as Array<{
       url: string;
     }>;
@@ -236,20 +395,21 @@ describe.skipIf(missing !== undefined)('docker compose: the seven apps from thei
       }
       const ca = join(dir, 'ca.pem');
       const cert = ['--cert', join(dir, 'client.pem'), '--key', join(dir, 'client-key.pem')];
-      const url = 'https://localhost:8444/whoami';
+      const url = `https://localhost:${hostPort(8444)}/whoami`;
       expect(curl('--cacert', ca, ...cert, '-o', '/dev/null', '-w', '%{http_code}', url)).toBe(
         '200',
       );
       expect(run('curl', ['-sS', '--max-time', '10', '--cacert', ca, url]).status).not.toBe(0);
-      ok('node', [tlsClient, 'ping', '--port', '7444', '--ca', ca, ...cert]);
-      expect(run('node', [tlsClient, 'ping', '--port', '7444', '--ca', ca]).status).not.toBe(0);
+      const port = String(hostPort(7444));
+      ok('node', [tlsClient, 'ping', '--port', port, '--ca', ca, ...cert]);
+      expect(run('node', [tlsClient, 'ping', '--port', port, '--ca', ca]).status).not.toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
   it('no process in any container runs as root', () => {
-    for (const service of [...apps.map((a) => a.name), ...MTLS]) {
+    for (const service of [...apps.map((a) => a.name), ...PROFILES]) {
       expect(compose(['exec', '-T', service, 'id', '-u']).trim(), service).not.toBe('0');
       const id = compose(['ps', '-q', service]).trim();
       // Every process, PID 1 (docker-init) included; ps wants the PID column.
