@@ -26,7 +26,16 @@ export interface ListeningMessage {
   type: 'netlab:listening';
   address: AddressInfo;
 }
-export type ClusterMessage = DrainMessage | MetricsMessage | ListeningMessage;
+/**
+ * Worker → primary: my listen failed with an error the user fixes (a port
+ * in use: lifecycle's cannotListen), so the primary's start fails with that
+ * code and runService prints its one line, not two stack traces.
+ */
+export interface CannotListenMessage {
+  type: 'netlab:cannot-listen';
+  code: string;
+}
+export type ClusterMessage = DrainMessage | MetricsMessage | ListeningMessage | CannotListenMessage;
 
 /**
  * The environment variable that tells a worker its slot, 0 to WORKERS-1: a
@@ -102,8 +111,10 @@ export function createClusterPrimary(config: WorkerConfig, deps: ClusterDeps): C
     slots[slot] = worker;
     const pid = worker.process.pid;
     const handoffs = trackHandoffs(worker.process);
+    let cannotListen: string | undefined;
     worker.on('message', (msg: ClusterMessage) => {
       if (msg?.type === 'netlab:metrics') pendingScrapes.get(msg.id)?.(msg.metrics);
+      else if (msg?.type === 'netlab:cannot-listen') cannotListen = String(msg.code);
       else if (msg?.type === 'netlab:listening') {
         live.set(worker.id, worker);
         address ??= msg.address;
@@ -127,6 +138,15 @@ export function createClusterPrimary(config: WorkerConfig, deps: ClusterDeps): C
         return;
       }
       if (!started) {
+        if (cannotListen !== undefined) {
+          // The OS's code (EADDRINUSE…), which runService turns into one line.
+          failStartup(
+            Object.assign(new Error(`worker ${pid} could not listen (${cannotListen})`), {
+              code: cannotListen,
+            }),
+          );
+          return;
+        }
         failStartup(
           new ClusterError(
             'NETLAB_ERR_WORKER_START',

@@ -1,7 +1,7 @@
 import { type ClusterMessage, WORKER_SLOT_VAR } from './cluster-primary.js';
 import type { CommonConfig, commonVars } from './common-config.js';
 import { type ConfigOf, loadConfig, type Schema } from './config.js';
-import type { ServiceDefinition } from './lifecycle.js';
+import { cannotListen, type ServiceDefinition } from './lifecycle.js';
 import { createLogger, flushLogger } from './logger.js';
 import { createRegistry } from './metrics.js';
 
@@ -77,6 +77,21 @@ export async function runClusterWorker<S extends Schema & ReturnType<typeof comm
     const address = service.address();
     if (address !== null) proc.send?.({ type: 'netlab:listening', address });
   } catch (err) {
-    fatal(err, 'failed to start');
+    const line = cannotListen(
+      def.name,
+      { variable: 'PORT', port: config.PORT, host: config.HOST },
+      err,
+    );
+    if (line === undefined) {
+      fatal(err, 'failed to start');
+      return;
+    }
+    // A port in use: the primary says it in one line (runService); here the
+    // record without a stack, and the code for the primary.
+    const code = (err as { code: string }).code;
+    if (config.LOG_FORMAT === 'json')
+      logger.fatal({ err: { code, message: line } }, 'failed to start');
+    proc.send?.({ type: 'netlab:cannot-listen', code });
+    void exit(1);
   }
 }
