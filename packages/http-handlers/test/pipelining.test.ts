@@ -192,7 +192,12 @@ describe.each(['http', 'tls'])('pipelining on %s', (name) => {
     const end = await seen.ended;
     const got = statuses(seen.text());
     expect(got.length).toBeGreaterThan(0);
-    expect(new Set(got)).toEqual(new Set(['200']));
+    // The request Node's last read ended in was cut by the header deadline:
+    // when every answer before it was already written, it gets its 408 as
+    // the connection's last answer (on a loaded machine, often); else the
+    // connection just closes after the answers. Anything else is a 200.
+    const last = closed && got.at(-1) === '408' ? got.slice(0, -1) : got;
+    expect(new Set(last)).toEqual(new Set(['200']));
     if (closed) expect(end).toBe('eof');
     expect(await helloStatus(name)).toBe('200');
   });
