@@ -2,8 +2,12 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { createLogger, createRegistry, loadConfig } from '@netlab/common';
+import { LogCapture } from '@netlab/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
+import { schema } from '../src/config.js';
 import type { DatagramEntry } from '../src/history.js';
+import { ackLine, createUdpListener, grantedRecvBuffer } from '../src/server.js';
 import { type Client, metricValue, type Started, startListener, udpClient } from './helpers.js';
 
 let server: Started | undefined;
@@ -399,5 +403,56 @@ describe.skipIf(process.getuid?.() !== 0)('forged datagrams (a raw socket needs 
     const c = await client();
     await c.send('still here', server.port);
     expect(String(await c.next())).toBe('still here');
+  });
+});
+
+describe('the pieces of a reply', () => {
+  it('an ack exactly as long as the datagram is sent whole, one byte shorter is cut', () => {
+    const full = 'ack 33 bytes from 127.0.0.1:5000\n';
+    expect(full.length).toBe(33);
+    expect(ackLine(33, '127.0.0.1', 5000).toString()).toBe(full);
+    expect(ackLine(32, '127.0.0.1', 5000).toString()).toBe('ack 32 bytes from 127.0.0.1:5000');
+    expect(ackLine(100, '::1', 7).toString()).toBe('ack 100 bytes from [::1]:7\n');
+  });
+
+  it('halves the receive buffer Linux reports, and only on Linux', () => {
+    expect(grantedRecvBuffer(2000, 'linux')).toBe(1000);
+    expect(grantedRecvBuffer(2000, 'darwin')).toBe(2000);
+  });
+});
+
+describe('close', () => {
+  it('closes the socket once, logs what it counted, and a second close does nothing', async () => {
+    const s = await startListener();
+    const c = await client();
+    await c.send('hello', s.port);
+    await c.send('abc', s.port);
+    await c.next();
+    await c.next();
+    const stats = await s.admin<Stats>('/stats');
+    expect(stats.senders.list[0]).toMatchObject({ datagrams: 2, bytes: 8 });
+    await s.close();
+    expect(s.listener.address()).toBeNull();
+    const closed = s.logs.find((l) => l.msg === 'udp socket closed');
+    expect(closed).toHaveLength(1);
+    expect(closed[0]).toMatchObject({ level: 'info', datagrams: 2, bytes: 8, replies: 2 });
+    await s.listener.close({ timeoutMs: 0 });
+    expect(s.logs.find((l) => l.msg === 'udp socket closed')).toHaveLength(1);
+  });
+
+  it('does nothing before listen', async () => {
+    const logs = new LogCapture();
+    const logger = createLogger({
+      service: 'udp-listener',
+      version: 'test',
+      level: 'debug',
+      destination: logs,
+    });
+    const listener = createUdpListener(loadConfig(schema, { PORT: '0' }), {
+      logger,
+      registry: createRegistry('udp-listener', { defaultMetrics: false }),
+    });
+    await listener.close({ timeoutMs: 0 });
+    expect(logs.lines).toEqual([]);
   });
 });
