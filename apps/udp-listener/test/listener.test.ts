@@ -421,6 +421,69 @@ describe('the pieces of a reply', () => {
   });
 });
 
+describe('multicast (UDP_MULTICAST_GROUPS), in-process', () => {
+  it('receives what is sent to a group it joined, and leaves it at close', async () => {
+    const group = `239.255.${1 + Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
+    // HOST unset: a socket bound to 127.0.0.1 would not see datagrams sent to the group.
+    server = await startListener({
+      UDP_MULTICAST_GROUPS: group,
+      UDP_MULTICAST_INTERFACE: '127.0.0.1',
+      UDP_REPLY: 'none',
+      HOST: '',
+    });
+    const sender = await client();
+    sender.socket.setMulticastInterface('127.0.0.1');
+    await new Promise((resolve) =>
+      sender.socket.send('to the group', server!.port, group, resolve),
+    );
+    await server.received(1);
+    const { datagrams } = await server.admin<Datagrams>('/datagrams');
+    expect(datagrams[0]).toMatchObject({ address: '127.0.0.1', preview: { text: 'to the group' } });
+    const logs = server.logs;
+    await server.close();
+    server = undefined;
+    expect(logs.find((l) => l.msg === 'left multicast groups')).toHaveLength(1);
+    expect(logs.find((l) => l.msg === 'left multicast groups')[0]).toMatchObject({
+      level: 'info',
+      groups: [group],
+    });
+  });
+
+  it('refuses to listen with NETLAB_ERR_MULTICAST_JOIN when a group cannot be joined', async () => {
+    const listening = startListener({
+      UDP_MULTICAST_GROUPS: '239.1.2.3',
+      UDP_MULTICAST_INTERFACE: '192.0.2.254', // not an address of this machine
+    });
+    const err = await listening.then(
+      () => undefined,
+      (e: Error & { code?: string; cause?: { code?: string } }) => e,
+    );
+    // The kernel's reason is ENODEV on Linux; the message carries it, whatever it is.
+    const why = err?.cause?.code;
+    expect(why).toMatch(/^E[A-Z]+$/);
+    expect([err?.name, err?.code, err?.message]).toEqual([
+      'MulticastJoinError',
+      'NETLAB_ERR_MULTICAST_JOIN',
+      `cannot join multicast group 239.1.2.3 (${why})`,
+    ]);
+  });
+});
+
+describe('ack loop guard', () => {
+  it('answers our ack line sent back from another port of the same address: only the port we acked is a loop', async () => {
+    server = await startListener({ UDP_REPLY: 'ack' });
+    const a = await client();
+    const b = await client();
+    await a.send('x'.repeat(60), server.port);
+    const line = await a.next();
+    expect(line.toString()).toBe(`ack 60 bytes from 127.0.0.1:${a.port}\n`);
+    await b.send(line, server.port);
+    expect((await b.next()).toString()).toMatch(
+      new RegExp(`^ack ${line.length} bytes from 127\\.0\\.0\\.1:`),
+    );
+  });
+});
+
 describe('close', () => {
   it('closes the socket once, logs what it counted, and a second close does nothing', async () => {
     const s = await startListener();
@@ -436,6 +499,9 @@ describe('close', () => {
     const closed = s.logs.find((l) => l.msg === 'udp socket closed');
     expect(closed).toHaveLength(1);
     expect(closed[0]).toMatchObject({ level: 'info', datagrams: 2, bytes: 8, replies: 2 });
+    // Nothing was waiting and no group was joined: neither is said.
+    expect(s.logs.find((l) => l.level === 'warn')).toEqual([]);
+    expect(s.logs.find((l) => l.msg === 'left multicast groups')).toEqual([]);
     await s.listener.close({ timeoutMs: 0 });
     expect(s.logs.find((l) => l.msg === 'udp socket closed')).toHaveLength(1);
   });

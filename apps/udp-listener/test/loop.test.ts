@@ -185,6 +185,7 @@ describe('datagrams the kernel dropped (Linux /proc/net/udp drops)', () => {
     expect(procAddress('::1', true)).toBe(`${'0'.repeat(24)}01000000`);
     expect(procAddress('::ffff:127.0.0.1', true)).toBe(`${'0'.repeat(16)}FFFF00000100007F`);
     expect(procAddress('2001:db8::1%lo', true)).toBe(`B80D0120${'0'.repeat(16)}01000000`);
+    expect(procAddress('2001:db8:0:0:0:0:0:1', true)).toBe(`B80D0120${'0'.repeat(16)}01000000`);
     // Every octet of the IPv4 tail has two digits: each is read whole.
     expect(procAddress('::ffff:10.20.30.40', true)).toBe(`${'0'.repeat(16)}FFFF0000281E140A`);
   });
