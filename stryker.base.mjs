@@ -16,6 +16,11 @@ export default {
   htmlReporter: { fileName: 'coverage/mutation/index.html' },
   jsonReporter: { fileName: 'coverage/mutation/report.json' },
   tempDirName: '.stryker-tmp',
+  // `pnpm test:mutation --incremental` reuses this file: a rerun tests only
+  // the mutants in changed code or reached by changed tests. It sits next
+  // to the reports (gitignored): each developer's own, never a merge
+  // conflict between branches.
+  incrementalFile: 'coverage/mutation/incremental.json',
   timeoutMS: 10_000,
   thresholds: { high: 90, low: 85, break: null },
 };

@@ -24,6 +24,11 @@ describe('config', () => {
     ['239.1.2.3', ['239.1.2.3']],
     [' 224.0.0.251 , ff15::1234,239.1.2.3,239.1.2.3', ['224.0.0.251', 'ff15::1234', '239.1.2.3']],
     [',', []],
+    // At the limit: 20 groups are accepted (21 are refused below).
+    [
+      Array.from({ length: 20 }, (_, i) => `239.0.0.${i}`).join(','),
+      Array.from({ length: 20 }, (_, i) => `239.0.0.${i}`),
+    ],
   ])('UDP_MULTICAST_GROUPS=%j is %j', (raw, groups) => {
     const result = parseConfig(schema, { UDP_MULTICAST_GROUPS: raw });
     expect(result).toMatchObject({ ok: true, config: { UDP_MULTICAST_GROUPS: groups } });
@@ -33,6 +38,8 @@ describe('config', () => {
     ['10.0.0.1', '"10.0.0.1"'],
     ['239.1.2.3,2001:db8::1,nope', '"2001:db8::1,nope"'],
     ['240.0.0.1', '"240.0.0.1"'],
+    // ff00::/8 is the first byte, not ff anywhere in the address.
+    ['2001:db8::ff', '"2001:db8::ff"'],
     [Array.from({ length: 21 }, (_, i) => `239.0.0.${i}`).join(','), 'at most 20 groups'],
   ])('refuses UDP_MULTICAST_GROUPS=%j', (raw, said) => {
     const result = parseConfig(schema, { UDP_MULTICAST_GROUPS: raw });
@@ -61,6 +68,7 @@ describe('config', () => {
     ['203.0.113.7', 1, true],
     ['::1', 5000, true],
     ['2001:db8::1', 5000, true],
+    ['2001:db8::ff', 5000, true],
     ['127.0.0.1', 0, false],
     ['0.0.0.0', 5000, false],
     ['224.0.0.1', 5000, false],
@@ -77,6 +85,13 @@ describe('config', () => {
     [' 7, 53,53 ,65535', [7, 53, 65535]],
     ['none', []],
     ['NONE', []],
+    [' None ', []],
+    [',80,,', [80]],
+    // At the limit: 1000 ports are accepted (1001 are refused below).
+    [
+      Array.from({ length: 1000 }, (_, i) => i + 1).join(','),
+      Array.from({ length: 1000 }, (_, i) => i + 1),
+    ],
     ['default,41234,7', [...DEFAULT_DENIED_SOURCE_PORTS, 41234]],
     ['41234, Default', [41234, ...DEFAULT_DENIED_SOURCE_PORTS]],
   ])('UDP_DENIED_SOURCE_PORTS=%j is %j', (raw, ports) => {
@@ -89,6 +104,8 @@ describe('config', () => {
     ['7,65536', '"65536"'],
     ['7,echo', '"echo"'],
     ['-1', '"-1"'],
+    ['80a', 'expected ports 1-65535, got "80a"'],
+    ['a80', 'expected ports 1-65535, got "a80"'],
     [Array.from({ length: 1001 }, (_, i) => i + 1).join(','), 'at most 1000 ports'],
   ])('refuses UDP_DENIED_SOURCE_PORTS=%j', (raw, said) => {
     const result = parseConfig(schema, { UDP_DENIED_SOURCE_PORTS: raw });

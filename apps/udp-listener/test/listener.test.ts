@@ -2,8 +2,12 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { createLogger, createRegistry, loadConfig } from '@netlab/common';
+import { LogCapture } from '@netlab/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
+import { schema } from '../src/config.js';
 import type { DatagramEntry } from '../src/history.js';
+import { ackLine, createUdpListener, grantedRecvBuffer } from '../src/server.js';
 import { type Client, metricValue, type Started, startListener, udpClient } from './helpers.js';
 
 let server: Started | undefined;
@@ -399,5 +403,122 @@ describe.skipIf(process.getuid?.() !== 0)('forged datagrams (a raw socket needs 
     const c = await client();
     await c.send('still here', server.port);
     expect(String(await c.next())).toBe('still here');
+  });
+});
+
+describe('the pieces of a reply', () => {
+  it('an ack exactly as long as the datagram is sent whole, one byte shorter is cut', () => {
+    const full = 'ack 33 bytes from 127.0.0.1:5000\n';
+    expect(full.length).toBe(33);
+    expect(ackLine(33, '127.0.0.1', 5000).toString()).toBe(full);
+    expect(ackLine(32, '127.0.0.1', 5000).toString()).toBe('ack 32 bytes from 127.0.0.1:5000');
+    expect(ackLine(100, '::1', 7).toString()).toBe('ack 100 bytes from [::1]:7\n');
+  });
+
+  it('halves the receive buffer Linux reports, and only on Linux', () => {
+    expect(grantedRecvBuffer(2000, 'linux')).toBe(1000);
+    expect(grantedRecvBuffer(2000, 'darwin')).toBe(2000);
+  });
+});
+
+describe('multicast (UDP_MULTICAST_GROUPS), in-process', () => {
+  it('receives what is sent to a group it joined, and leaves it at close', async () => {
+    const group = `239.255.${1 + Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
+    // HOST unset: a socket bound to 127.0.0.1 would not see datagrams sent to the group.
+    server = await startListener({
+      UDP_MULTICAST_GROUPS: group,
+      UDP_MULTICAST_INTERFACE: '127.0.0.1',
+      UDP_REPLY: 'none',
+      HOST: '',
+    });
+    const sender = await client();
+    sender.socket.setMulticastInterface('127.0.0.1');
+    await new Promise((resolve) =>
+      sender.socket.send('to the group', server!.port, group, resolve),
+    );
+    await server.received(1);
+    const { datagrams } = await server.admin<Datagrams>('/datagrams');
+    expect(datagrams[0]).toMatchObject({ address: '127.0.0.1', preview: { text: 'to the group' } });
+    const logs = server.logs;
+    await server.close();
+    server = undefined;
+    expect(logs.find((l) => l.msg === 'left multicast groups')).toHaveLength(1);
+    expect(logs.find((l) => l.msg === 'left multicast groups')[0]).toMatchObject({
+      level: 'info',
+      groups: [group],
+    });
+  });
+
+  it('refuses to listen with NETLAB_ERR_MULTICAST_JOIN when a group cannot be joined', async () => {
+    const listening = startListener({
+      UDP_MULTICAST_GROUPS: '239.1.2.3',
+      UDP_MULTICAST_INTERFACE: '192.0.2.254', // not an address of this machine
+    });
+    const err = await listening.then(
+      () => undefined,
+      (e: Error & { code?: string; cause?: { code?: string } }) => e,
+    );
+    // The kernel's reason is ENODEV on Linux; the message carries it, whatever it is.
+    const why = err?.cause?.code;
+    expect(why).toMatch(/^E[A-Z]+$/);
+    expect([err?.name, err?.code, err?.message]).toEqual([
+      'MulticastJoinError',
+      'NETLAB_ERR_MULTICAST_JOIN',
+      `cannot join multicast group 239.1.2.3 (${why})`,
+    ]);
+  });
+});
+
+describe('ack loop guard', () => {
+  it('answers our ack line sent back from another port of the same address: only the port we acked is a loop', async () => {
+    server = await startListener({ UDP_REPLY: 'ack' });
+    const a = await client();
+    const b = await client();
+    await a.send('x'.repeat(60), server.port);
+    const line = await a.next();
+    expect(line.toString()).toBe(`ack 60 bytes from 127.0.0.1:${a.port}\n`);
+    await b.send(line, server.port);
+    expect((await b.next()).toString()).toMatch(
+      new RegExp(`^ack ${line.length} bytes from 127\\.0\\.0\\.1:`),
+    );
+  });
+});
+
+describe('close', () => {
+  it('closes the socket once, logs what it counted, and a second close does nothing', async () => {
+    const s = await startListener();
+    const c = await client();
+    await c.send('hello', s.port);
+    await c.send('abc', s.port);
+    await c.next();
+    await c.next();
+    const stats = await s.admin<Stats>('/stats');
+    expect(stats.senders.list[0]).toMatchObject({ datagrams: 2, bytes: 8 });
+    await s.close();
+    expect(s.listener.address()).toBeNull();
+    const closed = s.logs.find((l) => l.msg === 'udp socket closed');
+    expect(closed).toHaveLength(1);
+    expect(closed[0]).toMatchObject({ level: 'info', datagrams: 2, bytes: 8, replies: 2 });
+    // Nothing was waiting and no group was joined: neither is said.
+    expect(s.logs.find((l) => l.level === 'warn')).toEqual([]);
+    expect(s.logs.find((l) => l.msg === 'left multicast groups')).toEqual([]);
+    await s.listener.close({ timeoutMs: 0 });
+    expect(s.logs.find((l) => l.msg === 'udp socket closed')).toHaveLength(1);
+  });
+
+  it('does nothing before listen', async () => {
+    const logs = new LogCapture();
+    const logger = createLogger({
+      service: 'udp-listener',
+      version: 'test',
+      level: 'debug',
+      destination: logs,
+    });
+    const listener = createUdpListener(loadConfig(schema, { PORT: '0' }), {
+      logger,
+      registry: createRegistry('udp-listener', { defaultMetrics: false }),
+    });
+    await listener.close({ timeoutMs: 0 });
+    expect(logs.lines).toEqual([]);
   });
 });

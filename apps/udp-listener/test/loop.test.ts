@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { kernelDrops, procAddress } from '../src/kernel-drops.js';
 import { DEFAULT_DENIED_SOURCE_PORTS, localAddresses, selfCheck } from '../src/loop-guard.js';
@@ -84,6 +87,15 @@ describe('our own address and port', () => {
     expect(self.isSelf('127.0.0.1', 5001)).toBe(false);
     expect(self.isSelf('127.0.0.2', 5000)).toBe(false);
     expect(self.isSelf('::1', 5000)).toBe(false);
+  });
+
+  it('is the IPv4 address when bound to it through its mapped form', () => {
+    const self = selfCheck(
+      { address: '::ffff:127.0.0.2', port: 5000 },
+      { refreshMs: 0, now: () => 0 },
+    );
+    expect(self.isSelf('127.0.0.2', 5000)).toBe(true);
+    expect(self.isSelf('127.0.0.1', 5000)).toBe(false);
   });
 
   it.each(['::', '0.0.0.0'])(
@@ -173,6 +185,32 @@ describe('datagrams the kernel dropped (Linux /proc/net/udp drops)', () => {
     expect(procAddress('::1', true)).toBe(`${'0'.repeat(24)}01000000`);
     expect(procAddress('::ffff:127.0.0.1', true)).toBe(`${'0'.repeat(16)}FFFF00000100007F`);
     expect(procAddress('2001:db8::1%lo', true)).toBe(`B80D0120${'0'.repeat(16)}01000000`);
+    expect(procAddress('2001:db8:0:0:0:0:0:1', true)).toBe(`B80D0120${'0'.repeat(16)}01000000`);
+    // Every octet of the IPv4 tail has two digits: each is read whole.
+    expect(procAddress('::ffff:10.20.30.40', true)).toBe(`${'0'.repeat(16)}FFFF0000281E140A`);
+  });
+
+  it('reads the drops column of the line for our address and port, and only that line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netlab-proc-'));
+    try {
+      const line = (local: string, drops: string) =>
+        `  42: ${local} 00000000:0000 07 00000000:00000000 00:00000000 00000000  1000        0 12345 2 0000000000000000 ${drops}`;
+      writeFileSync(
+        join(dir, 'udp'),
+        [
+          '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops',
+          line('0100007F:1F91', '5'),
+          line('0100007F:1F90', '7'),
+          '',
+        ].join('\n'),
+      );
+      const bound = { address: '127.0.0.1', port: 8080, family: 'IPv4' };
+      expect(await kernelDrops(bound, dir)).toBe(7);
+      expect(await kernelDrops({ ...bound, port: 8082 }, dir)).toBeUndefined();
+      expect(await kernelDrops({ ...bound, family: 'IPv6', address: '::1' }, dir)).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it.runIf(process.platform === 'linux').each(['127.0.0.1', '::1'])(

@@ -35,4 +35,15 @@ describe('the outbox of replies waiting for the kernel', () => {
     outbox.start();
     expect(await outbox.idle(10)).toBe(false);
   });
+
+  it('with a timeout of 0 does not wait at all, not even a turn of the event loop', async () => {
+    const outbox = new Outbox(4);
+    outbox.start();
+    let idle: boolean | undefined;
+    void outbox.idle(0).then((v) => {
+      idle = v;
+    });
+    await Promise.resolve();
+    expect(idle).toBe(false);
+  });
 });

@@ -15,6 +15,8 @@ describe('preview', () => {
     ['invalid UTF-8', Uint8Array.of(0xff, 0xfe), { hex: 'fffe' }],
     ['a character cut by the end of a whole datagram', Uint8Array.of(0x61, 0xc3), { hex: '61c3' }],
     ['nothing', new Uint8Array(0), { text: '' }],
+    // A leading BOM is a byte the sender sent: shown, not swallowed by the decoder.
+    ['a BOM', bytes('\uFEFFhi'), { text: '\uFEFFhi' }],
   ])('%s', (_, data, expected) => {
     expect(preview(data, data.length)).toEqual({ ...expected, truncated: false });
   });

@@ -65,6 +65,17 @@ describe('the sender table', () => {
 });
 
 describe('the history ring', () => {
+  it("writes a long datagram's preview into its own slot only", () => {
+    const history = new History(2, 4);
+    history.add(1, '192.0.2.1', 1, Buffer.from('aaaa'));
+    history.add(2, '192.0.2.1', 2, Buffer.from('bbbb'));
+    history.add(3, '192.0.2.1', 3, Buffer.from('cccccc'));
+    expect(history.entries().map((e) => [e.seq, e.preview])).toEqual([
+      [2, { text: 'bbbb', truncated: false }],
+      [3, { text: 'cccc', truncated: true }],
+    ]);
+  });
+
   it('keeps the last `capacity` datagrams in arrival order, numbered from 1', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 10 }), fc.integer({ min: 0, max: 40 }), (cap, n) => {

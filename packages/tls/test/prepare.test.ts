@@ -96,6 +96,12 @@ describe('tlsVars', () => {
       ['example.com', '*.example.com', '10.0.0.1', '::1'],
     ],
     ['a', ['a']],
+    [',a,,', ['a']],
+    // At the limit: 100 names are accepted (101 are refused below).
+    [
+      Array.from({ length: 100 }, (_, i) => `n${i}.example`).join(','),
+      Array.from({ length: 100 }, (_, i) => `n${i}.example`),
+    ],
   ])('TLS_SAN=%s parses', (raw, names) => {
     const result = parseConfig(schema, { TLS_SAN: raw });
     expect(result.ok && result.config.TLS_SAN).toEqual(names);
@@ -108,4 +114,17 @@ describe('tlsVars', () => {
       expect(result.ok).toBe(false);
     },
   );
+
+  it.each([
+    ['a,has space', 'expected DNS names or IP addresses, got "has space"'],
+    [
+      Array.from({ length: 101 }, (_, i) => `n${i}.example`).join(','),
+      'expected at most 100 names, got 101',
+    ],
+  ])('TLS_SAN=%s is refused with the reason', (raw, said) => {
+    const result = parseConfig(schema, { TLS_SAN: raw });
+    expect(result.ok).toBe(false);
+    if (!result.ok)
+      expect(result.issues.map((i) => [i.variable, i.message])).toEqual([['TLS_SAN', said]]);
+  });
 });

@@ -15,7 +15,7 @@ import {
   secureContextOptions,
   watchCertificates,
 } from '../src/index.js';
-import { fileIn, tempDir } from './helpers.js';
+import { fileIn, run, tempDir } from './helpers.js';
 
 let first: DemoPki;
 let second: DemoPki;
@@ -62,14 +62,20 @@ async function start(watchIntervalMs: number) {
   );
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
+  const logs = new LogCapture();
   const logger = createLogger({
     service: 'tls-test',
     version: 'test',
     level: 'debug',
-    destination: new LogCapture(),
+    destination: logs,
   });
-  reloader = watchCertificates(server, prepared.tls, { logger, watchIntervalMs });
-  return { certFile, keyFile, port: (server.address() as AddressInfo).port };
+  const results: string[] = [];
+  reloader = watchCertificates(server, prepared.tls, {
+    logger,
+    watchIntervalMs,
+    onResult: (r) => results.push(r),
+  });
+  return { certFile, keyFile, port: (server.address() as AddressInfo).port, logs, results };
 }
 
 function served(port: number): Promise<string> {
@@ -118,5 +124,75 @@ describe('watchCertificates', () => {
     await waitUntil(async () => (await served(port)) === fingerprintOf(second.server.cert), {
       what: 'the renamed certificate served',
     });
+  });
+
+  it('says unchanged, and sets nothing, when the files hold the same pair', async () => {
+    const { logs, results } = await start(0);
+    const before = reloader!.current;
+    expect(await reloader!.reload('SIGHUP')).toBe('unchanged');
+    expect(reloader!.current).toBe(before);
+    expect(logs.find((l) => l.msg === 'certificate reload: unchanged')).toMatchObject([
+      { level: 'debug', reason: 'SIGHUP' },
+    ]);
+    expect(logs.find((l) => l.msg === 'certificate reloaded')).toEqual([]);
+    expect(results).toEqual([]);
+  });
+
+  it('logs the new certificate, never its key, and makes it current', async () => {
+    const { certFile, keyFile, logs, results } = await start(0);
+    await writeFile(keyFile, second.server.key);
+    await writeFile(certFile, second.server.cert);
+    expect(await reloader!.reload('SIGHUP')).toBe('reloaded');
+    const leaf = new X509Certificate(second.server.cert);
+    expect(reloader!.current.info.fingerprint256).toBe(leaf.fingerprint256);
+    const [line] = logs.find((l) => l.msg === 'certificate reloaded');
+    expect(line).toMatchObject({
+      level: 'info',
+      reason: 'SIGHUP',
+      fingerprint256: leaf.fingerprint256,
+      validTo: new Date(leaf.validTo).toISOString(),
+    });
+    expect(JSON.stringify(line)).not.toContain('PRIVATE KEY');
+    expect(results).toEqual(['reloaded']);
+  });
+
+  it('keeps the current certificate when the new file is not a certificate, and says why', async () => {
+    const { certFile, port, logs, results } = await start(0);
+    await writeFile(certFile, 'half-written');
+    expect(await reloader!.reload('SIGHUP')).toBe('failed');
+    expect(await served(port)).toBe(fingerprintOf(first.server.cert));
+    expect(
+      logs.find((l) => l.msg === 'certificate reload failed: keeping the current certificate'),
+    ).toMatchObject([
+      {
+        level: 'error',
+        reason: 'SIGHUP',
+        code: 'NETLAB_ERR_TLS_BAD_PEM',
+        fingerprint256: fingerprintOf(first.server.cert),
+      },
+    ]);
+    expect(results).toEqual(['failed']);
+  });
+
+  it('reloads a renewed certificate that keeps its key (certbot --reuse-key)', async () => {
+    const { certFile, keyFile, port } = await start(0);
+    const keyOnly = join(dir!, 'same.key');
+    await writeFile(keyOnly, first.server.key);
+    const { stdout: renewed } = await run('openssl', [
+      'req',
+      '-x509',
+      '-key',
+      keyOnly,
+      '-subj',
+      '/CN=renewed',
+      '-days',
+      '2',
+      '-addext',
+      'subjectAltName=DNS:localhost',
+    ]);
+    await writeFile(certFile, renewed);
+    expect((await stat(keyFile)).size).toBe(4096);
+    expect(await reloader!.reload('SIGHUP')).toBe('reloaded');
+    expect(await served(port)).toBe(fingerprintOf(renewed));
   });
 });

@@ -3,6 +3,7 @@ import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatedNames, generateSelfSigned, selfSignedInDir } from '../src/index.js';
+import { pemFile } from '../src/self-signed.js';
 import { opensslText, tempDir } from './helpers.js';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -21,6 +22,7 @@ describe('generateSelfSigned', () => {
       expect(text).toContain(keyText);
       expect(text).toMatch(/X509v3 Extended Key Usage:\s+TLS Web Server Authentication\n/);
       expect(text).toMatch(/X509v3 Basic Constraints: critical\s+CA:FALSE/);
+      expect(text).toMatch(/X509v3 Key Usage: critical\s+Digital Signature, Key Encipherment\n/);
       for (const host of [
         'localhost',
         '127.0.0.1',
@@ -41,6 +43,13 @@ describe('generateSelfSigned', () => {
     expect(from).toBeLessThanOrEqual(Date.now());
     expect(to).toBeGreaterThan(Date.now() + 364 * DAY_MS);
     expect(to - from).toBeLessThanOrEqual(366 * DAY_MS);
+  });
+});
+
+describe('pemFile', () => {
+  it('adds the final newline a PEM lacks, and only then', () => {
+    expect(pemFile('-----END CERTIFICATE-----')).toBe('-----END CERTIFICATE-----\n');
+    expect(pemFile('-----END CERTIFICATE-----\n')).toBe('-----END CERTIFICATE-----\n');
   });
 });
 
