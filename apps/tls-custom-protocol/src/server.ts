@@ -16,6 +16,7 @@ import {
   type CertificateReloader,
   certificateLogFields,
   clientAuthOptions,
+  handshakeFailure,
   type PreparedTls,
   secureContextOptions,
   watchCertificates,
@@ -38,39 +39,6 @@ export interface ProtocolDeps {
   registry: Registry;
   /** The certificate, its source (for reloads) and the client-certificate policy, checked at start. */
   tls: PreparedTls;
-}
-
-/**
- * Names for why a handshake failed, from the codes Node and OpenSSL give,
- * so a dashboard can tell a scanner speaking plain HTTP from a client whose
- * certificate is wrong. Anything not listed is `other`.
- */
-function handshakeFailure(code: string | undefined): string {
-  switch (code) {
-    case 'ERR_TLS_HANDSHAKE_TIMEOUT':
-      return 'timeout';
-    case 'ERR_SSL_NO_APPLICATION_PROTOCOL':
-      return 'no_alpn';
-    case 'ERR_SSL_UNSUPPORTED_PROTOCOL':
-    case 'ERR_SSL_NO_SHARED_CIPHER':
-    case 'ERR_SSL_NO_PROTOCOLS_AVAILABLE':
-    case 'ERR_SSL_VERSION_TOO_LOW':
-      return 'protocol_version';
-    case 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE':
-      return 'no_certificate';
-    case 'ERR_SSL_CERTIFICATE_VERIFY_FAILED':
-    case 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA':
-    case 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE':
-      return 'bad_certificate';
-    case 'ERR_SSL_WRONG_VERSION_NUMBER':
-    case 'ERR_SSL_HTTP_REQUEST':
-    case 'ERR_SSL_PACKET_LENGTH_TOO_LONG':
-      return 'not_tls';
-    case 'ECONNRESET':
-      return 'reset';
-    default:
-      return 'other';
-  }
 }
 
 /**
