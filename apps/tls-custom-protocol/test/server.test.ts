@@ -446,9 +446,10 @@ describe('reading, half-close and counters', () => {
     );
     // Read: the requests answered (64 KiB and kernel buffers of answers) and
     // a read or two more; not the 4.8 MB sent.
+    // (The rest waits in the kernel's buffers and the client's queue; how it
+    // splits between them depends on the host's TCP autotuning, so only the
+    // server's side is asserted.)
     expect(last).toBeLessThan(1024 * 1024);
-    // The rest waits on the client's side: its writes are blocked.
-    expect(raw.socket.writableLength).toBeGreaterThan(3 * 1024 * 1024);
     raw.socket.destroy();
   });
 
