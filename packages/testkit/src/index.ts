@@ -17,6 +17,11 @@ export {
 } from './http1-suite.js';
 export { LogCapture, type LogLine } from './log-capture.js';
 export {
+  type ProxyProtocolSuiteOptions,
+  type ProxyTestApp,
+  proxyProtocolHttpSuite,
+} from './proxy-suite.js';
+export {
   type Example,
   type ExampleResult,
   readExamples,
