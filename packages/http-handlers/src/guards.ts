@@ -94,12 +94,35 @@ const MAX_PAUSED_BYTES = 1024 * 1024;
 const responses = new WeakMap<object, ServerResponse[]>();
 
 function untrack(this: ServerResponse) {
-  const list = responses.get(this.req.socket);
+  const socket = this.req.socket;
+  const list = responses.get(socket);
   if (list === undefined) return;
   const i = list.indexOf(this);
   if (i === 0) list.shift();
   else if (i > 0) list.splice(i, 1);
-  releasePipeline(this.req.socket, list);
+  releasePipeline(socket, list);
+}
+
+type RequestListener = (req: HttpRequest, res: HttpResponse) => void;
+
+/**
+ * Runs `track` after the server's request listener, for every request. When
+ * the server has exactly one (the handler), the two become one listener:
+ * an event with two listeners costs Node an array copy on every emit, and
+ * this is the path of every request.
+ */
+function trackRequests(server: GuardedServer, track: RequestListener): void {
+  const listeners = server.listeners('request') as RequestListener[];
+  const handler = listeners[0];
+  if (listeners.length !== 1 || handler === undefined) {
+    server.on('request', track);
+    return;
+  }
+  server.removeListener('request', handler);
+  server.on('request', function (this: unknown, req: HttpRequest, res: HttpResponse) {
+    handler.call(this, req, res);
+    track(req, res);
+  });
 }
 
 // Requests a pipelining client may have the server work on at once, per
@@ -244,13 +267,14 @@ export function installHttpGuards(
     // HTTP/1: node:http's own response.
     const response = res as unknown as ServerResponse;
     list.push(response);
-    // 'finish': handed over in full (Node then moves on to the next one);
-    // 'close': also when the connection closed first.
-    response.once('finish', untrack);
-    response.once('close', untrack);
+    // 'close' comes when the response was handed over in full (Node emits
+    // it in the same tick queue as 'finish', before any more I/O is read)
+    // or when the connection closed first. One plain listener: this runs
+    // for every request, and `once` costs a wrapper per call.
+    response.on('close', untrack);
     holdPipeline(req.socket as Socket, list);
   };
-  server.on('request', track);
+  trackRequests(server, track);
 
   const refused = new WeakSet<Socket>();
   /** Answers a request no request object reached (a raw error response), logs and counts it, and closes. */

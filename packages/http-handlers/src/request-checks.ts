@@ -77,6 +77,17 @@ const IP_FUTURE = /^v[0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+$/;
  * should be one.
  */
 export function isHostPort(value: string): boolean {
+  // A client sends the same Host on every request: the last one found good
+  // is not tested again (a string comparison instead of a regular expression).
+  if (value === lastGoodHost) return true;
+  if (!hostPortSyntax(value)) return false;
+  lastGoodHost = value;
+  return true;
+}
+
+let lastGoodHost = '';
+
+function hostPortSyntax(value: string): boolean {
   if (value.charCodeAt(0) !== 91 /* [ */) return REG_NAME_PORT.test(value);
   const end = value.indexOf(']');
   if (end === -1) return false;
