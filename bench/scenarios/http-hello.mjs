@@ -20,6 +20,12 @@ export const scenarios = [
     subjects: [
       app('app', 'http-hello (LOG_LEVEL=info)', { LOG_LEVEL: 'info', WORKERS: '1' }),
       app('app-warn', 'http-hello LOG_LEVEL=warn', { LOG_LEVEL: 'warn', WORKERS: '1' }),
+      // The same with answer control off: what answer control costs a plain GET /.
+      app('app-no-control', 'http-hello ANSWER_CONTROL=false', {
+        LOG_LEVEL: 'info',
+        WORKERS: '1',
+        ANSWER_CONTROL: 'false',
+      }),
       app('app-workers2', 'http-hello WORKERS=2', { LOG_LEVEL: 'info', WORKERS: '2' }),
       {
         id: 'bare',
@@ -61,6 +67,15 @@ export const scenarios = [
         app: 'app-warn',
         baseline: 'bare',
         target: 0.9,
+      },
+      {
+        kind: 'ratio',
+        label: 'req/s, default settings vs ANSWER_CONTROL=false',
+        metric: 'reqPerSec',
+        app: 'app',
+        baseline: 'app-no-control',
+        target: 0.95,
+        note: 'what answer control costs a plain GET / (issue 24: nothing, within noise)',
       },
       {
         kind: 'ratio',

@@ -42,6 +42,7 @@ export function createHelloServer(config: HelloConfig, deps: HelloDeps): HelloSe
     helloMessage: config.HELLO_MESSAGE,
     maxBodyBytes: config.MAX_BODY_BYTES,
     maxDelayMs: config.MAX_DELAY_MS,
+    answerControl: config.ANSWER_CONTROL,
     maxAnswerBytes: config.MAX_ANSWER_BYTES,
     maxAnswerHeaders: config.MAX_ANSWER_HEADERS,
     maxStreamMs: config.MAX_STREAM_MS,
@@ -74,6 +75,7 @@ export function createHelloServer(config: HelloConfig, deps: HelloDeps): HelloSe
     maxConnections: config.WS_MAX_CONNECTIONS,
     idleTimeoutMs: config.WS_IDLE_TIMEOUT_MS,
     maxDelayMs: config.MAX_DELAY_MS,
+    answerControl: config.ANSWER_CONTROL,
   });
   // Last: holds back every 'connection' listener serveHttp added until the
   // PROXY header is read (PROXY_PROTOCOL; off: nothing changes).

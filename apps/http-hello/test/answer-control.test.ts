@@ -156,3 +156,51 @@ describe('answer control', () => {
     expect((await request(`${app.url}/?status=500`, { method: 'DELETE' })).status).toBe(405);
   });
 });
+
+describe('ANSWER_CONTROL=false', () => {
+  let off: Started;
+  beforeAll(async () => {
+    off = await startHello({ ANSWER_CONTROL: 'false', MAX_DELAY_MS: '2000' });
+  });
+  afterAll(() => off.close());
+
+  it('ignores every control in the query: the plain answer, not logged or counted as a fault', async () => {
+    const before = await metricValue(
+      off.registry,
+      'netlab_http_injected_faults_total',
+      'kind="status"',
+    );
+    const res = await request(`${off.url}/?status=503&size=5&header=X-Pod:a&close&delay=99s`);
+    expect(res.status).toBe(200);
+    expect(res.body).toBe('Hello HTTP\n');
+    expect(res.headers['x-pod']).toBeUndefined();
+    const line = await off.logs.waitFor((l) => l.requestId === res.headers['x-request-id']);
+    expect(line.status).toBe(200);
+    expect(line.faults).toBeUndefined();
+    expect(
+      await metricValue(off.registry, 'netlab_http_injected_faults_total', 'kind="status"'),
+    ).toBe(before);
+  });
+
+  it('ignores close: a pipelined request behind it is answered too', async () => {
+    const socket = await connect(off.port);
+    socket.write(
+      'GET /?close HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    );
+    const text = await readUntilClose(socket);
+    expect(text.split('HTTP/1.1 200 OK\r\n').length).toBe(3);
+  });
+
+  it('ignores X-Netlab-* request headers', async () => {
+    const res = await request(`${off.url}/whoami`, {
+      headers: { 'x-netlab-status': '429', 'x-netlab-header': 'Retry-After: 1' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers['retry-after']).toBeUndefined();
+  });
+
+  it('leaves /status/{code} and /delay/{ms} working', async () => {
+    expect((await request(`${off.url}/status/503`)).status).toBe(503);
+    expect((await request(`${off.url}/delay/10`)).status).toBe(200);
+  });
+});

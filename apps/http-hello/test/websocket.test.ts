@@ -82,6 +82,21 @@ async function closeCodeOf(socket: net.Socket, frames: Buffer[]): Promise<number
   return -1;
 }
 
+describe('/ws with ANSWER_CONTROL=false', () => {
+  it('ignores close_after= and close_code=: every message is echoed, the connection stays open', async () => {
+    app = await startHello({ ANSWER_CONTROL: 'false' });
+    const { socket, frames } = await rawWs(app.port, '/ws?close_after=1&close_code=4000');
+    socket.write(frame(1, Buffer.from('a')));
+    socket.write(frame(1, Buffer.from('b')));
+    // Two unmasked text frames back: 0x81 0x01 'a', 0x81 0x01 'b'.
+    await waitUntil(() => Buffer.concat(frames).length >= 6, { what: 'two echoes' });
+    expect(Buffer.concat(frames).toString('latin1')).toBe('\x81\x01a\x81\x01b');
+    expect(socket.destroyed).toBe(false);
+    socket.write(frame(8, Buffer.from([0x03, 0xe8])));
+    expect(await closeCodeOf(socket, frames)).toBe(1000);
+  });
+});
+
 describe('/ws with Python websockets (Debian python3-websockets)', () => {
   it('echoes text and binary, answers a ping, closes with the client’s code', async () => {
     app = await startHello();

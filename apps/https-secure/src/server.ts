@@ -84,6 +84,7 @@ export function createHttpsServer(config: HttpsConfig, deps: HttpsDeps): HttpsSe
     helloMessage: config.HELLO_MESSAGE,
     maxBodyBytes: config.MAX_BODY_BYTES,
     maxDelayMs: config.MAX_DELAY_MS,
+    answerControl: config.ANSWER_CONTROL,
     maxAnswerBytes: config.MAX_ANSWER_BYTES,
     maxAnswerHeaders: config.MAX_ANSWER_HEADERS,
     maxStreamMs: config.MAX_STREAM_MS,
@@ -265,6 +266,7 @@ export function createHttpsServer(config: HttpsConfig, deps: HttpsDeps): HttpsSe
     maxConnections: config.WS_MAX_CONNECTIONS,
     idleTimeoutMs: config.WS_IDLE_TIMEOUT_MS,
     maxDelayMs: config.MAX_DELAY_MS,
+    answerControl: config.ANSWER_CONTROL,
     responseHeaders: { 'strict-transport-security': `max-age=${config.HSTS_MAX_AGE_S}` },
   });
   // Http2SecureServer reports failed TLS handshakes as 'clientError' too

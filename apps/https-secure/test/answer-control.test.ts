@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import http2 from 'node:http2';
+import https from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { get1, get2, h2request, metricValue, type Started, startHttps } from './helpers.js';
 
@@ -51,5 +52,43 @@ describe('answer control over TLS', () => {
       code: 'NETLAB_ERR_CONTROL_OUT_OF_RANGE',
       parameter: 'delay',
     });
+  });
+});
+
+describe('ANSWER_CONTROL=false over TLS', () => {
+  it('ignores the controls on HTTP/1.1 and HTTP/2, and on /ws', async () => {
+    const off = await startHttps({ ANSWER_CONTROL: 'false' });
+    try {
+      const h1 = await get1(`${off.url}/?status=503&header=X-Pod:a`, { ca: off.ca });
+      expect(h1.status).toBe(200);
+      expect(h1.headers['x-pod']).toBeUndefined();
+      const h2 = await get2(`${off.url}/whoami`, {
+        ca: off.ca,
+        headers: { 'x-netlab-status': '429' },
+      });
+      expect(h2.status).toBe(200);
+      // On /ws an out-of-range control is not even read: 101, not 400.
+      const req = https.request(`${off.url}/ws?delay=99s`, {
+        ca: off.ca,
+        headers: {
+          Connection: 'Upgrade',
+          Upgrade: 'websocket',
+          'Sec-WebSocket-Version': '13',
+          'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+        },
+      });
+      req.end();
+      const status = await new Promise<number | undefined>((resolve, reject) => {
+        req.on('upgrade', (res, socket) => {
+          socket.destroy();
+          resolve(res.statusCode);
+        });
+        req.on('response', (res) => resolve(res.statusCode));
+        req.on('error', reject);
+      });
+      expect(status).toBe(101);
+    } finally {
+      await off.close();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { int, type Schema } from '@netlab/common';
+import { bool, int, type Schema } from '@netlab/common';
 
 /**
  * The variables of installHttpGuards and requestProblem's header-count
@@ -35,6 +35,10 @@ export function guardVars() {
  */
 export function answerVars() {
   return {
+    ANSWER_CONTROL: bool(
+      true,
+      'Answer control (status, delay, size, close, header from the query or X-Netlab-* headers, on /, /whoami, /echo and /ws): false ignores them all, for a server clients must not make fail; /status/{code}, /delay/{ms}, /drip and /sse stay.',
+    ),
     MAX_ANSWER_BYTES: int({
       default: 16 * 1024 * 1024,
       min: 0,

@@ -36,6 +36,11 @@ export interface HttpHandlerOptions extends Identity {
   maxBodyBytes: number;
   /** `GET /delay/{ms}` and a `delay` control over this get 400. */
   maxDelayMs: number;
+  /**
+   * Answer control (ANSWER_CONTROL): false ignores the query's and the
+   * X-Netlab-* headers' controls, and answers as if there were none. Default true.
+   */
+  answerControl?: boolean;
   /** A `size` control over this gets 400 (MAX_ANSWER_BYTES); default 16 MiB. */
   maxAnswerBytes?: number;
   /** More `header` controls than this get 400 (MAX_ANSWER_HEADERS); default 16. */
@@ -202,6 +207,7 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
   // Connections an answer has said `Connection: close` on.
   const closing = new WeakSet<object>();
   const logRequests = accessLog !== undefined;
+  const answerControl = opts.answerControl ?? true;
   const answerLimits = {
     maxDelayMs,
     maxAnswerBytes: opts.maxAnswerBytes ?? 16 * 1024 * 1024,
@@ -527,7 +533,12 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
     }
 
     // Answer control: the cheap test first, so a plain `GET /` parses nothing.
-    if (x.route <= ECHO && mayControl(q === -1 ? '' : url.slice(q), raw) && fits(method, x.route)) {
+    if (
+      answerControl &&
+      x.route <= ECHO &&
+      mayControl(q === -1 ? '' : url.slice(q), raw) &&
+      fits(method, x.route)
+    ) {
       const control = readControl(q === -1 ? '' : url.slice(q), raw, answerLimits, identity);
       if (isRefusal(control)) {
         fail(x, control.code, undefined, control);

@@ -39,6 +39,8 @@ export interface WebSocketOptions {
   idleTimeoutMs: number;
   /** MAX_DELAY_MS: the longest `delay=`. */
   maxDelayMs: number;
+  /** ANSWER_CONTROL: false ignores `delay=`, `close_after=` and `close_code=`. Default true. */
+  answerControl?: boolean;
   /** Headers every HTTP answer carries (https-secure: Strict-Transport-Security). */
   responseHeaders?: Readonly<Record<string, string>>;
 }
@@ -135,7 +137,10 @@ export function installWebSocketEcho(
       refuse(socket, 'NETLAB_ERR_WS_VERSION');
       return;
     }
-    const control = readWsControl(q === -1 ? '' : url.slice(q + 1), opts.maxDelayMs);
+    const control =
+      opts.answerControl === false
+        ? NO_WS_CONTROL
+        : readWsControl(q === -1 ? '' : url.slice(q + 1), opts.maxDelayMs);
     if ('parameter' in control) {
       refuse(socket, control.code, control.message, control.parameter);
       return;
@@ -294,6 +299,9 @@ interface WsRefusal {
 const DURATION = /^(\d{1,10}(?:\.\d{1,6})?)(ms|s)?$/;
 // RFC 6455 §4.1: the key is 16 random bytes in base64.
 const WS_KEY = /^[+/0-9A-Za-z]{21}[AQgw]==$/;
+
+// ANSWER_CONTROL=false: every connection a plain echo.
+const NO_WS_CONTROL: WsControl = { delayMs: 0, closeAfter: undefined, closeCode: 1000 };
 
 /** `delay=`, `close_after=` and `close_code=` from the upgrade's query (without `?`). */
 export function readWsControl(query: string, maxDelayMs: number): WsControl | WsRefusal {
