@@ -121,7 +121,7 @@ export const scenarios = [
         metric: 'reqPerSec',
         app: 'cached',
         baseline: 'hello',
-        target: 0.8,
+        target: 0.9,
       },
       {
         kind: 'info',

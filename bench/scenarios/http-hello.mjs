@@ -58,7 +58,7 @@ export const scenarios = [
         metric: 'reqPerSec',
         app: 'app',
         baseline: 'bare',
-        target: 0.75,
+        target: 0.85,
       },
       {
         kind: 'ratio',
@@ -66,7 +66,7 @@ export const scenarios = [
         metric: 'reqPerSec',
         app: 'app-warn',
         baseline: 'bare',
-        target: 0.9,
+        target: 0.95,
       },
       {
         kind: 'ratio',

@@ -127,7 +127,7 @@ export const scenarios = [
         metric: 'reqPerSec',
         app: 'app',
         baseline: 'bare',
-        target: 0.8,
+        target: 0.85,
       },
       {
         kind: 'ratio',
@@ -170,7 +170,7 @@ export const scenarios = [
         metric: 'reqPerSec',
         app: 'app',
         baseline: 'bare-h2',
-        target: 0.8,
+        target: 0.85,
       },
       {
         kind: 'ratio',
@@ -213,7 +213,7 @@ export const scenarios = [
         metric: 'reqPerSec',
         app: 'app',
         baseline: 'bare',
-        target: 0.9,
+        target: 0.95,
       },
       {
         kind: 'ratio',

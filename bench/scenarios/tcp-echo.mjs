@@ -72,7 +72,7 @@ export const scenarios = [
         metric: 'mbps',
         app: 'app',
         baseline: 'c',
-        target: 0.85,
+        target: 0.9,
       },
       {
         kind: 'ratio',

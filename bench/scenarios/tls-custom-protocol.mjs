@@ -177,6 +177,7 @@ export const scenarios = [
         metric: 'reqPerSec',
         app: 'app',
         baseline: 'raw-echo',
+        target: 0.6,
       },
       {
         kind: 'info',

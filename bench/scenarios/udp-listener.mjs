@@ -150,6 +150,7 @@ export const scenarios = [
         metric: 'sharePct',
         app: 'app-none',
         baseline: 'naive',
+        target: 0.97,
       },
       {
         kind: 'ratio',
@@ -157,6 +158,8 @@ export const scenarios = [
         metric: 'cpuUsPerDatagram',
         app: 'app-none',
         baseline: 'naive',
+        target: 1.1,
+        op: '<=',
       },
       {
         kind: 'ratio',

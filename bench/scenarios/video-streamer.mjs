@@ -141,7 +141,7 @@ export const scenarios = [
       return download(ctx, server.port, 1);
     },
     checks: [
-      ...throughputChecks(0.6),
+      ...throughputChecks(0.9),
       { kind: 'info', label: 'app peak RSS', metric: 'peakRssMB', app: 'app' },
     ],
   },
