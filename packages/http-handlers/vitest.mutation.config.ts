@@ -15,7 +15,11 @@ export default defineConfig({
   test: {
     include: ['packages/http-handlers/test/**/*.test.ts', 'apps/http-hello/test/*.test.ts'],
     // These spawn dist/main.js, which never sees the mutated source.
-    exclude: ['apps/http-hello/test/process.test.ts', 'apps/http-hello/test/readme.test.ts'],
+    exclude: [
+      'apps/http-hello/test/process.test.ts',
+      'apps/http-hello/test/readme.test.ts',
+      'apps/http-hello/test/cluster-*.test.ts',
+    ],
     testTimeout: 20_000,
     hookTimeout: 20_000,
   },

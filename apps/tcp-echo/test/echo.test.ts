@@ -166,6 +166,18 @@ describe('limits', () => {
     ).toBe(1);
   });
 
+  it('never cuts a quiet connection with IDLE_TIMEOUT_MS=0', async () => {
+    echo = await startEcho({ IDLE_TIMEOUT_MS: '0' });
+    const socket = await connect(echo.port);
+    // Longer than the sweep's shortest period (50 ms), several times over.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(socket.destroyed).toBe(false);
+    socket.write('still here');
+    const [data] = (await once(socket, 'data')) as [Buffer];
+    expect(data.toString()).toBe('still here');
+    socket.destroy();
+  });
+
   it('closes connections past MAX_CONNECTIONS at once and keeps serving the others', async () => {
     echo = await startEcho({ MAX_CONNECTIONS: '2' });
     const a = await connect(echo.port);
