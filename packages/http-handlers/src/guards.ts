@@ -5,7 +5,12 @@ import { Server as TlsServer } from 'node:tls';
 import { clientErrorCode } from './client-errors.js';
 import type { HttpErrorCode } from './errors.js';
 import type { CutReason, Refusal } from './handler.js';
-import { keepPausedChunk, replaceDestroySoon, takeOverReading } from './node-internals.js';
+import {
+  keepPausedChunk,
+  quietLaterEnds,
+  replaceDestroySoon,
+  takeOverReading,
+} from './node-internals.js';
 import { type HttpRequest, type HttpResponse, rawErrorResponse } from './respond.js';
 import { watchForSimpleRequest } from './simple-request.js';
 import { unmapped } from './whoami.js';
@@ -456,6 +461,8 @@ export function lingeringClose(socket: Socket, timeMs: number, maxBytes: number)
   // What it still sends is discarded, not parsed: no reason to hold it back.
   held.delete(socket);
   socket.end();
+  // Node ends it again when the client's FIN comes: make that free.
+  quietLaterEnds(socket);
   // Counted as it arrives, so the bound holds however fast the client
   // sends. Reading must go on, or the client's EOF is never seen and what it
   // sends piles up unread (a reset when we close); but never behind Node's

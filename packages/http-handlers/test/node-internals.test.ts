@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   closeLikeServer,
   onFirstMessageBegin,
+  quietLaterEnds,
   replaceDestroySoon,
   takeOverReading,
 } from '../src/node-internals.js';
@@ -71,6 +72,67 @@ describe('replaceDestroySoon', () => {
     replaceDestroySoon(socket, (s) => seen.push(s));
     closeLikeServer(socket);
     expect(seen).toEqual([socket]);
+    socket.destroy();
+  });
+});
+
+describe('quietLaterEnds', () => {
+  /** A `Connection: close` answer whose socket stays open (as in a lingering close) until the client's FIN. */
+  async function endedTwice(quiet: boolean): Promise<{ calls: number; finishedAt: boolean[] }> {
+    const finishedAt: boolean[] = [];
+    let calls = 0;
+    let closed = false;
+    const { port } = await listen((_req, res) => {
+      res.setHeader('connection', 'close');
+      res.end('bye');
+    });
+    server!.on('connection', (socket: net.Socket) => {
+      // Counts what reaches the socket's own end().
+      const own = socket.end;
+      socket.end = function (this: net.Socket, ...args: unknown[]) {
+        calls++;
+        finishedAt.push(this.writableFinished);
+        return (own as (...a: unknown[]) => net.Socket).apply(this, args);
+      } as net.Socket['end'];
+      replaceDestroySoon(socket, (s) => {
+        s.end();
+        if (quiet) quietLaterEnds(s);
+      });
+      socket.on('close', () => {
+        closed = true;
+      });
+    });
+    const { socket, text } = await client(port);
+    socket.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    await waitUntil(() => text().endsWith('bye'));
+    // The client's FIN (it may have sent it already, on the server's).
+    socket.end();
+    await waitUntil(() => closed);
+    return { calls, finishedAt };
+  }
+
+  it("is needed: Node's http server ends a finished socket again when the client's FIN arrives", async () => {
+    const { calls, finishedAt } = await endedTwice(false);
+    expect(calls).toBe(2);
+    expect(finishedAt).toEqual([false, true]);
+  });
+
+  it('keeps that second end() from reaching the socket', async () => {
+    const { calls, finishedAt } = await endedTwice(true);
+    expect(calls).toBe(1);
+    expect(finishedAt).toEqual([false]);
+  });
+
+  it('passes a call with arguments through', () => {
+    const socket = new net.Socket();
+    const seen: unknown[][] = [];
+    socket.end = ((...args: unknown[]) => {
+      seen.push(args);
+      return socket;
+    }) as net.Socket['end'];
+    quietLaterEnds(socket);
+    socket.end('x');
+    expect(seen).toEqual([['x']]);
     socket.destroy();
   });
 });
