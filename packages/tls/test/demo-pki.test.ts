@@ -14,14 +14,30 @@ import {
   secureContextOptions,
   writeDemoPki,
 } from '../src/index.js';
-import { run, tempDir } from './helpers.js';
+import { opensslText, run, tempDir } from './helpers.js';
 
+// Shared by the tests that only read it. A test about how the PKI is made
+// makes its own: Stryker runs a mutant only against the tests that reached
+// it, and a beforeAll that fails under a mutant is not counted as a kill.
 let pki: DemoPki;
-let paths: Awaited<ReturnType<typeof writeDemoPki>>;
 beforeAll(async () => {
   pki = await createDemoPki({ serverNames: ['localhost', '127.0.0.1'], clientName: 'alice' });
-  paths = await writeDemoPki(await tempDir('pki'), pki);
 });
+
+/** What a verifier reads of a certificate: signature, curve, and every extension, as OpenSSL prints them. */
+async function profile(pem: string) {
+  const text = await opensslText(pem);
+  const from = text.indexOf('X509v3 extensions:') + 'X509v3 extensions:'.length;
+  return {
+    signature: /Signature Algorithm: (\S+)/.exec(text)?.[1],
+    curve: /ASN1 OID: (\S+)/.exec(text)?.[1],
+    extensions: text
+      .slice(from, text.lastIndexOf('Signature Algorithm:'))
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== ''),
+  };
+}
 
 const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
@@ -43,7 +59,46 @@ describe('createDemoPki', () => {
     expect(client.subject).toBe('CN=alice');
   });
 
+  it('gives each certificate P-256, SHA-256 and exactly the extensions its role needs', async () => {
+    const own = await createDemoPki();
+    const ec = { signature: 'ecdsa-with-SHA256', curve: 'prime256v1' };
+    expect(await profile(own.ca.cert)).toEqual({
+      ...ec,
+      extensions: [
+        'X509v3 Basic Constraints: critical',
+        'CA:TRUE, pathlen:0',
+        'X509v3 Key Usage: critical',
+        'Certificate Sign, CRL Sign',
+      ],
+    });
+    expect(await profile(own.server.cert)).toEqual({
+      ...ec,
+      extensions: [
+        'X509v3 Basic Constraints: critical',
+        'CA:FALSE',
+        'X509v3 Key Usage: critical',
+        'Digital Signature',
+        'X509v3 Extended Key Usage:',
+        'TLS Web Server Authentication',
+        'X509v3 Subject Alternative Name:',
+        'DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1',
+      ],
+    });
+    expect(await profile(own.client.cert)).toEqual({
+      ...ec,
+      extensions: [
+        'X509v3 Basic Constraints: critical',
+        'CA:FALSE',
+        'X509v3 Key Usage: critical',
+        'Digital Signature',
+        'X509v3 Extended Key Usage:',
+        'TLS Web Client Authentication',
+      ],
+    });
+  });
+
   it('passes openssl verify for each purpose, and only for its own', async () => {
+    const paths = await writeDemoPki(await tempDir('pki'), await createDemoPki());
     const verify = (purpose: string, cert: string) =>
       run('openssl', ['verify', '-CAfile', paths.caCert, '-purpose', purpose, cert]).then(
         () => 'ok',
@@ -170,9 +225,9 @@ describe('writeDemoPki', () => {
     const dir = await tempDir('pki-write');
     // An old key others can read: writeFile alone would keep its mode.
     await writeFile(join(dir, 'client-key.pem'), 'old', { mode: 0o644 });
-    const written = await writeDemoPki(join(dir, 'sub'), pki);
+    const written = await writeDemoPki(join(dir, 'sub', 'deeper'), pki);
     const again = await writeDemoPki(dir, pki);
-    expect(written.caCert).toBe(join(dir, 'sub', 'ca.pem'));
+    expect(written.caCert).toBe(join(dir, 'sub', 'deeper', 'ca.pem'));
     expect(again).toEqual({
       caCert: join(dir, 'ca.pem'),
       caKey: join(dir, 'ca-key.pem'),
