@@ -2,8 +2,8 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig, parseConfig } from '@netlab/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDemoPki, type DemoPki, prepareTls, tlsVars } from '../src/index.js';
-import { fileIn, tempDir } from './helpers.js';
+import { createDemoPki, type DemoPki, generatedNames, prepareTls, tlsVars } from '../src/index.js';
+import { fileIn, tempDir, weakPair } from './helpers.js';
 
 const schema = tlsVars();
 let pki: DemoPki;
@@ -22,6 +22,9 @@ beforeAll(async () => {
     ca: await fileIn(dir, 'ca.pem', pki.ca.cert),
     text: await fileIn(dir, 'text.pem', 'not pem\n'),
   };
+  const weak = await weakPair();
+  files.weak = await fileIn(dir, 'weak.crt', weak.cert);
+  files.weakKey = await fileIn(dir, 'weak.key', weak.key);
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -46,6 +49,54 @@ describe('prepareTls', () => {
   it('generates a certificate in memory when nothing is set', async () => {
     const result = await prepare({});
     expect(result.ok && result.tls.source.kind).toBe('generated');
+  });
+
+  it('no client CA: no client auth; a CA alone: required, tickets as configured', async () => {
+    const plain = await prepare({ TLS_CERT_FILE: files.cert!, TLS_KEY_FILE: files.key! });
+    expect(plain.ok && plain.tls.clientAuth).toBeUndefined();
+    expect(plain.ok && plain.tls.sessionTickets).toBe(true);
+    const mtls = await prepare({
+      TLS_CERT_FILE: files.cert!,
+      TLS_KEY_FILE: files.key!,
+      TLS_CLIENT_CA_FILE: files.ca!,
+      TLS_SESSION_TICKETS: 'false',
+    });
+    expect(mtls.ok && mtls.tls.clientAuth).toEqual({ ca: pki.ca.cert, required: true });
+    expect(mtls.ok && mtls.tls.sessionTickets).toBe(false);
+  });
+
+  it('TLS_CERT_DIR: makes the pair there once, says why, then reuses it', async () => {
+    const certDir = join(dir, 'kept');
+    const first = await prepare({ TLS_CERT_DIR: certDir });
+    expect(first.ok && first.tls.source).toStrictEqual({
+      kind: 'cert-dir',
+      certFile: join(certDir, 'cert.pem'),
+      keyFile: join(certDir, 'key.pem'),
+      created: 'none stored yet',
+    });
+    const again = await prepare({ TLS_CERT_DIR: certDir });
+    // Reused: no `created` at all, so the entry file logs no "created" line.
+    expect(again.ok && again.tls.source).toStrictEqual({
+      kind: 'cert-dir',
+      certFile: join(certDir, 'cert.pem'),
+      keyFile: join(certDir, 'key.pem'),
+    });
+    expect(again.ok && again.tls.credentials.info.fingerprint256).toBe(
+      first.ok && first.tls.credentials.info.fingerprint256,
+    );
+  });
+
+  it('refuses a pair OpenSSL will not serve (a 512-bit RSA key), naming TLS_CERT_FILE', async () => {
+    const result = await prepare({ TLS_CERT_FILE: files.weak!, TLS_KEY_FILE: files.weakKey! });
+    expect(result).toStrictEqual({
+      ok: false,
+      issues: [
+        {
+          variable: 'TLS_CERT_FILE',
+          message: 'refused by OpenSSL: error:0A00018F:SSL routines::ee key too small',
+        },
+      ],
+    });
   });
 
   // Table: the environment, then the exit-78 lines it must give (variable: start of message).
@@ -86,6 +137,19 @@ describe('prepareTls', () => {
     const lines = result.issues.map((i) => `${i.variable}: ${i.message}`);
     expect(lines).toHaveLength(expected.length);
     for (const [i, text] of expected.entries()) expect(lines[i]).toContain(text);
+  });
+});
+
+describe('generatedNames', () => {
+  it('adds the host name and TLS_SAN in lower case, after the loopback names', () => {
+    expect(generatedNames('Build-Host', ['Extra.Example', '::1', '192.0.2.7'])).toEqual([
+      'localhost',
+      '127.0.0.1',
+      '::1',
+      'build-host',
+      'extra.example',
+      '192.0.2.7',
+    ]);
   });
 });
 

@@ -15,7 +15,7 @@ import {
   secureContextOptions,
   watchCertificates,
 } from '../src/index.js';
-import { fileIn, run, tempDir } from './helpers.js';
+import { fileIn, run, tempDir, weakPair } from './helpers.js';
 
 let first: DemoPki;
 let second: DemoPki;
@@ -104,7 +104,7 @@ describe('watchCertificates', () => {
   });
 
   it('reloads a certificate replaced by rename with its mtime preserved (cp -p, then mv)', async () => {
-    const { certFile, keyFile, port } = await start(50);
+    const { certFile, keyFile, port, logs } = await start(50);
     const before = await served(port);
     expect(before).toBe(fingerprintOf(first.server.cert));
     // New files, each given the old one's mtime (as `cp -p` of a file made
@@ -124,6 +124,9 @@ describe('watchCertificates', () => {
     await waitUntil(async () => (await served(port)) === fingerprintOf(second.server.cert), {
       what: 'the renamed certificate served',
     });
+    expect(logs.find((l) => l.msg === 'certificate reloaded')).toMatchObject([
+      { reason: 'file changed' },
+    ]);
   });
 
   it('says unchanged, and sets nothing, when the files hold the same pair', async () => {
@@ -194,5 +197,104 @@ describe('watchCertificates', () => {
     expect((await stat(keyFile)).size).toBe(4096);
     expect(await reloader!.reload('SIGHUP')).toBe('reloaded');
     expect(await served(port)).toBe(fingerprintOf(renewed));
+  });
+});
+
+describe('watchCertificates: other sources and outcomes', () => {
+  const config = (env: Partial<Parameters<typeof prepareTls>[0]>) => ({
+    TLS_CERT_FILE: undefined,
+    TLS_KEY_FILE: undefined,
+    TLS_CERT_DIR: undefined,
+    TLS_SAN: [],
+    TLS_KEY_TYPE: 'ec' as const,
+    TLS_CLIENT_CA_FILE: undefined,
+    TLS_CLIENT_AUTH: 'required' as const,
+    TLS_SESSION_TICKETS: true,
+    TLS_WATCH_INTERVAL_MS: 0,
+    TLS_HANDSHAKE_TIMEOUT_MS: 10_000,
+    ...env,
+  });
+  async function prepared(env: Partial<Parameters<typeof prepareTls>[0]>) {
+    const result = await prepareTls(config(env), { hostname: 'test', commonName: 'test' });
+    if (!result.ok) throw new Error(JSON.stringify(result.issues));
+    server = tls.createServer(secureContextOptions(result.tls.credentials, undefined));
+    return result.tls;
+  }
+  function logged() {
+    const logs = new LogCapture();
+    const logger = createLogger({
+      service: 'tls-test',
+      version: 'test',
+      level: 'debug',
+      destination: logs,
+    });
+    return { logs, logger };
+  }
+  const failedLine = (logs: LogCapture) =>
+    logs.find((l) => l.msg === 'certificate reload failed: keeping the current certificate');
+
+  it('a certificate generated in memory: nothing to reload, and no file watched', async () => {
+    const tlsPrepared = await prepared({});
+    const { logs, logger } = logged();
+    // With an interval: a generated source has no file to give fs.watchFile.
+    reloader = watchCertificates(server!, tlsPrepared, { logger, watchIntervalMs: 1000 });
+    expect(await reloader.reload('SIGHUP')).toBe('no-files');
+    expect(
+      logs.find(
+        (l) => l.msg === 'certificate reload: nothing to reload, it was generated in memory',
+      ),
+    ).toMatchObject([{ level: 'info', reason: 'SIGHUP' }]);
+  });
+
+  it('a key of another certificate: failed, and the line names TLS_CERT_FILE', async () => {
+    const { keyFile, logs } = await start(0);
+    await writeFile(keyFile, second.server.key);
+    expect(await reloader!.reload('SIGHUP')).toBe('failed');
+    expect(failedLine(logs)).toMatchObject([
+      {
+        code: 'NETLAB_ERR_TLS_KEY_MISMATCH',
+        err: 'the key does not belong to the certificate in TLS_CERT_FILE',
+      },
+    ]);
+  });
+
+  it('TLS_CERT_DIR: reloads its files, and a bad pair there is named cert-dir', async () => {
+    dir = await tempDir('reload-dir');
+    const tlsPrepared = await prepared({ TLS_CERT_DIR: dir });
+    const { logs, logger } = logged();
+    reloader = watchCertificates(server!, tlsPrepared, { logger, watchIntervalMs: 0 });
+    await writeFile(join(dir, 'key.pem'), second.server.key);
+    expect(await reloader.reload('SIGHUP')).toBe('failed');
+    expect(failedLine(logs)).toMatchObject([
+      {
+        code: 'NETLAB_ERR_TLS_KEY_MISMATCH',
+        err: 'the key does not belong to the certificate in cert-dir',
+      },
+    ]);
+    await writeFile(join(dir, 'cert.pem'), second.server.cert);
+    expect(await reloader.reload('SIGHUP')).toBe('reloaded');
+    expect(reloader.current.info.fingerprint256).toBe(fingerprintOf(second.server.cert));
+  });
+
+  it('without onResult: a pair OpenSSL refuses is NETLAB_ERR_TLS_CONTEXT, a good one reloads', async () => {
+    dir = await tempDir('reload-weak');
+    const certFile = await fileIn(dir, 'tls.crt', first.server.cert);
+    const keyFile = await fileIn(dir, 'tls.key', first.server.key);
+    const tlsPrepared = await prepared({ TLS_CERT_FILE: certFile, TLS_KEY_FILE: keyFile });
+    const { logs, logger } = logged();
+    reloader = watchCertificates(server!, tlsPrepared, { logger, watchIntervalMs: 0 });
+    const weak = await weakPair();
+    await writeFile(keyFile, weak.key);
+    await writeFile(certFile, weak.cert);
+    expect(await reloader.reload('SIGHUP')).toBe('failed');
+    expect(failedLine(logs)).toMatchObject([
+      {
+        code: 'NETLAB_ERR_TLS_CONTEXT',
+        err: 'error:0A00018F:SSL routines::ee key too small',
+      },
+    ]);
+    await writeFile(keyFile, second.server.key);
+    await writeFile(certFile, second.server.cert);
+    expect(await reloader.reload('SIGHUP')).toBe('reloaded');
   });
 });

@@ -1,8 +1,14 @@
 import { X509Certificate } from 'node:crypto';
-import { readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generatedNames, generateSelfSigned, selfSignedInDir } from '../src/index.js';
+import {
+  createDemoPki,
+  generatedNames,
+  generateSelfSigned,
+  selfSignedInDir,
+  type TlsError,
+} from '../src/index.js';
 import { pemFile } from '../src/self-signed.js';
 import { opensslText, tempDir } from './helpers.js';
 
@@ -122,12 +128,67 @@ describe('selfSignedInDir (TLS_CERT_DIR)', () => {
     );
   });
 
-  it('refuses a directory it cannot write, naming TLS_CERT_DIR', async () => {
+  it('refuses a directory it cannot write, naming TLS_CERT_DIR, the path and the errno code', async () => {
     const file = join(dir, 'a-file');
     await writeFile(file, '');
-    await expect(selfSignedInDir(join(file, 'sub'), opts)).rejects.toMatchObject({
-      code: 'NETLAB_ERR_TLS_CERT_DIR',
-      variable: 'TLS_CERT_DIR',
-    });
+    const err = await selfSignedInDir(join(file, 'sub'), opts).then(
+      () => undefined,
+      (e: TlsError) => e,
+    );
+    expect([err?.code, err?.variable, err?.message]).toEqual([
+      'NETLAB_ERR_TLS_CERT_DIR',
+      'TLS_CERT_DIR',
+      `cannot write to ${join(file, 'sub')} (ENOTDIR)`,
+    ]);
+    expect((err?.cause as NodeJS.ErrnoException | undefined)?.code).toBe('ENOTDIR');
+  });
+
+  it('a stored file it cannot read (not a missing one) is unusable, and replaced', async () => {
+    const sub = join(dir, 'loop');
+    await mkdir(sub);
+    // A symlink to itself: readFile fails with ELOOP; rename replaces the link.
+    await symlink('cert.pem', join(sub, 'cert.pem'));
+    const made = await selfSignedInDir(sub, opts);
+    expect(made.created).toBe(
+      `the stored one is unusable: cannot read ${join(sub, 'cert.pem')} (ELOOP)`,
+    );
+    expect((await lstat(made.certFile)).isFile()).toBe(true);
+  });
+
+  it('a stored key of another certificate is unusable, and the message names the file', async () => {
+    const sub = join(dir, 'mismatch');
+    const { keyFile, certFile } = await selfSignedInDir(sub, opts);
+    const other = await generateSelfSigned(opts);
+    await writeFile(keyFile, other.key);
+    const made = await selfSignedInDir(sub, opts);
+    expect(made.created).toBe(
+      `the stored one is unusable: the key does not belong to the certificate in ${certFile}`,
+    );
+  });
+
+  it('a stored certificate without subjectAltName lacks every name', async () => {
+    const sub = join(dir, 'no-san');
+    await mkdir(sub);
+    const pki = await createDemoPki();
+    // The demo client certificate: a valid pair with no SAN extension.
+    await writeFile(join(sub, 'cert.pem'), pki.client.cert);
+    await writeFile(join(sub, 'key.pem'), pki.client.key);
+    const made = await selfSignedInDir(sub, opts);
+    expect(made.created).toBe(
+      'the stored one lacks localhost, 127.0.0.1, ::1, build-host, netlab.test, 192.0.2.7',
+    );
+  });
+
+  it('compares names whole: another IP or a name with the same ending is missing', async () => {
+    // Each against a fresh store of `names` (netlab.test, 192.0.2.7, ::1…): a miss replaces it.
+    const against = async (name: string, wanted: string[]) => {
+      const sub = join(dir, `whole-${name}`);
+      await selfSignedInDir(sub, opts);
+      return (await selfSignedInDir(sub, { ...opts, names: wanted })).created;
+    };
+    expect(await against('ip', ['192.0.2.8'])).toBe('the stored one lacks 192.0.2.8');
+    expect(await against('dns', ['netlab.best'])).toBe('the stored one lacks netlab.best');
+    // ::1 is stored as 0:0:0:0:0:0:0:1, and a name's case does not matter.
+    expect(await against('same', ['::1', 'NetLab.Test', '192.0.2.7'])).toBeUndefined();
   });
 });

@@ -1,9 +1,11 @@
+import { constants } from 'node:crypto';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { waitUntil } from '@netlab/testkit';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  CIPHERS,
   type ClientAuth,
   clientAuthOptions,
   createDemoPki,
@@ -84,6 +86,56 @@ describe('secureContextOptions: TLS 1.2 is the floor', () => {
     await waitUntil(async () => failures.length > 0, { what: 'the refusal reported' });
     expect(failures).toEqual(['ERR_SSL_UNSUPPORTED_PROTOCOL']);
     expect(await talk(port, { maxVersion: 'TLSv1.2' })).toBe('ok');
+  });
+});
+
+describe('secureContextOptions: the whole set', () => {
+  it('is Mozilla intermediate, the client CA when given, tickets on by default', () => {
+    const credentials = parseCredentials(pki.server.cert, pki.server.key, { cert: 'c', key: 'k' });
+    const common = {
+      cert: pki.server.cert,
+      key: pki.server.key,
+      minVersion: 'TLSv1.2',
+      maxVersion: 'TLSv1.3',
+      ciphers: CIPHERS,
+      honorCipherOrder: false,
+    };
+    expect(secureContextOptions(credentials, undefined)).toStrictEqual(common);
+    expect(secureContextOptions(credentials, { ca: pki.ca.cert, required: false })).toStrictEqual({
+      ...common,
+      ca: pki.ca.cert,
+    });
+    expect(secureContextOptions(credentials, undefined, false)).toStrictEqual({
+      ...common,
+      secureOptions: constants.SSL_OP_NO_TICKET,
+    });
+  });
+
+  it('without tickets, a returning client makes a full handshake', async () => {
+    const credentials = parseCredentials(pki.server.cert, pki.server.key, { cert: 'c', key: 'k' });
+    const resumed: boolean[] = [];
+    server = tls.createServer(secureContextOptions(credentials, undefined, false), (socket) => {
+      resumed.push(socket.isSessionReused());
+      socket.end('ok');
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as AddressInfo).port;
+    const sessions: Buffer[] = [];
+    const connect = (session?: Buffer) =>
+      new Promise<void>((resolve, reject) => {
+        const socket = tls.connect({ host: '127.0.0.1', port, ca: pki.ca.cert, session });
+        socket.on('session', (s: Buffer) => sessions.push(s));
+        socket.on('error', reject);
+        socket.on('close', () => resolve());
+        socket.resume();
+      });
+    await connect();
+    // OpenSSL still sends TLS 1.3 session state (stateful tickets), but
+    // Node keeps no session cache to resume it from.
+    expect(sessions.length).toBeGreaterThan(0);
+    await connect(sessions.at(-1));
+    expect(resumed).toEqual([false, false]);
   });
 });
 
