@@ -390,9 +390,10 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
 
   /**
    * Ends a response that cannot be finished. HTTP/1: our side ends after
-   * what is already sent, with no last chunk, through the guards' lingering
-   * close (they make destroySoon() one): destroying the socket with the
-   * client's body still arriving would reset the connection, and a reset can
+   * what is already sent, with no last chunk, the way the server closes a
+   * connection (closeLikeServer: the guards' lingering close): destroying
+   * the socket with the client's body still arriving would reset the
+   * connection, and a reset can
    * take the part the client was sent away from it. HTTP/2: RST_STREAM
    * with CANCEL; destroy() would send NO_ERROR, which a client may take
    * for "response complete, stop sending" (RFC 9113 §8.1).

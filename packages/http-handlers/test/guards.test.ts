@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http2 from 'node:http2';
@@ -10,6 +9,7 @@ import { createLogger } from '@netlab/common';
 import { LogCapture } from '@netlab/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpHandler, type HttpErrorCode, installHttpGuards } from '../src/index.js';
+import { writeTestCertificate } from './test-certificate.js';
 
 // https-secure serves HTTP/1.1 and HTTP/2 from http2.createSecureServer with
 // allowHTTP1: the guards must work there as on http.Server, so it inherits
@@ -23,27 +23,7 @@ let dir: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'guards-'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-    ],
-    { stdio: 'ignore' },
-  );
+  writeTestCertificate(dir);
   const handler = createHttpHandler({
     helloMessage: 'Hello TLS',
     maxBodyBytes: 1024,

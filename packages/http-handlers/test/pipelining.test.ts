@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -11,6 +10,7 @@ import { createLogger } from '@netlab/common';
 import { LogCapture, waitUntil } from '@netlab/testkit';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { createHttpHandler, type HttpErrorCode, installHttpGuards } from '../src/index.js';
+import { writeTestCertificate } from './test-certificate.js';
 
 // Issue 19, defect 1: a client that pipelines requests faster than it reads
 // the answers made Node's http server pause the socket; the guards' lingering
@@ -36,27 +36,7 @@ const servers: {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'pipelining-'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-    ],
-    { stdio: 'ignore' },
-  );
+  writeTestCertificate(dir);
   const timeouts = {
     headersTimeout: HEADERS_TIMEOUT_MS,
     requestTimeout: 2 * HEADERS_TIMEOUT_MS,
