@@ -148,6 +148,9 @@ describe('selfSignedInDir (TLS_CERT_DIR)', () => {
     await mkdir(sub);
     // A symlink to itself: readFile fails with ELOOP; rename replaces the link.
     await symlink('cert.pem', join(sub, 'cert.pem'));
+    // A readable key beside it: the two files are read at once, and a
+    // missing key's ENOENT could come first ("none stored yet").
+    await writeFile(join(sub, 'key.pem'), (await generateSelfSigned(opts)).key);
     const made = await selfSignedInDir(sub, opts);
     expect(made.created).toBe(
       `the stored one is unusable: cannot read ${join(sub, 'cert.pem')} (ELOOP)`,
