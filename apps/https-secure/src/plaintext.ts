@@ -23,8 +23,16 @@ export interface PlaintextOptions {
   timeoutMs: number;
   /** A connection whose first byte is not a TLS handshake: it gets a plaintext 400. */
   onPlaintext(socket: Socket, firstBytes: Buffer): void;
-  /** A connection that sent nothing: `timeout`, or `reset` (it hung up first, as TCP health checks do). */
-  onSilent(socket: Socket, code: 'ERR_TLS_HANDSHAKE_TIMEOUT' | 'ECONNRESET'): void;
+  /**
+   * A connection that sent nothing: `timeout`, or `reset` (it hung up first,
+   * as TCP health checks do). `peer` is the client as it connected: a socket
+   * reset by its peer no longer knows its remote address.
+   */
+  onSilent(
+    socket: Socket,
+    code: 'ERR_TLS_HANDSHAKE_TIMEOUT' | 'ECONNRESET',
+    peer: { remoteAddress: string | undefined; remotePort: number | undefined },
+  ): void;
 }
 
 /**
@@ -44,9 +52,10 @@ export interface PlaintextOptions {
  */
 export function refusePlaintext(server: EventEmitter, opts: PlaintextOptions): void {
   interpose(server, 'connection', (pass, socket: Socket) => {
+    const peer = { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort };
     const timer = setTimeout(() => {
       cleanup();
-      opts.onSilent(socket, 'ERR_TLS_HANDSHAKE_TIMEOUT');
+      opts.onSilent(socket, 'ERR_TLS_HANDSHAKE_TIMEOUT', peer);
       socket.destroy();
     }, opts.timeoutMs);
     const onReadable = () => {
@@ -67,7 +76,7 @@ export function refusePlaintext(server: EventEmitter, opts: PlaintextOptions): v
     };
     const onEnd = () => {
       cleanup();
-      opts.onSilent(socket, 'ECONNRESET');
+      opts.onSilent(socket, 'ECONNRESET', peer);
       socket.destroy();
     };
     const onError = () => onEnd();

@@ -174,8 +174,8 @@ export function createHttpsServer(config: HttpsConfig, deps: HttpsDeps): HttpsSe
         'plain HTTP sent to the TLS port: answered 400',
       );
     },
-    onSilent(socket, code) {
-      onHandshakeError({ code } as NodeJS.ErrnoException, socket);
+    onSilent(socket, code, peer) {
+      onHandshakeError({ code } as NodeJS.ErrnoException, socket, peer);
     },
   });
   // After TLS, before HTTP: a client certificate refused under
@@ -277,7 +277,11 @@ export function createHttpsServer(config: HttpsConfig, deps: HttpsDeps): HttpsSe
   });
   // ---- end of HTTP/1.1 server wiring -----------------------------------
 
-  function onHandshakeError(err: NodeJS.ErrnoException, socket: Socket) {
+  function onHandshakeError(
+    err: NodeJS.ErrnoException,
+    socket: Socket,
+    peer: { remoteAddress?: string; remotePort?: number } = socket,
+  ) {
     const code = err.code ?? 'ERR_TLS_HANDSHAKE';
     const reason = handshakeFailure(code);
     metrics.handshakeErrors.inc({ code, reason });
@@ -289,8 +293,8 @@ export function createHttpsServer(config: HttpsConfig, deps: HttpsDeps): HttpsSe
       {
         code,
         reason,
-        remoteAddress: peerAddress(socket.remoteAddress),
-        remotePort: socket.remotePort,
+        remoteAddress: peerAddress(peer.remoteAddress),
+        remotePort: peer.remotePort,
       },
       'TLS handshake failed',
     );

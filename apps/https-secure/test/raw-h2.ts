@@ -1,3 +1,4 @@
+import net from 'node:net';
 import tls from 'node:tls';
 
 /** One HTTP/2 frame as it goes on the wire (RFC 9113 §4.1). */
@@ -24,6 +25,30 @@ export const END_STREAM_END_HEADERS = 0x5;
 export const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 /** HPACK: GET, https, `/` from the static table, :authority `a` (RFC 7541 Appendix A). */
 export const GET_SLASH = Buffer.from([0x82, 0x87, 0x84, 0x41, 0x01, 0x61]);
+
+/** HPACK integer with an N-bit prefix (RFC 7541 §5.1). */
+function hpackInt(prefix: number, bits: number, value: number): number[] {
+  const max = (1 << bits) - 1;
+  if (value < max) return [prefix | value];
+  const out = [prefix | max];
+  let rest = value - max;
+  while (rest >= 128) {
+    out.push((rest % 128) + 128);
+    rest = Math.floor(rest / 128);
+  }
+  out.push(rest);
+  return out;
+}
+
+/** A header field as an HPACK literal without indexing, new name, no Huffman (RFC 7541 §6.2.2). */
+export function literal(name: string, value: string): Buffer {
+  return Buffer.concat([
+    Buffer.from([0x00, ...hpackInt(0, 7, name.length)]),
+    Buffer.from(name, 'latin1'),
+    Buffer.from(hpackInt(0, 7, value.length)),
+    Buffer.from(value, 'latin1'),
+  ]);
+}
 
 export function settings(pairs: Array<[number, number]>) {
   const payload = Buffer.alloc(6 * pairs.length);
@@ -53,8 +78,13 @@ export class RawH2 {
   #waiters: Array<() => void> = [];
   /** Answer the server's PINGs (default); off, the client plays a dead peer. */
   answerPings = true;
+  /** How long the client takes to answer a PING (a slow but live peer). */
+  pingDelayMs = 0;
 
-  private constructor(readonly socket: tls.TLSSocket) {
+  private constructor(
+    readonly socket: tls.TLSSocket,
+    private readonly tcp: net.Socket,
+  ) {
     socket.on('data', (chunk: Buffer) => {
       this.#buffer = Buffer.concat([this.#buffer, chunk]);
       while (this.#buffer.length >= 9) {
@@ -70,7 +100,9 @@ export class RawH2 {
         const last = this.frames.at(-1)!;
         // Every HTTP/2 client answers a PING (RFC 9113 §6.7); the server closes one that does not.
         if (this.answerPings && last.type === PING && (last.flags & 1) === 0) {
-          socket.write(frame(PING, 1, 0, last.payload));
+          const ack = frame(PING, 1, 0, last.payload);
+          if (this.pingDelayMs === 0) socket.write(ack);
+          else setTimeout(() => socket.destroyed || socket.write(ack), this.pingDelayMs);
         }
       }
       for (const wake of this.#waiters.splice(0)) wake();
@@ -84,9 +116,10 @@ export class RawH2 {
 
   static connect(port: number): Promise<RawH2> {
     return new Promise((resolve, reject) => {
+      const tcp = net.connect({ host: '127.0.0.1', port });
       const socket = tls.connect(
-        { host: '127.0.0.1', port, rejectUnauthorized: false, ALPNProtocols: ['h2'] },
-        () => resolve(new RawH2(socket)),
+        { socket: tcp, rejectUnauthorized: false, ALPNProtocols: ['h2'] },
+        () => resolve(new RawH2(socket, tcp)),
       );
       socket.once('error', reject);
     });
@@ -108,6 +141,11 @@ export class RawH2 {
 
   destroy(): void {
     this.socket.destroy();
+  }
+
+  /** Hangs up with a TCP RST, as a client that crashed or a middlebox does. */
+  reset(): void {
+    this.tcp.resetAndDestroy();
   }
 }
 

@@ -106,3 +106,44 @@ describe('https-secure (HTTP/2)', () => {
     await expectHealthy(app, baseline, MEMORY_BOUND_BYTES);
   });
 });
+
+describe('https-secure (idle HTTP/2 connections)', () => {
+  let app: ReadyApp;
+  beforeAll(async () => {
+    app = await startApp(mainOf('https-secure'), {
+      HOST: '127.0.0.1',
+      IDLE_TIMEOUT_MS: '1000',
+      H2_PING_TIMEOUT_MS: '400',
+    });
+  });
+  afterAll(() => app?.kill());
+
+  // Every HTTP/2 client answers a PING; the server's PING probe must not
+  // make those answers look like traffic, or an idle connection is never
+  // closed and a client can hold any number open.
+  it('closes idle HTTP/2 connections that answer PINGs at IDLE_TIMEOUT_MS', async () => {
+    const sessions = await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        const session = http2.connect(`https://127.0.0.1:${app.port}`, {
+          rejectUnauthorized: false,
+        });
+        session.on('error', () => {});
+        const stream = session.request({ ':path': '/whoami' });
+        stream.resume();
+        await once(stream, 'end');
+        return session;
+      }),
+    );
+    try {
+      await survives(
+        app,
+        waitUntil(() => sessions.every((s) => s.closed || s.destroyed), {
+          timeoutMs: 8000,
+          what: 'every idle session closed by the server',
+        }),
+      );
+    } finally {
+      for (const session of sessions) session.destroy();
+    }
+  });
+});
