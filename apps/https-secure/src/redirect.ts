@@ -33,7 +33,8 @@ export function redirectHandler(
       'content-type': 'text/plain; charset=utf-8',
       'content-length': Buffer.byteLength(body),
     });
-    res.end(req.method === 'HEAD' ? undefined : body);
+    // To HEAD, Node sends the headers and drops the body itself.
+    res.end(body);
   };
 }
 
