@@ -69,7 +69,7 @@ export function fromPacket(name: string, type: RecordType, packet: DecodedPacket
   const answers: AnswerRecord[] = [];
   let minTtl: number | undefined;
   for (const r of [...chain, ...end]) {
-    const ttl = r.ttl ?? 0;
+    const ttl = wireTtl(r.ttl);
     if (minTtl === undefined || ttl < minTtl) minTtl = ttl;
     const formatted = format(r);
     if (formatted !== undefined) answers.push(formatted);
@@ -77,7 +77,7 @@ export function fromPacket(name: string, type: RecordType, packet: DecodedPacket
   let negativeTtl: number | undefined;
   for (const r of packet.authorities ?? []) {
     if (r.type !== 'SOA' || !isRecord(r)) continue;
-    const ttl = Math.min(r.ttl ?? 0, r.data.minimum ?? 0);
+    const ttl = Math.min(wireTtl(r.ttl), wireTtl(r.data.minimum));
     if (negativeTtl === undefined || ttl < negativeTtl) negativeTtl = ttl;
   }
   return { answers, positive: end.length > 0, minTtl, negativeTtl };
@@ -91,9 +91,18 @@ function format(r: PacketRecord): AnswerRecord | undefined {
   return {
     name: ownerName(r.name),
     type: RECORD_TYPES[r.type as RecordType],
-    TTL: r.ttl ?? 0,
+    TTL: wireTtl(r.ttl),
     data,
   };
+}
+
+/**
+ * A TTL as read off the wire: 32 bits, of which RFC 2181 §8 allows 31; one
+ * with the top bit set is treated as 0, as the RFC says (a server sending
+ * 4294967295 means "cache it for ever" to nobody). The SOA's MINIMUM too.
+ */
+export function wireTtl(ttl: number | undefined): number {
+  return ttl === undefined || ttl > 0x7fffffff ? 0 : ttl;
 }
 
 /** dns-packet decodes the root as `.`; every other name without its trailing dot, as asked. */

@@ -113,6 +113,19 @@ describe('checkName', () => {
       }),
     );
   });
+
+  it('quotes at most 80 characters of what the client sent in a refusal', () => {
+    const long = `${'a'.repeat(100)}!.test`;
+    expect(checkName(long)).toEqual({
+      ok: false,
+      detail: `Invalid name \`${'a'.repeat(77)}...\`: label "${'a'.repeat(77)}..." is longer than 63 characters`,
+    });
+    const eighty = `${'b'.repeat(79)}!`;
+    const result = checkName(eighty);
+    expect(result.ok === false && result.detail.startsWith(`Invalid name \`${eighty}\``)).toBe(
+      true,
+    );
+  });
 });
 
 describe('checkType', () => {
