@@ -1,16 +1,18 @@
 import { once } from 'node:events';
 import http2 from 'node:http2';
 import https from 'node:https';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { get1, get2, h2request, metricValue, type Started, startHttps } from './helpers.js';
 
 // The shared handler's answer control (tested in full on http-hello), over
 // both HTTP versions here: HTTP/2 has no Connection header, so `close` is a GOAWAY.
 let app: Started;
-beforeAll(async () => {
+// Started per test, not once per file: Stryker credits the code a
+// beforeAll runs to no test, so the wiring these tests check would go unchecked.
+beforeEach(async () => {
   app = await startHttps({ MAX_DELAY_MS: '1000' });
 });
-afterAll(() => app.close());
+afterEach(() => app.close());
 
 describe('answer control over TLS', () => {
   it('HTTP/1.1: status, headers and size', async () => {

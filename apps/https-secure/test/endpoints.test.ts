@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import http2 from 'node:http2';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   fileIn,
   get1,
@@ -20,12 +20,14 @@ let app: Started;
 let dir: string;
 let caFile: string;
 
-beforeAll(async () => {
+// Started per test, not once per file: Stryker credits the code a
+// beforeAll runs to no test, so the wiring these tests check would go unchecked.
+beforeEach(async () => {
   app = await startHttps({ MAX_BODY_BYTES: '1024', HSTS_MAX_AGE_S: '600' });
   dir = await tempDir('endpoints');
   caFile = await fileIn(dir, 'server.pem', app.ca);
 });
-afterAll(async () => {
+afterEach(async () => {
   await app.close();
   await rm(dir, { recursive: true, force: true });
 });

@@ -1,18 +1,20 @@
 import { rm } from 'node:fs/promises';
 import http from 'node:http';
 import { connect } from '@netlab/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { get1, metricValue, type Started, startHttps, tlsConnect, waitUntil } from './helpers.js';
 
 let app: Started;
-beforeAll(async () => {
+// Started per test, not once per file: Stryker credits the code a
+// beforeAll runs to no test, so the wiring these tests check would go unchecked.
+beforeEach(async () => {
   app = await startHttps({
     HTTP_REDIRECT_PORT: '0',
     TLS_HANDSHAKE_TIMEOUT_MS: '300',
     MAX_HEADER_SIZE: '2048',
   });
 });
-afterAll(() => app.close());
+afterEach(() => app.close());
 
 function plainGet(
   port: number,

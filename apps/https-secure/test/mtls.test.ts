@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { createDemoPki, type DemoPki, writeDemoPki } from '@netlab/tls';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { get1, get2, run, type Started, startHttps, tempDir } from './helpers.js';
 
 let pki: DemoPki;
@@ -32,10 +32,11 @@ const versions = [
 
 describe('TLS_CLIENT_AUTH=required', () => {
   let app: Started;
-  beforeAll(async () => {
+  // Per test: see answer-control.test.ts (Stryker credits beforeAll code to no test).
+  beforeEach(async () => {
     app = await startHttps(serverEnv('required'));
   });
-  afterAll(() => app.close());
+  afterEach(() => app.close());
 
   describe.each(versions)('over %s', (_, get) => {
     const whoami = (client?: { cert: string; key: string }) =>
@@ -92,10 +93,10 @@ describe('TLS_CLIENT_AUTH=required', () => {
 
 describe('TLS_CLIENT_AUTH=optional', () => {
   let app: Started;
-  beforeAll(async () => {
+  beforeEach(async () => {
     app = await startHttps(serverEnv('optional'));
   });
-  afterAll(() => app.close());
+  afterEach(() => app.close());
 
   it.each(versions)(
     'over %s lets a client without a certificate in and says so',

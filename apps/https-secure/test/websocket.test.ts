@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { get2, metricValue, type Started, startHttps, tempDir } from './helpers.js';
 
 const exec = promisify(execFile);
@@ -10,12 +10,14 @@ const exec = promisify(execFile);
 // The shared /ws echo (tested in full on http-hello), here over TLS.
 let app: Started;
 let caFile: string;
-beforeAll(async () => {
+// Started per test, not once per file: Stryker credits the code a
+// beforeAll runs to no test, so the wiring these tests check would go unchecked.
+beforeEach(async () => {
   app = await startHttps();
   caFile = join(await tempDir('ws'), 'ca.pem');
   await writeFile(caFile, app.ca);
 });
-afterAll(() => app.close());
+afterEach(() => app.close());
 
 describe('/ws over TLS', () => {
   it('echoes text and binary with Python websockets over wss://', async () => {
