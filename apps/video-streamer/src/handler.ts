@@ -90,6 +90,8 @@ const HTML_TYPE = 'text/html; charset=utf-8';
 const SCRIPT_TYPE = 'text/javascript; charset=utf-8';
 // nginx's code for "the client went away before the response was complete".
 const CLIENT_CLOSED = 499;
+/** The access line's code for a body cut because the file could not be read to its end. */
+const FILE_READ = 'NETLAB_ERR_FILE_READ';
 // absolute-form request targets (RFC 9112 §3.2.2), which a server MUST accept.
 const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/;
 // An `Expect` other than 100-continue (the server's 'checkExpectation').
@@ -299,12 +301,15 @@ export function createStreamerHandler(opts: StreamerHandlerOptions): StreamerHan
       streams--;
       metrics.bytesSent.inc(result.bytes);
       if (result.error !== undefined) {
+        // The file failed or shrank under the download: the status went out,
+        // the body was cut here. Not the client's doing, so not 499: the
+        // status sent, the bytes that went out, and why.
         opts.logger.warn(
-          { err: result.error, path: x.path, requestId: x.requestId },
+          { err: result.error, path: x.path, requestId: x.requestId, code: FILE_READ },
           'read failed',
         );
-      }
-      if (result.complete) done(x, status, result.bytes);
+        done(x, status, result.bytes, FILE_READ);
+      } else if (result.complete) done(x, status, result.bytes);
       else cutShort(x, result.bytes);
     });
   }

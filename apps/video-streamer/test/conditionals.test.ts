@@ -103,6 +103,11 @@ describe('If-Match / If-Unmodified-Since → 412', () => {
     expect((await get({ 'if-match': '*' })).status).toBe(200);
     expect((await get({ 'if-unmodified-since': LAST_MODIFIED })).status).toBe(200);
   });
+
+  it('If-Match decides alone: If-Unmodified-Since beside it is not evaluated (RFC 9110 §13.2.2)', async () => {
+    const stale = 'Fri, 01 Mar 2024 10:20:29 GMT';
+    expect((await get({ 'if-match': etag, 'if-unmodified-since': stale })).status).toBe(200);
+  });
 });
 
 describe('If-Range (RFC 9110 §13.1.5)', () => {

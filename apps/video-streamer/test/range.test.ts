@@ -94,6 +94,8 @@ describe('parseRange (RFC 9110 §14) on a 9-byte file', () => {
     });
     expect(parseRange('bytes=0-0,2-2,4-4,6-6', 9, 3)).toEqual({ type: 'too-many' });
     expect(parseRange('bytes=0-0,0-0,0-0,0-0', 9, 3)).toEqual({ type: 'too-many' });
+    // Unsatisfiable ones count too: the limit bounds what is parsed, not what is served.
+    expect(parseRange('bytes=0-0,5-2,20-30,4-4', 9, 3)).toEqual({ type: 'too-many' });
   });
 });
 
