@@ -185,3 +185,22 @@ describe('frame codec', () => {
     expect(decodeError(error.subarray(HEADER_BYTES))).toEqual({ code: 5, message: 'too many' });
   });
 });
+
+describe('protocol helpers at their edges', () => {
+  it('decodeError: a payload too short for a code is told as such, not thrown', () => {
+    expect(decodeError(Buffer.alloc(0))).toEqual({
+      code: 0,
+      message: 'error frame without a code',
+    });
+    expect(decodeError(Buffer.from([0x01]))).toEqual({
+      code: 0,
+      message: 'error frame without a code',
+    });
+    expect(decodeError(Buffer.from([0x00, 0x05]))).toEqual({ code: 5, message: '' });
+  });
+
+  it('encodeFrame takes any id a number holds, as the u32 on the wire', () => {
+    expect(encodeFrame(RequestType.PING, -1).readUInt32BE(4)).toBe(0xffff_ffff);
+    expect(encodeFrame(RequestType.PING, 2 ** 32 + 5).readUInt32BE(4)).toBe(5);
+  });
+});

@@ -68,6 +68,28 @@ describe('netlab/1 commands', () => {
     expect(line).toMatchObject({ reason: 'bye', framesIn: 1, framesOut: 1, tlsVersion: 'TLSv1.3' });
   });
 
+  it('after BYE, what the client still sends is read and dropped: the BYE_ACK arrives and the close is a FIN, not a reset', async () => {
+    const s = await start();
+    const raw = await rawConnect(s.port, pki);
+    let reset = false;
+    raw.socket.on('error', (err: NodeJS.ErrnoException) => {
+      reset ||= err.code === 'ECONNRESET';
+    });
+    // BYE, then 1 MiB the server will never answer: unread, it would turn the close into an RST.
+    raw.socket.write(
+      Buffer.concat([
+        encodeFrame(RequestType.BYE, 9),
+        encodeFrame(RequestType.ECHO, 10, Buffer.alloc(1 << 20)),
+      ]),
+    );
+    const ack = await raw.waitFor((f) => f.type === ResponseType.BYE_ACK);
+    expect(ack.id).toBe(9);
+    await new Promise((resolve) => raw.socket.once('end', resolve));
+    expect(reset).toBe(false);
+    expect(raw.frames.map((f) => f.type)).toEqual([ResponseType.BYE_ACK]);
+    raw.socket.destroy();
+  });
+
   it('answers 1,000 pipelined requests on one connection, each with its own id', async () => {
     const s = await start();
     const raw = await rawConnect(s.port, pki);
@@ -126,6 +148,8 @@ describe('bad frames', () => {
     ['a bad version', Buffer.from('020100000000000700000000', 'hex'), 'BAD_VERSION'],
     ['reserved flags set', Buffer.from('010100800000000700000000', 'hex'), 'MALFORMED_FRAME'],
     ['a response type', Buffer.from('018100000000000700000000', 'hex'), 'MALFORMED_FRAME'],
+    // 0x80 is the first response type (the high bit), though none is assigned to it.
+    ['type 0x80', Buffer.from('018000000000000700000000', 'hex'), 'MALFORMED_FRAME'],
   ])(
     '%s gets an ERROR frame, then the connection closes; others are still served',
     async (_, bytes, name) => {
@@ -166,7 +190,10 @@ describe('bad frames', () => {
         encodeFrame(0x42, 1, Buffer.from('skipped')),
         encodeFrame(RequestType.PING, 2, Buffer.from('x')),
         encodeFrame(RequestType.STREAM, 3, Buffer.alloc(3)),
-        encodeFrame(RequestType.PING, 4),
+        encodeFrame(RequestType.BYE, 4, Buffer.from('x')),
+        encodeFrame(RequestType.INFO, 5, Buffer.from('x')),
+        encodeFrame(RequestType.TIME, 6, Buffer.from('x')),
+        encodeFrame(RequestType.PING, 7),
       ]),
     );
     await raw.waitFor((f) => f.type === ResponseType.PONG);
@@ -174,7 +201,10 @@ describe('bad frames', () => {
       { name: 'UNKNOWN_TYPE', id: 1 },
       { name: 'BAD_PAYLOAD', id: 2 },
       { name: 'BAD_PAYLOAD', id: 3 },
-      4,
+      { name: 'BAD_PAYLOAD', id: 4 },
+      { name: 'BAD_PAYLOAD', id: 5 },
+      { name: 'BAD_PAYLOAD', id: 6 },
+      7,
     ]);
     expect(raw.socket.readyState).toBe('open');
   });
