@@ -84,6 +84,23 @@ describe('drain', () => {
     expect(capture.lines[1]).toMatchObject({ destroyed: 2 });
   });
 
+  it('hands each connection it cuts to onExpire first, and no other', async () => {
+    const { server, connections, port } = await tracked();
+    const a = await client(port);
+    const b = await client(port);
+    const ports = [a.localPort, b.localPort].sort();
+    const { logger } = logs();
+    const expired: Array<[number | undefined, boolean]> = [];
+    await drain(server, connections, {
+      timeoutMs: 50,
+      logger,
+      onExpire: (socket) => expired.push([socket.remotePort, socket.destroyed]),
+    });
+    expect(expired.map(([p]) => p).sort()).toEqual(ports);
+    // Told before it is cut, so the cut can be logged with its reason.
+    expect(expired.map(([, destroyed]) => destroyed)).toEqual([false, false]);
+  });
+
   it('logs nothing when nothing is open, or when everyone left in time', async () => {
     const idle = await tracked();
     const quiet = logs();
@@ -152,6 +169,21 @@ describe('sweepIdle', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(200);
     expect(idled.map((s) => s.remotePort)).toEqual([silentPort]);
     expect(busyServerSide.destroyed).toBe(false);
+  });
+
+  it('a connection the server keeps writing to is not idle, though the client sends nothing', async () => {
+    const { server, connections, port } = await tracked();
+    cleanup.push(() => server.close());
+    const reader = await client(port);
+    const serverSide = [...connections].find((s) => s.remotePort === reader.localPort)!;
+    // A stream to a client that only reads (a download, /drip, SSE).
+    const drip = setInterval(() => serverSide.write('z'), 20);
+    cleanup.push(() => clearInterval(drip));
+    const idled: net.Socket[] = [];
+    const sweep = sweepIdle(connections, 200, (s) => idled.push(s));
+    cleanup.push(() => sweep.stop());
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(idled).toEqual([]);
   });
 
   it('stops sweeping when told to', async () => {

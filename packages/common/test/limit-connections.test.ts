@@ -76,4 +76,17 @@ describe('limitConnections', () => {
       { what: 'a refusal logged whole again', intervalMs: 300 },
     );
   });
+
+  it('at close, the refusals still waiting for their interval are logged in one last line', async () => {
+    const { port, logs, dropped } = await full(60_000);
+    await refuse(port, 4);
+    await waitUntil(() => dropped() === 4, { what: 'four refusals counted' });
+    expect(logs.find(summary)).toEqual([]);
+    // Closing waits for the held connection: end it too.
+    const closed = new Promise((resolve) => servers.splice(0)[0]!.close(resolve));
+    sockets.splice(0)[0]!.destroy();
+    await closed;
+    await waitUntil(() => logs.find(summary).length === 1, { what: 'the last summary line' });
+    expect(logs.find(summary)[0]).toMatchObject({ level: 'warn', rejected: 3, limit: 1 });
+  });
 });
