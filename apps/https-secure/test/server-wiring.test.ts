@@ -114,13 +114,37 @@ describe('counted and logged', () => {
     first.socket.destroy();
   });
 
+  it('the redirect listener keeps MAX_CONNECTIONS too', async () => {
+    app = await startHttps({ HTTP_REDIRECT_PORT: '0', MAX_CONNECTIONS: '1' });
+    const port = app.server.redirectAddress()!.port;
+    const held = net.connect(port, '127.0.0.1');
+    held.on('error', () => {});
+    await new Promise((resolve) => held.once('connect', resolve));
+    await waitUntil(
+      async () => {
+        const second = net.connect(port, '127.0.0.1');
+        second.on('error', () => {});
+        await new Promise((resolve) => second.once('close', resolve));
+        return (await metricValue(app!.registry, 'netlab_http_connections_rejected_total')) === 1;
+      },
+      { what: 'the second connection dropped' },
+    );
+    held.destroy();
+  });
+
   it('a request Node cannot parse is counted by its code', async () => {
     app = await startHttps();
     const c = await tls1(app.port);
     c.socket.write('\x00\x01garbage\r\n\r\n');
     await c.closed;
     expect(c.text()).toMatch(/^HTTP\/1\.1 400 /);
-    expect(await metricValue(app.registry, 'netlab_http_client_errors_total')).toBe(1);
+    expect(
+      await metricValue(
+        app.registry,
+        'netlab_http_client_errors_total',
+        'code="NETLAB_ERR_BAD_REQUEST"',
+      ),
+    ).toBe(1);
   });
 
   it('completed handshakes are counted, resumed or not', async () => {
@@ -146,11 +170,14 @@ describe('counted and logged', () => {
     app = await startHttps();
     const socket = net.connect(app.port, '127.0.0.1');
     socket.on('error', () => {});
-    socket.write(Buffer.from([0xff, 0x47, 0x45, 0x54]));
+    socket.write(
+      Buffer.concat([Buffer.from([0xff]), Buffer.from('GET / HTTP/1.1\r\nHost: a\r\n\r\n')]),
+    );
     socket.resume();
     await new Promise((resolve) => socket.once('close', resolve));
     const line = await app.logs.waitFor((l) => l.code === 'NETLAB_ERR_HTTPS_EXPECTED');
-    expect(line.start).toBe(JSON.stringify('\u00ffGET'));
+    // The first 16 bytes, enough to tell what it was.
+    expect(line.start).toBe(JSON.stringify('\u00ffGET / HTTP/1.1\r'));
   });
 
   it('without PROXY_PROTOCOL the access line has no peer or client fields', async () => {
