@@ -61,6 +61,11 @@ export class BufferPool {
   get lentBytes(): number {
     return this.#lent * this.size;
   }
+
+  /** Bytes kept idle for the next downloads: at most the budget (two chunks when it is smaller). */
+  get idleBytes(): number {
+    return this.#free.length * this.size;
+  }
 }
 
 /** How a body ended: every byte written, or not (`error` says why). */

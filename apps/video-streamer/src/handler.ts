@@ -67,6 +67,8 @@ export interface StreamerHandler extends GuardedHandler {
   readonly streams: number;
   /** Bytes of read buffers lent to downloads now. */
   readonly bufferBytes: number;
+  /** Read buffers kept for the next downloads (BufferPool.idleBytes). */
+  readonly idleBufferBytes: number;
 }
 
 type Route = '/' | '/player.js' | '/api/videos' | '/videos' | 'unmatched';
@@ -428,6 +430,7 @@ export function createStreamerHandler(opts: StreamerHandlerOptions): StreamerHan
     flushLog: { value: () => accessLog?.flush() },
     streams: { get: () => streams },
     bufferBytes: { get: () => pool.lentBytes },
+    idleBufferBytes: { get: () => pool.idleBytes },
   }) as StreamerHandler;
 }
 

@@ -14,7 +14,12 @@ export interface StreamerMetrics extends ConnectionMetrics {
  */
 export function createStreamerMetrics(
   registry: Registry,
-  live: { connections: () => number; streams: () => number; bufferBytes: () => number },
+  live: {
+    connections: () => number;
+    streams: () => number;
+    bufferBytes: () => number;
+    idleBufferBytes: () => number;
+  },
 ): StreamerMetrics {
   new Gauge({
     name: 'netlab_media_streams_active',
@@ -30,6 +35,14 @@ export function createStreamerMetrics(
     registers: [registry],
     collect() {
       this.set(live.bufferBytes());
+    },
+  });
+  new Gauge({
+    name: 'netlab_media_buffer_idle_bytes',
+    help: 'Bytes of read buffers kept for the next downloads (at most READ_AHEAD_BYTES, or two STREAM_CHUNK_BYTES when that is less)',
+    registers: [registry],
+    collect() {
+      this.set(live.idleBufferBytes());
     },
   });
   return {

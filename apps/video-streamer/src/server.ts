@@ -44,6 +44,7 @@ export function createStreamerServer(config: StreamerConfig, deps: StreamerDeps)
     connections: () => connections.size,
     streams: () => handler?.streams ?? 0,
     bufferBytes: () => handler?.bufferBytes ?? 0,
+    idleBufferBytes: () => handler?.idleBufferBytes ?? 0,
   });
   handler = createStreamerHandler({
     media: new MediaDir(mediaDir, {

@@ -14,6 +14,9 @@ beforeAll(async () => {
   const fd = openSync(join(dir.path, 'big.mp4'), 'w');
   ftruncateSync(fd, 256 * 1024 * 1024); // sparse
   closeSync(fd);
+  const small = openSync(join(dir.path, 'small.mp4'), 'w');
+  ftruncateSync(small, 2 * 1024 * 1024);
+  closeSync(small);
 });
 afterAll(() => dir.remove());
 
@@ -65,7 +68,47 @@ async function untilReleased(app: Started): Promise<void> {
   );
 }
 
+/** `n` downloads of the whole file at once, each read to its end. */
+async function fullDownloads(app: Started, n: number): Promise<void> {
+  await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<void>((resolve, reject) =>
+          http
+            .get(`${app.url}/videos/small.mp4`, { agent: false }, (res) => {
+              res.resume();
+              res.on('end', () => resolve());
+            })
+            .on('error', reject),
+        ),
+    ),
+  );
+}
+
 describe('read buffers', () => {
+  it.each([
+    ['0', 2],
+    [String(5 * CHUNK), 5],
+  ])(
+    'after a burst, keeps at most the budget idle (READ_AHEAD_BYTES %s: %i chunks), not every buffer the burst used',
+    async (readAhead, kept) => {
+      const app = await startStreamer(dir.path, {
+        STREAM_CHUNK_BYTES: String(CHUNK),
+        READ_AHEAD_BYTES: readAhead,
+      });
+      try {
+        await fullDownloads(app, CLIENTS);
+        await untilReleased(app);
+        expect(await metricValue(app.registry, 'netlab_media_buffer_idle_bytes')).toBe(
+          kept * CHUNK,
+        );
+      } finally {
+        await app.close();
+      }
+    },
+  );
+
   it('a stalled download holds one chunk once READ_AHEAD_BYTES is spent, and gives it back when cut', async () => {
     const app = await startStreamer(dir.path, {
       STREAM_CHUNK_BYTES: String(CHUNK),
