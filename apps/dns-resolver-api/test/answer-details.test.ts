@@ -2,7 +2,7 @@ import type { Answer } from 'dns-packet';
 import { describe, expect, it } from 'vitest';
 import { Resolution } from '../src/resolution.js';
 import { createUpstream } from '../src/upstream.js';
-import { startSilentDns } from './fixture-dns.js';
+import { soa, startSilentDns } from './fixture-dns.js';
 import { metricValue, request, type Started, useFixtureApi } from './helpers.js';
 
 // The details of an answer a client can check: TTLs as they count down,
@@ -60,21 +60,7 @@ describe('TTLs', () => {
   it("an SOA MINIMUM with its top bit set makes NODATA uncached, whatever the SOA's TTL", async () => {
     const app = await api();
     const name = 'soa-top-bit.netlab.test';
-    const soa: Answer = {
-      name: 'netlab.test',
-      type: 'SOA',
-      ttl: 60,
-      data: {
-        mname: 'ns1.netlab.test',
-        rname: 'hostmaster.netlab.test',
-        serial: 1,
-        refresh: 2,
-        retry: 3,
-        expire: 4,
-        minimum: 0xffffffff,
-      },
-    };
-    fixture().set(name, { rcode: 0, answers: [], authorities: [soa] });
+    fixture().set(name, { rcode: 0, answers: [], authorities: [soa(60, 0xffffffff)] });
     try {
       expect((await resolve(app, `name=${name}`)).headers['cache-control']).toBe('max-age=0');
     } finally {

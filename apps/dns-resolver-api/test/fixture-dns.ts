@@ -140,3 +140,19 @@ export async function startSilentDns(): Promise<{
     close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
   };
 }
+
+/** The zone's SOA record with its own TTL and MINIMUM (RFC 2308's two bounds on a negative answer). */
+export const soa = (ttl: number, minimum: number): Answer => ({
+  name: 'netlab.test',
+  type: 'SOA',
+  ttl,
+  data: {
+    mname: 'ns1.netlab.test',
+    rname: 'hostmaster.netlab.test',
+    serial: 1,
+    refresh: 2,
+    retry: 3,
+    expire: 4,
+    minimum,
+  },
+});

@@ -1,25 +1,11 @@
 import { waitUntil } from '@netlab/testkit';
 import type { Answer } from 'dns-packet';
 import { describe, expect, it } from 'vitest';
+import { soa } from './fixture-dns.js';
 import { metricValue, request, type Started, useFixtureApi } from './helpers.js';
 
 const { api, fixture } = useFixtureApi();
 const resolve = (a: Started, query: string) => request(`${a.url}/resolve?${query}`);
-
-const soa = (ttl: number, minimum: number): Answer => ({
-  name: 'netlab.test',
-  type: 'SOA',
-  ttl,
-  data: {
-    mname: 'ns1.netlab.test',
-    rname: 'hostmaster.netlab.test',
-    serial: 1,
-    refresh: 2,
-    retry: 3,
-    expire: 4,
-    minimum,
-  },
-});
 
 describe('negative answers (RFC 2308)', () => {
   it('NODATA is cached for min(SOA TTL, SOA MINIMUM), not a default', async () => {

@@ -86,7 +86,7 @@ interface SessionState {
 export function limitHttp2(server: http2.Http2SecureServer, opts: H2LimitOptions): H2Limits {
   const { logger } = opts;
   const refusalLogIntervalMs = opts.refusalLogIntervalMs ?? REFUSAL_LOG_INTERVAL_MS;
-  const sessions = new Map<http2.ServerHttp2Session, SessionState>();
+  const sessions = new Map<http2.Http2Session, SessionState>();
   // Streams this side reset: not the client's doing.
   const ours = new WeakSet<http2.ServerHttp2Stream>();
   let openStreams = 0;
@@ -108,7 +108,6 @@ export function limitHttp2(server: http2.Http2SecureServer, opts: H2LimitOptions
       remotePort: session.socket?.remotePort,
     };
     sessions.set(session, state);
-    states.set(session, state);
     session.once('close', () => {
       sessions.delete(session);
       if (state.resets === 0) return;
@@ -130,7 +129,6 @@ export function limitHttp2(server: http2.Http2SecureServer, opts: H2LimitOptions
   // 'checkExpectation' and 'connect', which the guards route to the same
   // gate (h2-limits.test.ts resets CONNECT and Expect streams to show it).
   const tracked = new WeakSet<http2.ServerHttp2Stream>();
-  const states = new WeakMap<http2.Http2Session, SessionState>();
   function track(stream: http2.ServerHttp2Stream, state: SessionState) {
     if (tracked.has(stream)) return;
     tracked.add(stream);
@@ -258,7 +256,7 @@ export function limitHttp2(server: http2.Http2SecureServer, opts: H2LimitOptions
         next();
         return;
       }
-      const state = stream.session && states.get(stream.session);
+      const state = stream.session && sessions.get(stream.session);
       if (state) track(stream, state);
       if (openStreams > opts.maxOpenStreams) {
         refuseStream(stream);

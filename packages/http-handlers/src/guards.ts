@@ -254,9 +254,9 @@ export function installHttpGuards(
         refuse(socket, 'NETLAB_ERR_NO_HTTP_VERSION', line, undefined);
       }
     });
-    // Node's http server ends a connection after a `Connection: close`
-    // response with socket.destroySoon(), which can reset it (see
-    // replaceDestroySoon): a lingering close instead.
+    // How Node's http server ends a connection after a `Connection: close`
+    // response can reset it: a lingering close instead (node-internals.ts
+    // says what it replaces and why).
     replaceDestroySoon(socket, linger);
   });
 
